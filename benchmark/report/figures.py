@@ -1,0 +1,280 @@
+"""The study's figures: one registered function per figure, ``FIGURES[name](results, folder) -> Figure``.
+
+Each function writes ``<folder>/<name>.png`` and returns its title and caption, or a note saying why
+it was skipped (no results yet, no images). Plots use matplotlib's object API (no pyplot state, no
+display needed) with seaborn. Images of infants are always face-mosaicked before they are drawn.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import seaborn as sns
+from matplotlib import figure as mpl
+from matplotlib import rc_context
+from matplotlib.ticker import MaxNLocator
+from PIL import Image
+
+from ..drawing import draw_pose, grid
+from ..keypoints import DISPLAY_NAMES, INDEX, LABELS
+from ..labelme import load_dataset, load_image
+from ..metrics import evaluate
+from ..mosaic import mosaic_face
+from ..smoothness import POLYORDER, WINDOW, jitter_table, video_trajectories
+from .results import Experiment, Results
+from .tables import NOT_RUN, per_region_table
+
+DPI = 110
+SOURCE_STYLE = {  # trajectory source -> line style
+    "annotation": {"marker": "o", "linestyle": "", "markersize": 4, "color": "#1f77b4"},
+    "prediction": {"marker": ".", "linestyle": "-", "linewidth": 1.2, "color": "#d62728"},
+    "truth": {"linestyle": "--", "linewidth": 1.2, "color": "#2ca02c"},
+}
+SOURCE_COLOURS = {s: style["color"] for s, style in SOURCE_STYLE.items()}
+TRAJECTORY_KEYPOINTS = ("Hip_R", "Wrist_R")
+SAMPLE_FRAMES = 4
+PCK_BETAS = np.round(np.linspace(0, 0.2, 41), 3)
+STYLE = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook")}
+
+
+@dataclass
+class Figure:
+    """A figure of the report; ``path`` (relative to the report) is None when ``note`` says why not."""
+
+    name: str
+    title: str
+    caption: str = ""
+    path: str | None = None
+    note: str = ""
+
+
+FIGURES: dict[str, Callable[[Results, Path], Figure]] = {}
+
+
+def register(name: str):
+    """Decorator adding a figure function to :data:`FIGURES` under ``name``; it draws in the
+    report's seaborn style without changing matplotlib's global settings."""
+    def add(function: Callable[[Results, Path], Figure]) -> Callable[[Results, Path], Figure]:
+        @functools.wraps(function)
+        def styled(results: Results, folder: Path) -> Figure:
+            with rc_context(STYLE):
+                return function(results, folder)
+        FIGURES[name] = styled
+        return styled
+    return add
+
+
+def _new(width: float, height: float) -> mpl.Figure:
+    return mpl.Figure(figsize=(width, height), layout="constrained")
+
+
+def _save(fig: mpl.Figure, folder: Path, name: str) -> str:
+    fig.savefig(folder / f"{name}.png", dpi=DPI)
+    return f"{folder.name}/{name}.png"
+
+
+def showcase(results: Results) -> Experiment | None:
+    """The experiment whose predictions the sample figures show: the study's recommended Simple
+    Baseline with KCE if it ran, else the first of the loss grid, else any."""
+    candidates = results.group("loss") or results.experiments
+    preferred = [e for e in candidates if e.setting == ("simple_baseline", "kce")]
+    return (preferred or candidates or [None])[0]
+
+
+def _loss_facets(experiments: list[Experiment], draw, width: float = 4.2, height: float = 3.2,
+                 rows: int = 1) -> mpl.Figure:
+    """One column per loss, one line per model: ``draw(axes_column, experiment, colour)``."""
+    losses = list(dict.fromkeys(e.config["loss"] for e in experiments))
+    models = list(dict.fromkeys(e.config["model"] for e in experiments))
+    colours = dict(zip(models, sns.color_palette("colorblind", len(models))))
+    fig = _new(width * len(losses), height * rows)
+    axes = np.asarray(fig.subplots(rows, len(losses), squeeze=False, sharex=True))
+    for column, loss in enumerate(losses):
+        for e in experiments:
+            if e.config["loss"] == loss:
+                draw(axes[:, column], e, colours[e.config["model"]])
+        axes[0, column].set_title(f"loss: {loss.upper()}")
+    fig.legend(*_unique(axes), loc="outside lower center", ncols=len(models), title="model")
+    return fig
+
+
+def _unique(axes) -> tuple[list, list]:
+    """Legend entries of all axes, each label once."""
+    entries = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    return list(entries.values()), list(entries)
+
+
+@register("per_region_bars")
+def per_region_bars(results: Results, folder: Path) -> Figure:
+    name, title = "per_region_bars", "PCKsh@0.1 per body region across the face-occlusion settings"
+    table = per_region_table(results)
+    if table.data is None:
+        return Figure(name, title, note=table.note)
+    long = table.data.rename_axis(columns="region").stack().rename("PCKsh@0.1").reset_index()
+    long = long[long["source"] != "difference"]
+    long["setting"] = long[["train face", "valid face", "facial keypoints"]].agg(" / ".join, axis=1)
+    fig = _new(13, 4.6)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, source in zip(axes, ("ours", "published")):
+        sns.barplot(long[long["source"] == source], x="region", y="PCKsh@0.1", hue="setting", ax=ax,
+                    palette="colorblind", legend=source == "ours")
+        ax.set_title(source)
+        ax.set_xlabel("body region (avg: all scored keypoints)")
+        ax.set_ylim(0, 1)
+        ax.tick_params(axis="x", labelrotation=30)
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].get_legend().remove()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3,
+               title="train face / valid face / facial keypoints")
+    fig.suptitle(title)
+    caption = ("Test split, left and right pooled per region; our runs (left) beside the published "
+               "values (right).")
+    return Figure(name, title, caption, _save(fig, folder, name))
+
+
+@register("training_curves")
+def training_curves(results: Results, folder: Path) -> Figure:
+    name, title = "training_curves", "Training curves per model and loss"
+    experiments = results.group("loss")
+    if not experiments:
+        return Figure(name, title, note=NOT_RUN)
+
+    def draw(axes, e: Experiment, colour):
+        history = e.history
+        axes[0].plot(history["epoch"], history["loss"], marker=".", color=colour, label=e.config["model"])
+        axes[0].set_yscale("log")
+        axes[0].set_ylabel("training loss (log)")
+        if "val_pck@0.1" in history:
+            axes[1].plot(history["epoch"], history["val_pck@0.1"], marker=".", color=colour,
+                         label=e.config["model"])
+        axes[1].set_ylabel("validation PCKsh@0.1")
+        axes[1].set_xlabel("epoch")
+        axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))
+
+    fig = _loss_facets(experiments, draw, rows=2)
+    fig.suptitle(title)
+    caption = ("Training loss (each loss has its own scale) and validation PCKsh@0.1 after every epoch, "
+               "with the experiment's decoder.")
+    return Figure(name, title, caption, _save(fig, folder, name))
+
+
+@register("pck_curves")
+def pck_curves(results: Results, folder: Path) -> Figure:
+    name, title = "pck_curves", "PCKsh against the threshold beta (test split)"
+    experiments = results.group("loss")
+    if not experiments:
+        return Figure(name, title, note=NOT_RUN)
+
+    def draw(axes, e: Experiment, colour):
+        _, arrays = e.arrays("Test")
+        scores = evaluate(arrays["prediction"], arrays["annotation"], e.config["eval_subset"], betas=PCK_BETAS)
+        axes[0].plot(PCK_BETAS, [scores[f"pck@{b:g}"] for b in PCK_BETAS], color=colour, label=e.config["model"])
+        axes[0].set_xlabel("threshold beta (fraction of S)")
+        axes[0].set_ylabel("PCKsh@beta")
+        axes[0].set_ylim(0, 1)
+
+    fig = _loss_facets(experiments, draw)
+    fig.suptitle(title)
+    caption = ("Fraction of keypoints closer than beta * S to the annotation, for beta from 0 to 0.2; "
+               "the study's tables read these curves at 0.1 ... 0.02.")
+    return Figure(name, title, caption, _save(fig, folder, name))
+
+
+@register("sample_predictions")
+def sample_predictions(results: Results, folder: Path) -> Figure:
+    name, title = "sample_predictions", "Sample test predictions"
+    experiments = results.group("loss") or results.experiments
+    if not experiments:
+        return Figure(name, title, note=NOT_RUN)
+    root = Path(experiments[0].summary["dataset"]["root"])
+    if not (root / "Test").is_dir():
+        return Figure(name, title, note=f"skipped: the dataset images are not available here ({root})")
+    frames = {(f.video, f.frame): f for f in load_dataset(root, ["Test"]).frames("Test")}
+    index, _ = experiments[0].arrays("Test")  # (video, frame) sorted: spread picks span the videos
+    picks = np.unique(np.linspace(0, len(index) - 1, SAMPLE_FRAMES).round().astype(int))
+    chosen = [index[i] for i in picks if index[i] in frames]
+    if not chosen:
+        return Figure(name, title, note=f"skipped: the test frames of the results are not in {root}")
+    images, titles = [], []
+    for e in experiments:
+        index, arrays = e.arrays("Test")
+        position = {key: i for i, key in enumerate(index)}
+        for key in chosen:
+            frame = frames[key]
+            image = mosaic_face(load_image(frame), frame.keypoints, seed=frame.id)
+            image = draw_pose(image, arrays["annotation"][position[key]], color_by_side=False)
+            images.append(draw_pose(image, arrays["prediction"][position[key]]))
+            titles.append(f"{e.label}  {frame.stem}")
+    mosaic = grid(images, cols=len(chosen), titles=titles)
+    Image.fromarray(mosaic).save(folder / f"{name}.png")
+    caption = (f"Predicted poses ({experiments[0].decoder} decoder; left side orange, right side blue, "
+               f"midline green) over the annotation (magenta) on {len(chosen)} test frames, one row per "
+               "experiment. Faces are mosaicked.")
+    return Figure(name, title, caption, f"{folder.name}/{name}.png")
+
+
+@register("trajectories")
+def trajectories(results: Results, folder: Path) -> Figure:
+    name, title = "trajectories", "Keypoint trajectories over time"
+    e = showcase(results)
+    if e is None:
+        return Figure(name, title, note=NOT_RUN)
+    rows = e.predictions
+    tracks = video_trajectories(rows[(rows["split"] == "Test") & (rows["decoder"] == e.decoder)])
+    video = max(tracks, key=lambda v: len(tracks[v][0]))
+    frames, arrays = tracks[video]
+    fig = _new(11, 3 * len(TRAJECTORY_KEYPOINTS))
+    axes = fig.subplots(len(TRAJECTORY_KEYPOINTS), 2, sharex=True)
+    for row, keypoint in zip(axes, TRAJECTORY_KEYPOINTS):
+        for axis, ax in enumerate(row):
+            for source, points in arrays.items():
+                if not np.isnan(points).all():
+                    ax.plot(frames, points[:, INDEX[keypoint], axis], label=source, **SOURCE_STYLE[source])
+            ax.set_title(f"{DISPLAY_NAMES[keypoint]}: {'xy'[axis]}")
+            ax.set_ylabel(f"{'xy'[axis]} (image pixels)")
+    for ax in axes[-1]:
+        ax.set_xlabel("frame index")
+    fig.legend(*_unique(axes), loc="outside lower center", ncols=3)
+    fig.suptitle(f"{title}: test video {video}, {e.label}, {e.decoder} decoder")
+    caption = ("Image coordinates of two keypoints over one test video: the annotation, the prediction "
+               "and, on synthetic data, the exact truth.")
+    return Figure(name, title, caption, _save(fig, folder, name))
+
+
+@register("jitter")
+def jitter(results: Results, folder: Path) -> Figure:
+    name, title = "jitter", "Temporal jitter per keypoint (test split)"
+    e = showcase(results)
+    if e is None:
+        return Figure(name, title, note=NOT_RUN)
+    rows = e.predictions
+    table = jitter_table(rows[(rows["split"] == "Test") & (rows["decoder"] == e.decoder)])
+    table["keypoint"] = table["keypoint"].map(DISPLAY_NAMES)
+    order = [DISPLAY_NAMES[k] for k in LABELS]
+    fig = _new(13, 7)
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, measure, label in ((axes[0], "acceleration", "mean |acceleration| (S / frame²)"),
+                               (axes[1], "residual", "RMS residual to smoothing (S)")):
+        sns.barplot(table, x="keypoint", y=measure, hue="source", order=order, palette=SOURCE_COLOURS, ax=ax)
+        ax.get_legend().remove()
+        ax.set_ylabel(label)
+        if table[measure].isna().all():
+            ax.text(0.5, 0.5, "no video long enough for this measure", transform=ax.transAxes,
+                    ha="center", va="center", color="0.4")
+    axes[1].set_xlabel("")
+    axes[1].tick_params(axis="x", labelrotation=60)
+    fig.legend(*_unique(axes[:1]), loc="outside lower center", ncols=3)
+    fig.suptitle(f"{title}: {e.label}, {e.decoder} decoder")
+    caption = ("Top: mean magnitude of the second derivative over consecutive labelled frames, divided by "
+               "the squared frame gap and the reference scale S. Bottom: RMS distance to a Savitzky-Golay "
+               f"smoothing (window {WINDOW} labelled frames, order {POLYORDER}). Averaged over test "
+               "videos; benchmark/smoothness.py documents the formulas.")
+    return Figure(name, title, caption, _save(fig, folder, name))
+

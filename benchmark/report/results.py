@@ -1,0 +1,181 @@
+"""The finished experiments of one profile, read from ``results/<profile>/<id>/``, and the published
+numbers they are compared with.
+
+Only a folder with ``COMPLETE.json`` is a result. A ``FAILED.json``, a folder with neither (still
+running, or interrupted) and a complete folder whose files cannot be read are listed as problems and
+never aggregated. Folders starting with a dot (the runner's ``.staging``) are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..smoothness import keypoint_arrays
+
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+
+# The fields that tell the experiments of a group apart, in table order.
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "loss": ("model", "loss"),
+    "occlusion": ("train_face", "eval_face", "facial_keypoints"),
+}
+
+
+@dataclass
+class Experiment:
+    """One finished experiment: its ``COMPLETE.json`` record and ``metrics.json`` summary; the larger
+    CSV files are read on first use."""
+
+    id: str
+    group: str
+    path: Path
+    record: dict
+    summary: dict
+
+    @property
+    def config(self) -> dict:
+        return self.summary["config"]
+
+    @property
+    def decoder(self) -> str:
+        """The decoder the experiment was configured with (the one the study's tables use)."""
+        return self.config["decoder"]
+
+    @property
+    def setting(self) -> tuple:
+        """The values that identify the experiment within its group, e.g. ``("hourglass", "kce")``."""
+        return tuple(self.config[f] for f in SETTINGS.get(self.group, ())) or (self.id,)
+
+    @property
+    def label(self) -> str:
+        return " / ".join(map(str, self.setting))
+
+    def scores(self, split: str, decoder: str | None = None, reference: str = "annotation") -> dict | None:
+        """``metrics.evaluate`` output for a split (``Valid``, ``Test``, ``DomainShift``) against the
+        annotation or the exact truth; None when the experiment has no such entry."""
+        by_split = self.summary["metrics"].get(decoder or self.decoder, {}).get(split, {})
+        return by_split.get(reference)
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / "history.csv")
+
+    @cached_property
+    def predictions(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / "predictions.csv", dtype={"video": str, "split": str})
+
+    def arrays(self, split: str, decoder: str | None = None) -> tuple[pd.MultiIndex, dict[str, np.ndarray]]:
+        """``(video, frame)`` index and ``{annotation, prediction, truth: (N, 22, 2)}`` of one split."""
+        rows = self.predictions
+        rows = rows[(rows["split"] == split) & (rows["decoder"] == (decoder or self.decoder))]
+        return keypoint_arrays(rows)
+
+    @property
+    def notebook(self) -> Path | None:
+        path = self.path / self.record.get("notebook", "notebook.ipynb")
+        return path if path.is_file() else None
+
+
+@dataclass
+class Problem:
+    """An experiment folder that is not a usable result."""
+
+    id: str
+    path: Path
+    status: str  # failed | incomplete | unreadable
+    error: str = ""
+
+    @property
+    def notebook(self) -> Path | None:
+        path = self.path / "notebook.ipynb"
+        return path if path.is_file() else None
+
+
+@dataclass
+class Results:
+    profile: str
+    root: Path
+    experiments: list[Experiment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def group(self, name: str) -> list[Experiment]:
+        """The finished experiments of a manifest group, ordered by their setting."""
+        fields = SETTINGS.get(name, ())
+        chosen = [e for e in self.experiments if e.group == name]
+        return sorted(chosen, key=lambda e: tuple(_order(f, v) for f, v in zip(fields, e.setting)) + (e.id,))
+
+    @property
+    def synthetic(self) -> bool:
+        return any(e.summary["dataset"].get("synthetic") for e in self.experiments)
+
+    def provenance(self) -> dict:
+        """What the results were computed on; lists hold every distinct value across experiments
+        (more than one dataset fingerprint means the results mix datasets)."""
+        def distinct(values) -> list:
+            return sorted({str(v) for v in values})
+
+        datasets = [e.summary.get("dataset", {}) for e in self.experiments]
+        environments = [e.summary.get("environment", {}) for e in self.experiments]
+        finished = distinct(e.record.get("finished", "") for e in self.experiments)
+        return {
+            "profile": self.profile,
+            "results": str(self.root),
+            "experiments": len(self.experiments),
+            "problems": len(self.problems),
+            "synthetic": self.synthetic,
+            "dataset_roots": distinct(d.get("root") for d in datasets),
+            "fingerprints": distinct(d.get("fingerprint") for d in datasets),
+            "frames": distinct(", ".join(f"{k} {v}" for k, v in d.get("frames", {}).items()) for d in datasets),
+            "commits": distinct(env.get("commit") for env in environments),
+            "backends": distinct(env.get("backend") for env in environments),
+            "devices": distinct(env.get("device") for env in environments),
+            "finished": [finished[0], finished[-1]] if finished else [],
+        }
+
+
+def _order(field_name: str, value) -> tuple:
+    """Sort key: the published tables' order (models, losses, visible before occluded), then by name."""
+    known = {
+        "model": ("simple_baseline", "hourglass", "resunet"), "loss": ("mse", "bce", "kce"),
+        "train_face": ("visible", "occluded"), "eval_face": ("visible", "occluded"),
+        "facial_keypoints": ("preserved", "omitted"),
+    }.get(field_name, ())
+    return (known.index(value), "") if value in known else (len(known), str(value))
+
+
+def _read(folder: Path) -> Experiment | Problem:
+    complete, failed = folder / "COMPLETE.json", folder / "FAILED.json"
+    try:
+        if complete.is_file():
+            record = json.loads(complete.read_text())
+            summary = json.loads((folder / "metrics.json").read_text())
+            return Experiment(record.get("id", folder.name), record.get("group", "?"), folder, record, summary)
+        if failed.is_file():
+            record = json.loads(failed.read_text())
+            return Problem(record.get("id", folder.name), folder, "failed", record.get("error", ""))
+    except (OSError, ValueError) as err:
+        return Problem(folder.name, folder, "unreadable", f"{type(err).__name__}: {err}")
+    return Problem(folder.name, folder, "incomplete", "no COMPLETE.json or FAILED.json (running or interrupted)")
+
+
+def load_results(results_dir: Path, profile: str) -> Results:
+    """Every experiment folder of ``<results_dir>/<profile>``; a missing folder gives no results."""
+    root = Path(results_dir) / profile
+    results = Results(profile, root)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if root.is_dir() else []
+    for folder in folders:
+        item = _read(folder)
+        (results.experiments if isinstance(item, Experiment) else results.problems).append(item)
+    return results
+
+
+def published(name: str) -> pd.DataFrame:
+    """A table of :data:`REFERENCE` (``loss``, ``occlusion``, ``per_region``) as published."""
+    return pd.read_csv(REFERENCE / f"{name}_table.csv")

@@ -1,0 +1,207 @@
+"""Execute the manifest: one papermill run of ``notebooks/train_evaluate.ipynb`` per experiment.
+
+Results go to ``results/<profile>/<experiment>/``. An experiment is complete only when its
+``COMPLETE.json`` exists and records the experiment's content hash (resolved config, dataset
+fingerprint, code version): such experiments are skipped. Work happens in
+``results/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
+interrupted run leaves no partial result and simply resumes. A failing experiment keeps its
+executed notebook and a ``FAILED.json``; the others go on, and the exit status is non-zero.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .labelme import load_dataset
+from .manifest import Experiment, LoadedManifest
+
+PACKAGE = Path(__file__).resolve().parent
+REPO = PACKAGE.parent
+NOTEBOOK = REPO / "notebooks" / "train_evaluate.ipynb"
+# Modules that cannot change a trained result; editing them must not invalidate the cache.
+NOT_IN_CODE_VERSION = ("report", "synth", "cli.py", "runner.py", "manifest.py", "info.py", "__main__.py")
+
+
+def code_version(notebook: Path = NOTEBOOK) -> str:
+    """A hash of the package sources that shape training and evaluation, and of the notebook."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in PACKAGE.rglob("*.py")
+                   if p.relative_to(PACKAGE).parts[0] not in NOT_IN_CODE_VERSION)
+    for path in files + [notebook]:
+        digest.update(str(path.relative_to(path.parents[1] if path == notebook else PACKAGE)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def experiment_hash(experiment: Experiment, fingerprint: str, code: str) -> str:
+    payload = {"config": experiment.config.model_dump(), "dataset": fingerprint, "code": code}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = None,
+                    data_dir: Path = Path("data"), progress: bool = True) -> Path:
+    """The dataset root of a profile: ``data`` if given, else the manifest's, generated if synthetic."""
+    if data is not None:
+        if not Path(data).is_dir():
+            raise FileNotFoundError(f"--data {data}: no such dataset folder")
+        return Path(data)
+    name = manifest.profile(profile).dataset
+    spec = manifest.data.datasets[name]
+    if spec.path is not None:
+        return Path(spec.path)
+    root = Path(data_dir) / name
+    settings = spec.synthetic.model_dump()
+    recorded = root / "synth.json"
+    if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in settings.items()):
+        return root
+    from .synth import generate_dataset
+
+    if root.exists():
+        shutil.rmtree(root)  # generated data whose settings changed: regenerate
+    generate_dataset(root, progress=progress, **settings)
+    return root
+
+
+@dataclass
+class Outcome:
+    id: str
+    status: str  # cached | ran | failed
+    wall_time_s: float
+    detail: str = ""
+
+
+def _watch_epochs(status_file: Path, bar: tqdm, stop: threading.Event) -> None:
+    """Mirror the notebook's per-epoch status file onto a progress bar."""
+    while not stop.wait(0.5):
+        try:
+            status = json.loads(status_file.read_text())
+        except (OSError, ValueError):
+            continue
+        bar.total = status["epochs"]
+        bar.n = status["epoch"]
+        bar.set_postfix(loss=f"{status['loss']:.4g}", val_pck=f"{status.get('val_pck@0.1', float('nan')):.3f}")
+        bar.refresh()
+
+
+def run_experiment(experiment: Experiment, digest: str, dataset: Path, out: Path, profile: str,
+                   progress: bool = True, notebook: Path = NOTEBOOK) -> Outcome:
+    """Execute one experiment's notebook in a staging folder and move it into place."""
+    import papermill
+
+    staging = out.parent / ".staging" / out.name
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    status_file = staging / "status.json"
+    record = {"id": experiment.id, "group": experiment.group, "hash": digest, "profile": profile,
+              "notebook": "notebook.ipynb"}
+    started = time.perf_counter()
+    stop = threading.Event()
+    bar = tqdm(desc=f"  {experiment.id} epochs", total=experiment.config.epochs, leave=False,
+               disable=not progress, unit="epoch")
+    watcher = threading.Thread(target=_watch_epochs, args=(status_file, bar, stop), daemon=True)
+    watcher.start()
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(staging / "notebook.ipynb"), kernel_name="python3", progress_bar=False,
+            parameters={"config_json": experiment.config.model_dump_json(), "dataset": str(dataset.resolve()),
+                        "out_dir": str(staging.resolve()), "status_file": str(status_file.resolve())})
+        error = None
+    except Exception as exc:  # the executed notebook with the traceback is kept
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    finally:
+        stop.set()
+        watcher.join()
+        bar.close()
+    record["wall_time_s"] = time.perf_counter() - started
+    record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    status_file.unlink(missing_ok=True)
+    if error:
+        record["error"] = error
+        (staging / "FAILED.json").write_text(json.dumps(record, indent=2))
+    else:
+        (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    return Outcome(experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "")
+
+
+def is_complete(out: Path, digest: str) -> bool:
+    try:
+        return json.loads((out / "COMPLETE.json").read_text())["hash"] == digest
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def select(experiments: list[Experiment], only: str | None) -> list[Experiment]:
+    """``--only``: a glob on experiment ids, or a substring when it has no wildcard."""
+    if not only:
+        return experiments
+    if any(c in only for c in "*?["):
+        return [e for e in experiments if fnmatch.fnmatch(e.id, only)]
+    return [e for e in experiments if only in e.id]
+
+
+def run(manifest_path: Path, profile: str, only: str | None = None, data: Path | None = None,
+        force: bool = False, results_dir: Path = Path("results"), data_dir: Path = Path("data"),
+        progress: bool = True, notebook: Path = NOTEBOOK) -> list[Outcome]:
+    """Run every selected experiment that is not already complete; return one outcome each."""
+    manifest = LoadedManifest(manifest_path)
+    experiments = select(manifest.experiments(profile), only)
+    if not experiments:
+        raise ValueError(f"--only {only!r} matches no experiment of profile {profile!r}")
+    dataset = resolve_dataset(manifest, profile, data, data_dir, progress)
+    fingerprint = load_dataset(dataset).fingerprint()
+    code = code_version(notebook)
+    base = Path(results_dir) / profile
+    shutil.rmtree(base / ".staging", ignore_errors=True)  # leftovers of an interrupted run
+
+    outcomes = []
+    bar = tqdm(experiments, desc="experiments", unit="exp", disable=not progress)
+    for experiment in bar:
+        bar.set_postfix_str(experiment.id)
+        out = base / experiment.id
+        digest = experiment_hash(experiment, fingerprint, code)
+        if not force and is_complete(out, digest):
+            outcomes.append(Outcome(experiment.id, "cached", 0.0))
+            continue
+        outcomes.append(run_experiment(experiment, digest, dataset, out, profile, progress, notebook))
+    return outcomes
+
+
+def summary_table(outcomes: list[Outcome]) -> str:
+    frame = pd.DataFrame([{"experiment": o.id, "status": o.status, "wall time (s)": round(o.wall_time_s, 1),
+                           "detail": o.detail} for o in outcomes])
+    return frame.to_string(index=False)
+
+
+def configure(parser) -> None:
+    parser.add_argument("--profile", default="quick", help="manifest profile (default: quick)")
+    parser.add_argument("--manifest", type=Path, default=REPO / "experiments" / "manifest.yaml")
+    parser.add_argument("--only", metavar="PATTERN", help="run experiments whose id matches (glob or substring)")
+    parser.add_argument("--data", type=Path, help="a dataset root in the LabelMe layout instead of the profile's")
+    parser.add_argument("--force", action="store_true", help="retrain even when a complete result exists")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where synthetic datasets are generated")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def main(args) -> int:
+    outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
+                   args.data_dir, progress=not args.no_progress)
+    print(summary_table(outcomes))
+    failed = [o.id for o in outcomes if o.status == "failed"]
+    if failed:
+        print(f"\n{len(failed)} experiment(s) failed: {', '.join(failed)}; "
+              f"their executed notebooks are in {args.results / args.profile}/<experiment>/notebook.ipynb")
+    return 1 if failed else 0

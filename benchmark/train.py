@@ -1,0 +1,210 @@
+"""Train and evaluate one configuration: the entry point that every experiment runs.
+
+``train(config, dataset_root, out_dir)`` writes into ``out_dir`` (through a hidden temporary folder,
+so a crash or a diverging loss leaves nothing half-written; ``metrics.json`` is written last):
+
+- ``model.keras``       the trained model
+- ``history.csv``       per epoch: loss, validation PCKsh@0.1, epoch time
+- ``predictions.csv``   every Valid/Test/DomainShift frame, every decoder, in image pixels, beside
+                        the annotation (and, on synthetic data, the exact truth)
+- ``metrics.json``      the configuration, environment, and metrics per decoder, split and reference
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Literal
+
+import keras
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import environment
+from .heatmaps import DECODERS
+from .inference import decode_to_image, predict_heatmaps
+from .keypoints import LABELS
+from .labelme import Dataset, load_dataset
+from .losses import get_loss
+from .metrics import evaluate, pck
+from .models import build_model, model_info
+from .pipeline import HeatmapBatches, Prepared, prepare
+
+EVAL_SPLITS = ("Valid", "Test", "DomainShift")
+
+
+class TrainConfig(BaseModel):
+    """Everything that changes the result of one training run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = "simple_baseline"
+    size: Literal["tiny", "paper"] = "tiny"
+    loss: Literal["mse", "bce", "kce"] = "kce"
+    decoder: Literal["argmax", "wa", "dark"] = "wa"
+    train_face: Literal["visible", "occluded"] = "visible"
+    eval_face: Literal["visible", "occluded"] = "visible"
+    facial_keypoints: Literal["preserved", "omitted"] = "preserved"
+    eval_subset: Literal["all", "non_facial"] = "non_facial"
+    input_size: int = Field(128, ge=32, multiple_of=32)
+    sigma: float = Field(2.0, gt=0)
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(16, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    augment: bool = True
+    pretrained: bool = True
+    seed: int = 0
+    max_train_frames: int | None = Field(None, ge=1)
+    time_budget_s: float | None = Field(None, gt=0)
+
+
+STRIDE = 4  # every registered model outputs heatmaps at stride 4
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class _Monitor(keras.callbacks.Callback):
+    """Per-epoch time and validation PCK, a NaN guard, a time budget and a progress file."""
+
+    def __init__(self, config: TrainConfig, valid: Prepared, status_file: Path | None):
+        super().__init__()
+        self.config, self.valid, self.status_file = config, valid, status_file
+        self.rows: list[dict] = []
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingDiverged(f"loss became {loss} at batch {batch} of epoch {len(self.rows) + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch_time = time.perf_counter() - self.epoch_start
+        row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "epoch_time_s": epoch_time}
+        if len(self.valid.frames):
+            predicted, _ = _decode(self.model, self.valid, self.config, self.config.decoder)
+            row["val_pck@0.1"] = pck(predicted, self.valid.labels, 0.1, subset=self.config.eval_subset)
+        self.rows.append(row)
+        if self.status_file:
+            self.status_file.write_text(json.dumps({"epoch": epoch + 1, "epochs": self.config.epochs, **row}))
+        budget = self.config.time_budget_s
+        if budget and time.perf_counter() - self.started > budget:
+            self.model.stop_training = True
+
+
+def _decode(model, data: Prepared, config: TrainConfig, method: str, logits=None):
+    logits = predict_heatmaps(model, data.images) if logits is None else logits
+    return decode_to_image(logits, data.matrices, config.loss, method, stride=STRIDE)
+
+
+def _prediction_rows(split: str, data: Prepared, method: str, coords, confidence) -> pd.DataFrame:
+    n = len(data.frames)
+    truth = np.stack([f.truth if f.truth is not None else np.full((22, 2), np.nan) for f in data.frames])
+    return pd.DataFrame({
+        "split": split,
+        "video": np.repeat([f.video for f in data.frames], 22),
+        "frame": np.repeat([f.frame for f in data.frames], 22),
+        "keypoint": np.tile(LABELS, n),
+        "decoder": method,
+        "x": coords[..., 0].ravel(), "y": coords[..., 1].ravel(),
+        "confidence": confidence.ravel(),
+        "label_x": data.labels[..., 0].ravel(), "label_y": data.labels[..., 1].ravel(),
+        "truth_x": truth[..., 0].ravel(), "truth_y": truth[..., 1].ravel(),
+    })
+
+
+def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool = True,
+                   prepared: dict[str, Prepared] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Predictions for every evaluation frame with every decoder, and their metrics."""
+    prepared = dict(prepared or {})
+    rows, metrics = [], {}
+    for split in EVAL_SPLITS:
+        if split not in dataset.splits:
+            continue
+        if split not in prepared:
+            prepared[split] = prepare(dataset.frames(split), config.input_size,
+                                      occlude=config.eval_face == "occluded", progress=progress,
+                                      desc=f"decoding {split}")
+        data = prepared[split]
+        logits = predict_heatmaps(model, data.images)
+        for method in DECODERS:
+            coords, confidence = _decode(model, data, config, method, logits)
+            rows.append(_prediction_rows(split, data, method, coords, confidence))
+            scores = {"annotation": evaluate(coords, data.labels, subset=config.eval_subset)}
+            if all(f.truth is not None for f in data.frames):
+                truth = np.stack([f.truth for f in data.frames])
+                scores["truth"] = evaluate(coords, truth, subset=config.eval_subset)
+            metrics.setdefault(method, {})[split] = scores
+    return pd.concat(rows, ignore_index=True), metrics
+
+
+def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool = True,
+          status_file: Path | None = None) -> dict:
+    """Train ``config`` on the dataset, evaluate it, and write the results into ``out_dir``."""
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    keras.utils.set_random_seed(config.seed)
+    environment.enable_determinism()
+    dataset = load_dataset(dataset_root)
+    train_frames = dataset.frames("Train")[: config.max_train_frames]
+    train_data = prepare(train_frames, config.input_size, occlude=config.train_face == "occluded",
+                         progress=progress, desc="decoding Train")
+    valid_data = prepare(dataset.frames("Valid"), config.input_size,
+                         occlude=config.eval_face == "occluded", progress=progress, desc="decoding Valid")
+
+    model = build_model(config.model, input_size=config.input_size, size=config.size,
+                        pretrained=config.pretrained)
+    outputs = len(model.outputs)
+    batches = HeatmapBatches(train_data, config.batch_size, STRIDE, config.sigma, augment=config.augment,
+                             shuffle=True, outputs=outputs, seed=config.seed,
+                             omit_facial=config.facial_keypoints == "omitted")
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.epochs * len(batches))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=[get_loss(config.loss)] * outputs)
+    monitor = _Monitor(config, valid_data, status_file)
+    model.fit(batches, epochs=config.epochs, callbacks=[monitor], verbose=2 if progress else 0)
+
+    predictions, metrics = evaluate_model(model, dataset, config, progress, {"Valid": valid_data})
+    history = pd.DataFrame(monitor.rows)
+    # The first epoch includes graph compilation; leave it out of the epoch time when we can.
+    epoch_time = float(history["epoch_time_s"].iloc[1:].median() if len(history) > 1 else history["epoch_time_s"].iloc[0])
+    summary = {
+        "config": config.model_dump(),
+        "dataset": {"root": str(dataset_root), "fingerprint": dataset.fingerprint(),
+                    "synthetic": dataset.is_synthetic,
+                    "frames": {s: len(f) for s, f in dataset.splits.items()},
+                    "train_frames_used": len(train_frames)},
+        "model": model_info(model),
+        "environment": environment.describe(),
+        "epochs_run": len(history),
+        "epoch_time_s": epoch_time,
+        "train_images_per_s": len(train_frames) / epoch_time,
+        "wall_time_s": time.perf_counter() - started,
+        "metrics": metrics,
+    }
+    _write_atomically(out_dir, model, history, predictions, summary)
+    return summary
+
+
+def _write_atomically(out_dir: Path, model, history, predictions, summary) -> None:
+    """Write everything into a hidden folder, then move it in; ``metrics.json`` lands last."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out_dir))
+    try:
+        model.save(tmp / "model.keras")
+        history.to_csv(tmp / "history.csv", index=False)
+        predictions.to_csv(tmp / "predictions.csv", index=False, float_format="%.3f")
+        (tmp / "metrics.json").write_text(json.dumps(summary, indent=2, default=float))
+        for name in ("model.keras", "history.csv", "predictions.csv", "metrics.json"):
+            os.replace(tmp / name, out_dir / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

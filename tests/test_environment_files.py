@@ -1,0 +1,30 @@
+"""pyproject.toml and environment.yml must declare the same dependencies."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _normalise(requirement: str) -> str:
+    return re.sub(r"\s+", "", requirement).lower()
+
+
+def test_environment_yml_mirrors_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["test"]
+    conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    pip_section = next(d["pip"] for d in conda if isinstance(d, dict))
+    mirrored = [r for r in pip_section if not r.startswith("-e")]
+    assert sorted(map(_normalise, mirrored)) == sorted(map(_normalise, declared))
+
+
+def test_python_version_satisfies_requires_python():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    minimum = tuple(int(x) for x in re.search(r">=\s*([\d.]+)", project["requires-python"]).group(1).split("."))
+    conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    python = next(d for d in conda if isinstance(d, str) and d.startswith("python="))
+    assert tuple(int(x) for x in python.split("=")[1].split(".")) >= minimum

@@ -1,0 +1,101 @@
+"""The input pipeline keeps images and keypoint targets consistent under every augmentation."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmark import transforms
+from benchmark.heatmaps import MISSING, decode
+from benchmark.keypoints import FACIAL_IDX, INDEX
+from benchmark.labelme import Frame
+from benchmark.pipeline import HeatmapBatches, prepare
+
+WRIST_L, WRIST_R = INDEX["Wrist_L"], INDEX["Wrist_R"]
+
+
+def _frame(tmp_path: Path, name: str, width: int, height: int, dot: tuple[float, float]) -> Frame:
+    """A black picture with one bright dot at the left wrist; other keypoints spread around."""
+    image = np.zeros((height, width, 3), np.uint8)
+    cv2.circle(image, (int(dot[0]), int(dot[1])), 3, (255, 255, 255), -1)
+    path = tmp_path / f"{name}.png"  # lossless, so the dot's centre is exact
+    cv2.imwrite(str(path), image)
+    rng = np.random.default_rng(len(name))
+    keypoints = rng.uniform([0.3 * width, 0.3 * height], [0.7 * width, 0.7 * height], size=(22, 2))
+    keypoints[WRIST_L] = [int(dot[0]) + 0.5, int(dot[1]) + 0.5]
+    return Frame("Train", name[:3], int(name[4:]), path, path.with_suffix(".json"), keypoints, width, height)
+
+
+@pytest.fixture
+def frames(tmp_path):
+    return [_frame(tmp_path, f"00{i}_0000000{i}", w, h, d)
+            for i, (w, h, d) in enumerate([(640, 480, (300, 200)), (480, 480, (260, 300)), (360, 640, (180, 350))])]
+
+
+def _dot_centre(image: np.ndarray) -> np.ndarray:
+    grey = image.mean(axis=-1)
+    ys, xs = np.nonzero(grey > 0.5 * grey.max())
+    return np.array([xs.mean() + 0.5, ys.mean() + 0.5])
+
+
+def test_prepare_letterboxes_and_moves_labels(frames):
+    data = prepare(frames, 128, progress=False)
+    assert data.images.shape == (3, 128, 128, 3) and data.images.dtype == np.uint8
+    for image, keypoints in zip(data.images, data.keypoints):
+        np.testing.assert_allclose(_dot_centre(image), keypoints[WRIST_L], atol=1.0)
+    np.testing.assert_allclose(data.labels, np.stack([f.keypoints for f in frames]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_augmentation_moves_pixels_and_labels_together(frames, seed):
+    batches = HeatmapBatches(prepare(frames, 128, progress=False), batch_size=3, augment=True, seed=seed)
+    for index in range(3):
+        image, keypoints = batches.sample(index)
+        dot = _dot_centre(image)
+        left, right = np.linalg.norm(keypoints[[WRIST_L, WRIST_R]] - dot, axis=1)
+        assert min(left, right) < 2.0  # the dot is where the (possibly swapped) wrist label says
+        assert image.dtype == np.float32 and 0.0 <= image.min() and image.max() <= 1.0
+
+
+def test_mirroring_swaps_the_wrist_label(frames):
+    data = prepare(frames, 128, progress=False)
+    swapped = 0
+    for seed in range(12):
+        batches = HeatmapBatches(data, augment=True, seed=seed)
+        _, mirrored = transforms.random_augmentation(np.random.default_rng([seed, 0, 0]), 128)
+        image, keypoints = batches.sample(0)
+        dot = _dot_centre(image)
+        nearest = WRIST_R if mirrored else WRIST_L
+        assert np.linalg.norm(keypoints[nearest] - dot) < 2.0
+        swapped += mirrored
+    assert 0 < swapped < 12
+
+
+def test_targets_decode_back_to_the_labels(frames):
+    data = prepare(frames, 128, progress=False)
+    images, targets = HeatmapBatches(data, batch_size=3)[0]
+    assert images.shape == (3, 128, 128, 3) and targets.shape == (3, 32, 32, 22)
+    coords, _ = decode(np.clip(targets, 0, None), method="wa")
+    np.testing.assert_allclose(np.asarray(coords), data.keypoints, atol=0.5)
+
+
+def test_omitted_facial_keypoints_are_missing_targets_and_hourglass_gets_one_per_stack(frames):
+    data = prepare(frames, 64, progress=False)
+    _, targets = HeatmapBatches(data, batch_size=2, outputs=2, omit_facial=True)[0]
+    assert isinstance(targets, tuple) and len(targets) == 2
+    assert (targets[0][..., FACIAL_IDX] == MISSING).all()
+    assert (targets[0][..., WRIST_L] >= 0).all()
+
+
+def test_batches_are_deterministic_and_shuffle_per_epoch(frames):
+    data = prepare(frames, 64, progress=False)
+    a = HeatmapBatches(data, batch_size=3, augment=True, shuffle=True, seed=1)
+    b = HeatmapBatches(data, batch_size=3, augment=True, shuffle=True, seed=1)
+    np.testing.assert_array_equal(a[0][0], b[0][0])
+    first = a.order.copy()
+    orders = set()
+    for _ in range(5):
+        a.on_epoch_end()
+        orders.add(tuple(a.order))
+    assert len(orders | {tuple(first)}) > 1

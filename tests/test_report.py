@@ -1,0 +1,440 @@
+"""The report stage on small, self-consistent fake results (metrics computed from the predictions)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import zlib
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from benchmark.keypoints import INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, REGIONS
+from benchmark.labelme import write_annotation, write_truth
+from benchmark.metrics import evaluate, per_region
+from benchmark.report import tables as T
+from benchmark.report.results import REFERENCE, load_results
+
+SIZE = 96                       # image side in pixels
+SPLITS = ("Valid", "Test")
+VIDEOS, FRAMES = ("000", "001"), np.arange(0, 50, 5)
+DECODER_NOISE = {"argmax": 3.0, "wa": 2.0, "dark": 1.5}  # prediction noise in pixels, times the quality
+
+LOSS = [("simple_baseline", "kce", 1.0), ("hourglass", "mse", 1.6), ("my_new_model", "kce", 0.8)]
+OCCLUSION = [("visible", "visible", "preserved", 1.0), ("occluded", "occluded", "omitted", 1.3)]
+
+
+def _base_pose() -> np.ndarray:
+    pose = np.stack([np.linspace(30, 66, NUM_KEYPOINTS), np.linspace(15, 85, NUM_KEYPOINTS)], axis=1)
+    for name, xy in {"Head": (48, 12), "Eye_L": (52, 18), "Eye_R": (44, 18), "Nose": (48, 21),
+                     "Upper_Lip": (48, 24), "Lower_Lip": (48, 26), "Shoulder_R": (36, 34),
+                     "Shoulder_L": (60, 34), "Hip_R": (40, 62), "Hip_L": (56, 62)}.items():
+        pose[INDEX[name]] = xy
+    return pose
+
+
+def _dataset(split: str) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray]:
+    """(video, frame) keys, exact truth and noisy annotation (N, 22, 2); the same in every experiment."""
+    rng = np.random.default_rng(SPLITS.index(split))
+    keys = [(v, int(f)) for v in VIDEOS for f in FRAMES]
+    truth = np.stack([_base_pose() + [np.sin(f / 10) * 3 + int(v), f / 10] for v, f in keys])
+    labels = np.round(truth + rng.normal(0, 0.8, truth.shape), 3)
+    return keys, np.round(truth, 3), labels
+
+
+def write_dataset(root: Path) -> None:
+    """The Test split as a LabelMe dataset with images, so the sample figure can draw it."""
+    keys, truth, labels = _dataset("Test")
+    for (video, frame), t, a in zip(keys, truth, labels):
+        stem = f"{video}_{frame:08d}"
+        for folder in ("img", "ann", "truth"):
+            (root / "Test" / folder).mkdir(parents=True, exist_ok=True)
+        pixels = np.random.default_rng(frame).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(root / "Test" / "img" / f"{stem}.jpg")
+        write_annotation(root / "Test" / "ann" / f"{stem}.json", a, f"{stem}.jpg", SIZE, SIZE)
+        write_truth(root / "Test" / "truth" / f"{stem}.json", t)
+    (root / "synth.json").write_text(json.dumps({"seed": 0}))
+
+
+def write_notebook(path: Path, text: str) -> None:
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print('trained')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Train and evaluate"), cell]
+    nbformat.write(notebook, path)
+
+
+def write_experiment(folder: Path, exp_id: str, group: str, config: dict, quality: float,
+                     dataset_root: Path, synthetic: bool = True, status: str = "COMPLETE") -> dict:
+    """An experiment folder like the runner's; metrics computed honestly from its predictions."""
+    rng = np.random.default_rng(zlib.crc32(exp_id.encode()))
+    folder.mkdir(parents=True)
+    config = {"size": "tiny", "decoder": "wa", "train_face": "visible", "eval_face": "visible",
+              "facial_keypoints": "preserved", "eval_subset": "non_facial", "input_size": 128,
+              "epochs": 3, **config}
+    rows, metrics = [], {}
+    for split in SPLITS:
+        keys, truth, labels = _dataset(split)
+        for decoder, noise in DECODER_NOISE.items():
+            pred = np.round(truth + rng.normal(0, noise * quality, truth.shape), 3)
+            scores = {"annotation": evaluate(pred, labels, config["eval_subset"])}
+            if synthetic:
+                scores["truth"] = evaluate(pred, truth, config["eval_subset"])
+            metrics.setdefault(decoder, {})[split] = scores
+            n = len(keys)
+            rows.append(pd.DataFrame({
+                "split": split, "video": np.repeat([k[0] for k in keys], 22),
+                "frame": np.repeat([k[1] for k in keys], 22), "keypoint": np.tile(LABELS, n),
+                "decoder": decoder, "x": pred[..., 0].ravel(), "y": pred[..., 1].ravel(), "confidence": 0.5,
+                "label_x": labels[..., 0].ravel(), "label_y": labels[..., 1].ravel(),
+                "truth_x": truth[..., 0].ravel() if synthetic else np.nan,
+                "truth_y": truth[..., 1].ravel() if synthetic else np.nan}))
+    pd.concat(rows).to_csv(folder / "predictions.csv", index=False, float_format="%.3f")
+    epochs = np.arange(1, 4)
+    pd.DataFrame({"epoch": epochs, "loss": 1.0 / epochs * quality, "epoch_time_s": 2.0 + quality,
+                  "val_pck@0.1": 0.3 * epochs / quality}).to_csv(folder / "history.csv", index=False)
+    summary = {
+        "config": config,
+        "dataset": {"root": str(dataset_root), "fingerprint": "f1ngerpr1nt", "synthetic": synthetic,
+                    "frames": {"Train": 40, "Valid": 12, "Test": 12}},
+        "model": {"name": config["model"]},
+        "environment": {"backend": "jax", "device": "TestDevice", "commit": "abc1234", "python": "3.11"},
+        "epoch_time_s": 2.0 + quality, "train_images_per_s": 10.0, "wall_time_s": 5.0, "metrics": metrics,
+    }
+    (folder / "metrics.json").write_text(json.dumps(summary))
+    write_notebook(folder / "notebook.ipynb", f"trained {exp_id}")
+    record = {"id": exp_id, "group": group, "hash": "h", "profile": "quick", "wall_time_s": 5.0,
+              "finished": "2024-01-01T00:00:00+00:00", "notebook": "notebook.ipynb"}
+    if status == "FAILED":
+        record["error"] = "RuntimeError: out of memory"
+    if status:
+        (folder / f"{status}.json").write_text(json.dumps(record))
+    return summary
+
+
+def make_results(root: Path, groups=("loss", "occlusion"), synthetic: bool = True,
+                 dataset_root: Path | None = None) -> Path:
+    """``root/results/quick/<id>/`` for the chosen groups; returns ``root/results``."""
+    base = root / "results" / "quick"
+    if dataset_root is None:
+        dataset_root = root / "data"
+        write_dataset(dataset_root)
+    if "loss" in groups:
+        for model, loss, quality in LOSS:
+            write_experiment(base / f"loss-{model}-{loss}", f"loss-{model}-{loss}", "loss",
+                             {"model": model, "loss": loss}, quality, dataset_root, synthetic)
+    if "occlusion" in groups:
+        for train_face, eval_face, facial, quality in OCCLUSION:
+            exp_id = f"occlusion-{train_face}-{eval_face}-{facial}"
+            write_experiment(base / exp_id, exp_id, "occlusion",
+                             {"model": "simple_baseline", "loss": "kce", "train_face": train_face,
+                              "eval_face": eval_face, "facial_keypoints": facial}, quality,
+                             dataset_root, synthetic)
+    return root / "results"
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory) -> Path:
+    return make_results(tmp_path_factory.mktemp("study"))
+
+
+@pytest.fixture(scope="module")
+def results(results_dir):
+    return load_results(results_dir, "quick")
+
+
+def _metrics(results_dir: Path, exp_id: str) -> dict:
+    return json.loads((results_dir / "quick" / exp_id / "metrics.json").read_text())
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+def test_loss_table_rows_columns_and_differences(results_dir, results):
+    table = T.loss_table(results)
+    data = table.data
+    metrics = ["PCK@0.1", "PCK@0.08", "PCK@0.06", "PCK@0.04", "PCK@0.02", "mKS"]
+    assert list(data.columns) == [(m, s) for m in metrics for s in ("valid", "test")] + [T.EPOCH]
+    settings = [("simple_baseline", "kce"), ("hourglass", "mse"), ("my_new_model", "kce")]
+    assert list(data.index) == [(*s, source) for s in settings for source in T.SOURCES]
+
+    ours = data.xs("ours", level="source")
+    scores = _metrics(results_dir, "loss-hourglass-mse")["metrics"]["wa"]
+    assert ours.loc[("hourglass", "mse"), ("PCK@0.04", "test")] == scores["Test"]["annotation"]["pck@0.04"]
+    assert ours.loc[("hourglass", "mse"), ("mKS", "valid")] == scores["Valid"]["annotation"]["mks"]
+
+    reference = pd.read_csv(REFERENCE / "loss_table.csv").set_index(["model", "loss", "split"])
+    published = data.xs("published", level="source")
+    assert published.loc[("hourglass", "mse"), ("mKS", "test")] == reference.loc[("hourglass", "mse", "test"), "mks"]
+    assert published.loc[("hourglass", "mse"), T.EPOCH] == 321
+    difference = data.xs("difference", level="source")
+    np.testing.assert_allclose(difference.to_numpy(), (ours - published).to_numpy())
+    assert published.loc[("my_new_model", "kce")].isna().all()  # not in the publication
+    assert difference.loc[("my_new_model", "kce")].isna().all()
+
+
+def test_display_shows_valid_slash_test_and_signed_differences(results):
+    table = T.loss_table(results)
+    shown = T.display(table)
+    assert list(shown.columns) == ["PCK@0.1", "PCK@0.08", "PCK@0.06", "PCK@0.04", "PCK@0.02", "mKS", "epoch time (s)"]
+    valid, test = table.data.loc[("simple_baseline", "kce", "ours"), [("PCK@0.1", "valid"), ("PCK@0.1", "test")]]
+    assert shown.loc[("simple_baseline", "kce", "ours"), "PCK@0.1"] == f"{valid:.3f}/{test:.3f}"
+    assert shown.loc[("simple_baseline", "kce", "published"), "PCK@0.1"] == "0.937/0.930"
+    difference = shown.loc[("simple_baseline", "kce", "difference"), "PCK@0.1"]
+    assert difference == f"{valid - 0.937:+.3f}/{test - 0.930:+.3f}"
+    assert shown.loc[("my_new_model", "kce", "published"), "mKS"] == "–/–"
+
+
+def test_occlusion_and_per_region_tables(results_dir, results):
+    occlusion = T.occlusion_table(results).data
+    assert occlusion.index.names == ["train face", "valid face", "facial keypoints", "source"]
+    assert len(occlusion) == 3 * len(OCCLUSION)
+    key = ("occluded", "occluded", "omitted")
+    published = pd.read_csv(REFERENCE / "occlusion_table.csv")
+    row = published[(published["train_face"] == "occluded") & (published["valid_face"] == "occluded")
+                    & (published["split"] == "valid")]
+    assert occlusion.loc[(*key, "published"), ("PCK@0.02", "valid")] == row["pck@0.02"].item()
+
+    table = T.per_region_table(results).data
+    assert list(table.columns) == [*REGIONS, "avg"]
+    exp = results.group("occlusion")[1]
+    assert exp.setting == key
+    _, arrays = exp.arrays("Test")
+    expected = per_region(arrays["prediction"], arrays["annotation"], beta=0.1)["pck"]
+    np.testing.assert_allclose(table.loc[(*key, "ours"), list(REGIONS)].to_numpy(float), expected.to_numpy())
+    avg = _metrics(results_dir, exp.id)["metrics"]["wa"]["Test"]["annotation"]["pck@0.1"]
+    assert table.loc[(*key, "ours"), "avg"] == avg
+    assert table.loc[(*key, "published"), "Hip"] == 0.768
+    assert table.loc[(*key, "difference"), "Hip"] == pytest.approx(table.loc[(*key, "ours"), "Hip"] - 0.768)
+
+
+def test_decoder_table(results_dir, results):
+    table = T.decoder_table(results).data
+    assert list(table.columns) == [(d, m) for d in DECODER_NOISE for m in ("PCK@0.1", "PCK@0.04", "mKS")]
+    assert len(table) == len(LOSS) + len(OCCLUSION)
+    assert table.index[0] == ("loss", "simple_baseline / kce")
+    dark = _metrics(results_dir, "loss-hourglass-mse")["metrics"]["dark"]["Test"]["annotation"]["pck@0.04"]
+    assert table.loc[("loss", "hourglass / mse"), ("dark", "PCK@0.04")] == dark
+
+
+def test_truth_table_scores_the_annotations_against_the_truth(results_dir, results):
+    table = T.truth_table(results).data
+    assert table.index[0] == ("annotation", "the annotations themselves")
+    _, truth, labels = _dataset("Test")
+    noise = evaluate(labels, truth, "non_facial")
+    assert table.iloc[0][("vs truth", "mKS")] == pytest.approx(noise["mks"])
+    error = np.linalg.norm(labels - truth, axis=-1)[:, NON_FACIAL_IDX].mean()
+    assert table.iloc[0][("vs truth", T.ERROR)] == pytest.approx(error, abs=1e-9)
+    assert np.isnan(table.iloc[0][("vs annotation", "mKS")])
+    scores = _metrics(results_dir, "loss-hourglass-mse")["metrics"]["wa"]["Test"]
+    row = table.loc[("loss", "hourglass / mse")]
+    assert row[("vs annotation", "PCK@0.1")] == scores["annotation"]["pck@0.1"]
+    assert row[("vs truth", "mKS")] == scores["truth"]["mks"]
+    # the models' predictions are noise around the truth, so they are closer to it than to the labels
+    assert row[("vs truth", T.ERROR)] < row[("vs annotation", T.ERROR)]
+
+
+def test_truth_table_on_real_data_explains_itself(tmp_path):
+    real = load_results(make_results(tmp_path, groups=("loss",), synthetic=False), "quick")
+    table = T.truth_table(real)
+    assert table.data is None and "real data" in table.note
+
+
+def test_groups_without_results_are_not_run_yet(tmp_path):
+    only_loss = load_results(make_results(tmp_path, groups=("loss",)), "quick")
+    for name in ("occlusion", "per_region"):
+        table = T.TABLES[name](only_loss)
+        assert table.data is None and table.note == T.NOT_RUN
+    empty = load_results(tmp_path / "nothing", "quick")
+    assert all(T.TABLES[name](empty).data is None for name in T.TABLES)
+
+
+def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path):
+    results_dir = make_results(tmp_path, groups=("loss",))
+    base = results_dir / "quick"
+    write_experiment(base / "loss-resunet-bce", "loss-resunet-bce", "loss", {"model": "resunet", "loss": "bce"},
+                     1.0, tmp_path / "data", status="FAILED")
+    write_experiment(base / "loss-resunet-mse", "loss-resunet-mse", "loss", {"model": "resunet", "loss": "mse"},
+                     1.0, tmp_path / "data", status="")  # still running
+    (base / "loss-resunet-kce").mkdir()
+    (base / "loss-resunet-kce" / "COMPLETE.json").write_text("{not json")
+    write_experiment(base / ".staging" / "loss-x", "loss-x", "loss", {"model": "x", "loss": "kce"},
+                     1.0, tmp_path / "data")
+
+    results = load_results(results_dir, "quick")
+    assert [e.id for e in results.group("loss")] == [f"loss-{m}-{l}" for m, l, _ in LOSS]
+    models = set(T.loss_table(results).data.index.get_level_values("model"))
+    assert models == {m for m, _, _ in LOSS}
+    problems = T.problems_table(results).data
+    assert problems["status"].to_dict() == {"loss-resunet-bce": "failed", "loss-resunet-kce": "unreadable",
+                                            "loss-resunet-mse": "incomplete"}
+    assert "out of memory" in problems.loc["loss-resunet-bce", "error"]
+
+
+# --- the rendered report -----------------------------------------------------------------------
+
+ALL_TABLES = ["loss", "occlusion", "per_region", "decoder", "truth"]
+ALL_FIGURES = ["per_region_bars", "training_curves", "pck_curves", "sample_predictions", "trajectories", "jitter"]
+
+
+@pytest.fixture(scope="module")
+def report(results_dir, tmp_path_factory) -> Path:
+    from benchmark.report import build_report
+
+    return build_report(results_dir, tmp_path_factory.mktemp("reports"), ALL_TABLES, ALL_FIGURES, "quick")
+
+
+def test_report_writes_every_table_in_every_format(report, results):
+    folder = report.parent
+    assert report == folder / "index.html" and folder.name == "quick"
+    for name in ALL_TABLES:
+        for ext in ("csv", "md", "tex"):
+            assert (folder / "tables" / f"{name}.{ext}").is_file(), f"{name}.{ext}"
+    numbers = pd.read_csv(folder / "tables" / "loss.csv", index_col=[0, 1, 2])
+    expected = T.loss_table(results).data
+    assert numbers.loc[("hourglass", "mse", "ours"), "PCK@0.02 test"] == pytest.approx(
+        expected.loc[("hourglass", "mse", "ours"), ("PCK@0.02", "test")])
+    assert numbers.loc[("hourglass", "mse", "published"), "epoch time (s)"] == 321
+
+    shown = T.display(T.loss_table(results)).loc[("hourglass", "mse", "ours"), "mKS"]
+    tex = (folder / "tables" / "loss.tex").read_text()
+    assert all(rule in tex for rule in (r"\toprule", r"\midrule", r"\bottomrule"))
+    assert r"simple\_baseline" in tex and shown in tex
+    assert tex.count(r"\\") == 1 + 3 * len(LOSS)  # one header row and three rows per setting
+    markdown = (folder / "tables" / "loss.md").read_text()
+    assert f"| hourglass | mse | ours | " in markdown and shown in markdown
+    html = report.read_text()
+    assert shown in html and "0.752/0.741" in html  # ours and the published mKS of hourglass + MSE
+
+
+def test_report_states_provenance_and_links_notebooks(report, results):
+    html = report.read_text()
+    assert "NOT comparable" in html and "f1ngerpr1nt" in html and "abc1234" in html and "TestDevice" in html
+    for e in results.experiments:
+        page = report.parent / "notebooks" / f"{e.id}.html"
+        assert page.is_file() and f"trained {e.id}" in page.read_text()
+        assert f'href="notebooks/{e.id}.html"' in html
+    assert "NOT comparable" in (report.parent / "README.md").read_text()
+
+
+def test_report_draws_every_figure(report):
+    html = report.read_text()
+    for name in ALL_FIGURES:
+        path = report.parent / "figures" / f"{name}.png"
+        with Image.open(path) as image:
+            assert image.width > 300 and image.height > 200
+        assert f'src="figures/{name}.png"' in html
+
+
+def test_sample_predictions_mosaic_every_face_before_drawing(results, tmp_path, monkeypatch):
+    from benchmark.report import figures
+
+    mosaicked, drawn, outputs = [], [], []
+    original_mosaic, original_draw = figures.mosaic_face, figures.draw_pose
+
+    def mosaic(image, keypoints, seed):
+        out = original_mosaic(image, keypoints, seed=seed)
+        mosaicked.append((seed, out))
+        return out
+
+    def draw(image, keypoints, *args, **kwargs):
+        drawn.append(image)
+        outputs.append(original_draw(image, keypoints, *args, **kwargs))
+        return outputs[-1]
+
+    monkeypatch.setattr(figures, "mosaic_face", mosaic)
+    monkeypatch.setattr(figures, "draw_pose", draw)
+    figure = figures.sample_predictions(results, tmp_path)
+    assert figure.path and (tmp_path / "sample_predictions.png").is_file()
+    # every frame is mosaicked once; the annotation is drawn on the mosaic, the prediction on that
+    assert drawn and len(drawn) == 2 * len(mosaicked)
+    assert all(image is out for image, (_, out) in zip(drawn[0::2], mosaicked))
+    assert all(image is out for image, out in zip(drawn[1::2], outputs[0::2]))
+    assert all(seed.startswith("Test/") for seed, _ in mosaicked)
+
+
+def test_sample_predictions_skipped_without_images(tmp_path):
+    from benchmark.report import figures
+
+    results = load_results(make_results(tmp_path, groups=("loss",), dataset_root=tmp_path / "gone"), "quick")
+    figure = figures.sample_predictions(results, tmp_path)
+    assert figure.path is None and "skipped" in figure.note
+    assert not (tmp_path / "sample_predictions.png").exists()
+
+
+def test_report_of_missing_groups_failures_and_no_results(tmp_path):
+    from benchmark.report import build_report
+
+    results_dir = make_results(tmp_path, groups=("loss",))
+    write_experiment(results_dir / "quick" / "loss-resunet-bce", "loss-resunet-bce", "loss",
+                     {"model": "resunet", "loss": "bce"}, 1.0, tmp_path / "data", status="FAILED")
+    index = build_report(results_dir, tmp_path / "reports", ALL_TABLES, ["per_region_bars", "jitter"], "quick")
+    html = index.read_text()
+    assert html.count(T.NOT_RUN) == 3  # occlusion and per_region tables, per_region_bars figure
+    assert "out of memory" in html and (index.parent / "tables" / "problems.csv").is_file()
+    assert (index.parent / "notebooks" / "loss-resunet-bce.html").is_file()
+    assert not (index.parent / "tables" / "occlusion.csv").exists()
+    assert "resunet" not in (index.parent / "tables" / "loss.csv").read_text()
+
+    empty = build_report(tmp_path / "none", tmp_path / "reports", ALL_TABLES, ALL_FIGURES, "paper")
+    assert "no experiment has run yet" in empty.read_text()
+
+
+def test_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    from benchmark.report import build_report
+
+    results_dir = make_results(tmp_path, groups=("loss",))
+    out = tmp_path / "reports"
+    (out / "quick").mkdir(parents=True)
+    (out / "quick" / "stale.txt").write_text("old")
+
+    def broken(results):
+        raise RuntimeError("table failed")
+
+    monkeypatch.setitem(T.TABLES, "decoder", broken)
+    with pytest.raises(RuntimeError, match="table failed"):
+        build_report(results_dir, out, ["loss", "decoder"], [], "quick")
+    assert (out / "quick" / "stale.txt").read_text() == "old"
+    assert sorted(p.name for p in out.iterdir()) == ["quick"]  # no scratch folder left behind
+
+    monkeypatch.undo()
+    build_report(results_dir, out, ["loss"], [], "quick")
+    assert not (out / "quick" / "stale.txt").exists() and (out / "quick" / "tables" / "loss.tex").is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["quick"]
+
+
+def test_unknown_names_are_rejected(tmp_path):
+    from benchmark.report import build_report
+
+    with pytest.raises(ValueError, match="unknown table.*'losses'.*known: loss"):
+        build_report(tmp_path, tmp_path / "reports", ["losses"], [], "quick")
+    with pytest.raises(ValueError, match="unknown figure"):
+        build_report(tmp_path, tmp_path / "reports", [], ["bars"], "quick")
+
+
+def test_cli_renders_the_manifest_lists(tmp_path, capsys):
+    from benchmark.report import cli
+
+    results_dir = make_results(tmp_path, groups=("loss",))
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text("experiments: []\ntables: [loss, decoder]\nfigures: [training_curves]\n")
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    args = parser.parse_args(["--results", str(results_dir), "--out", str(tmp_path / "out"),
+                              "--manifest", str(manifest), "--profile", "quick"])
+    assert cli.main(args) == 0
+    folder = tmp_path / "out" / "quick"
+    assert str(folder / "index.html") in capsys.readouterr().out
+    assert sorted(p.name for p in (folder / "tables").glob("*.tex")) == ["decoder.tex", "loss.tex"]
+    assert [p.name for p in (folder / "figures").iterdir()] == ["training_curves.png"]
+
+
+def test_every_table_and_figure_of_the_study_manifest_is_registered():
+    from benchmark.report import cli, figures
+
+    tables, figure_names = cli.read_lists(cli.REPO / "experiments" / "manifest.yaml")
+    assert tables and figure_names
+    assert set(tables) <= set(T.TABLES) and set(figure_names) <= set(figures.FIGURES)

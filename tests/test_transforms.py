@@ -1,0 +1,63 @@
+import cv2
+import numpy as np
+import pytest
+
+from benchmark import transforms
+
+
+@pytest.mark.parametrize("width,height", [(640, 480), (480, 640), (480, 480), (333, 517)])
+def test_letterbox_inverse_is_exact(width, height):
+    matrix = transforms.letterbox(width, height, 128)
+    points = np.random.default_rng(0).uniform(0, [width, height], size=(22, 2))
+    back = transforms.apply(transforms.invert(matrix), transforms.apply(matrix, points))
+    np.testing.assert_allclose(back, points, atol=1e-9)
+    corners = transforms.apply(matrix, np.array([[0.0, 0.0], [width, height]]))
+    assert corners.min() >= 0 and corners.max() <= 128
+    assert np.isclose(corners[1] - corners[0], 128).any()  # the longer side fills the square
+
+
+def test_letterbox_image_puts_a_marked_pixel_where_the_matrix_says():
+    image = np.zeros((480, 640, 3), np.uint8)
+    image[200:216, 320:336] = 255  # a 16x16 block centred on (328, 208)
+    out, matrix = transforms.letterbox_image(image, 160)
+    expected = transforms.apply(matrix, np.array([328.0, 208.0]))
+    ys, xs = np.nonzero(out[..., 0] > 0)
+    weights = out[ys, xs, 0].astype(float)
+    centre = np.array([np.average(xs + 0.5, weights=weights), np.average(ys + 0.5, weights=weights)])
+    np.testing.assert_allclose(centre, expected, atol=0.05)
+    assert matrix[1, 2] == 20 and out[:20].max() == 0 and out[-20:].max() == 0  # black bars above and below
+
+
+def test_warp_follows_the_pixel_centre_convention():
+    rng = np.random.default_rng(1)
+    matrix, _ = transforms.random_augmentation(rng, 128, flip=False)
+    image = np.zeros((128, 128), np.float32)
+    image[60:68, 40:48] = 1.0  # centre (44, 64) in continuous coordinates
+    warped = transforms.warp(image, matrix, 128)
+    ys, xs = np.nonzero(warped > 0)
+    w = warped[ys, xs]
+    centre = np.array([np.average(xs + 0.5, weights=w), np.average(ys + 0.5, weights=w)])
+    np.testing.assert_allclose(centre, transforms.apply(matrix, np.array([44.0, 64.0])), atol=0.1)
+
+
+def test_mirror_moves_points_and_swaps_labels():
+    rng = np.random.default_rng(3)
+    while True:
+        matrix, mirrored = transforms.random_augmentation(rng, 100, rotation=0, scale=(1, 1), translate=0)
+        if mirrored:
+            break
+    np.testing.assert_allclose(transforms.apply(matrix, np.array([10.0, 20.0])), [90.0, 20.0])
+    points = np.arange(44, dtype=float).reshape(22, 2)
+    swapped = transforms.mirror_labels(points)
+    assert swapped[1, 0] == points[2, 0] and swapped[0, 0] == points[0, 0]  # Eye_L <-> Eye_R, Head stays
+
+
+def test_missing_points_stay_missing():
+    matrix = transforms.letterbox(640, 480, 128)
+    out = transforms.apply(matrix, np.array([[np.nan, np.nan], [1.0, 2.0]]))
+    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
+
+
+def test_opencv_rotation_is_about_the_continuous_centre():
+    matrix = cv2.getRotationMatrix2D((50.0, 50.0), 90, 1.0)
+    np.testing.assert_allclose(transforms.apply(matrix, np.array([50.0, 50.0])), [50.0, 50.0])
