@@ -10,6 +10,9 @@ import argparse
 import importlib
 import sys
 
+from .labelme import AnnotationError
+from .manifest import ManifestError
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("benchmark.synth.cli", "generate the synthetic infant video dataset"),
@@ -37,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         sub = argparse.ArgumentParser(prog=f"python -m benchmark {argv[0]}",
                                       description=COMMANDS[argv[0]][1])
         module.configure(sub)
-        return int(module.main(sub.parse_args(argv[1:])) or 0)
+        args = sub.parse_args(argv[1:])
+        try:
+            return int(module.main(args) or 0)
+        except (ManifestError, AnnotationError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     parser.parse_args(argv)  # prints usage / help and exits
     return 2

@@ -33,7 +33,7 @@ def _fixed(point: np.ndarray) -> tuple[int, int]:
 
 
 def draw_pose(image: np.ndarray, keypoints: np.ndarray, color_by_side: bool = True,
-              radius: int | None = None, thickness: int | None = None,
+              radius: float | None = None, thickness: int | None = None,
               labels: bool = False) -> np.ndarray:
     """A copy of ``image`` with the skeleton and keypoints ``(22, 2)`` drawn on it.
 
@@ -46,7 +46,8 @@ def draw_pose(image: np.ndarray, keypoints: np.ndarray, color_by_side: bool = Tr
     keypoints = np.asarray(keypoints, dtype=float)
     side = min(out.shape[:2])
     radius = radius or max(2, round(side / 110))
-    thickness = thickness or max(1, round(side / 220))
+    thickness = int(thickness or max(1, round(side / 220)))
+    marker = int(round(radius * (1 << SHIFT)))
     visible = np.isfinite(keypoints).all(axis=1)
     for i, j in SKELETON_IDX:
         if visible[i] and visible[j]:
@@ -54,8 +55,8 @@ def draw_pose(image: np.ndarray, keypoints: np.ndarray, color_by_side: bool = Tr
             cv2.line(out, _fixed(keypoints[i]), _fixed(keypoints[j]), colour, thickness, cv2.LINE_AA, SHIFT)
     for k in np.flatnonzero(visible):
         colour = side_colour(LABELS[k]) if color_by_side else SINGLE
-        cv2.circle(out, _fixed(keypoints[k]), radius << SHIFT, colour, -1, cv2.LINE_AA, SHIFT)
-        cv2.circle(out, _fixed(keypoints[k]), radius << SHIFT, (0, 0, 0), 1, cv2.LINE_AA, SHIFT)
+        cv2.circle(out, _fixed(keypoints[k]), marker, colour, -1, cv2.LINE_AA, SHIFT)
+        cv2.circle(out, _fixed(keypoints[k]), marker, (0, 0, 0), 1, cv2.LINE_AA, SHIFT)
         if labels:
             x, y = (int(v) for v in keypoints[k] + radius)
             cv2.putText(out, LABELS[k], (x, y), cv2.FONT_HERSHEY_SIMPLEX, max(0.3, side / 1200),

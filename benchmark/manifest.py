@@ -2,7 +2,7 @@
 
 Errors name the file, the line, the field and the allowed values. Resolution turns the manifest
 and a profile into a list of :class:`Experiment` objects, each with a readable id and a fully
-resolved :class:`~benchmark.train.TrainConfig` (defaults < profile < group base < grid/row values).
+resolved :class:`~benchmark.config.TrainConfig` (defaults < profile < group base < grid/row values).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .train import TrainConfig
+from .config import TrainConfig
 
 TABLES = ("loss", "occlusion", "per_region", "decoder", "truth")
 FIGURES = ("per_region_bars", "training_curves", "pck_curves", "sample_predictions", "trajectories", "jitter")
@@ -111,12 +111,6 @@ def _where(path: Path, lines: dict[tuple, int], loc: tuple) -> str:
     return str(path)
 
 
-def _allowed(field: str) -> str:
-    annotation = TrainConfig.model_fields[field].annotation
-    args = getattr(annotation, "__args__", None)
-    return f" (allowed: {', '.join(map(str, args))})" if args and all(isinstance(a, str) for a in args) else ""
-
-
 class LoadedManifest:
     """A validated manifest with the line numbers needed for later error messages."""
 
@@ -180,7 +174,7 @@ class LoadedManifest:
         try:
             TrainConfig.model_validate({key: value})
         except ValidationError as e:
-            raise self.error(loc, f"{e.errors()[0]['msg']}{_allowed(key)}") from None
+            raise self.error(loc, f"invalid value {value!r}: {e.errors()[0]['msg']}") from None
 
     def profile(self, name: str) -> Profile:
         if name not in self.data.profiles:
@@ -192,7 +186,7 @@ class LoadedManifest:
         base = {**self.data.defaults, **self.profile(profile).train}
         experiments, seen = [], {}
         for i, group in enumerate(self.data.experiments):
-            varying = [k for k in (group.grid or {})] or sorted({k for row in group.rows for k in row})
+            varying = list(group.grid or dict.fromkeys(k for row in group.rows for k in row))
             for j, setting in enumerate(group.settings()):
                 config = TrainConfig.model_validate({**base, **group.base, **setting})
                 exp_id = "-".join([group.group] + [str(setting[k]) for k in varying if k in setting])

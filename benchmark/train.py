@@ -19,14 +19,13 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Literal
 
 import keras
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from . import environment
+from .config import TrainConfig
 from .heatmaps import DECODERS
 from .inference import decode_to_image, predict_heatmaps
 from .keypoints import LABELS
@@ -37,31 +36,6 @@ from .models import build_model, model_info
 from .pipeline import HeatmapBatches, Prepared, prepare
 
 EVAL_SPLITS = ("Valid", "Test", "DomainShift")
-
-
-class TrainConfig(BaseModel):
-    """Everything that changes the result of one training run."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: str = "simple_baseline"
-    size: Literal["tiny", "paper"] = "tiny"
-    loss: Literal["mse", "bce", "kce"] = "kce"
-    decoder: Literal["argmax", "wa", "dark"] = "wa"
-    train_face: Literal["visible", "occluded"] = "visible"
-    eval_face: Literal["visible", "occluded"] = "visible"
-    facial_keypoints: Literal["preserved", "omitted"] = "preserved"
-    eval_subset: Literal["all", "non_facial"] = "non_facial"
-    input_size: int = Field(128, ge=32, multiple_of=32)
-    sigma: float = Field(2.0, gt=0)
-    epochs: int = Field(10, ge=1)
-    batch_size: int = Field(16, ge=1)
-    learning_rate: float = Field(1e-3, gt=0)
-    augment: bool = True
-    pretrained: bool = True
-    seed: int = 0
-    max_train_frames: int | None = Field(None, ge=1)
-    time_budget_s: float | None = Field(None, gt=0)
 
 
 STRIDE = 4  # every registered model outputs heatmaps at stride 4

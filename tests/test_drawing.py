@@ -60,7 +60,7 @@ def test_sizes_scale_with_the_image():
     kp = missing()
     kp[INDEX["Nose"]] = (100, 100)
     image = np.zeros((200, 200, 3), np.uint8)
-    assert changed(draw_pose(image, kp, radius=10), 0).sum() > changed(draw_pose(image, kp, radius=2), 0).sum()
+    assert changed(draw_pose(image, kp, radius=10), 0).sum() > changed(draw_pose(image, kp, radius=2.5), 0).sum()
 
 
 def test_labels_and_grayscale_input():

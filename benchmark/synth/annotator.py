@@ -15,7 +15,9 @@ vertex (Head)               0.040
 hips (under the nappy)      0.070
 ==========================  =====
 
-A keypoint whose exact position lies outside the picture (the camera's view, without the black
+Keypoints hidden behind another body part (a hand over the face, a leg under the other) are
+labelled like visible ones, as the reference annotators did. A keypoint whose exact position lies
+outside the picture (the camera's view, without the black
 pillars of letter-boxed frames) is not annotated: it is omitted from the LabelMe file, while the
 truth file keeps its exact, out-of-picture coordinates. Noisy labels are clipped to the picture.
 """

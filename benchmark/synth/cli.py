@@ -9,15 +9,17 @@ from .generate import generate_dataset
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, required=True, help="output folder (new, empty or a previous synthetic dataset)")
-    parser.add_argument("--videos", type=int, default=24, help="videos in Train/Valid/Test together (default 24)")
-    parser.add_argument("--frames-per-video", type=int, default=40, help="labelled frames per video (default 40)")
-    parser.add_argument("--size", type=int, default=256, help="frame height in pixels (default 256)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--fps", type=float, default=25.0, help="frame rate of the simulated video (default 25)")
-    parser.add_argument("--frame-step", type=int, default=5, help="video frames between labelled frames (default 5)")
-    parser.add_argument("--domain-shift-videos", type=int, default=4, help="extra DomainShift videos (default 4)")
-    parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    add = parser.add_argument
+    add("--out", type=Path, required=True,
+        help="output folder: new, empty, or a previous synthetic dataset (replaced)")
+    add("--videos", type=int, default=24, help="videos in Train/Valid/Test together (default 24)")
+    add("--frames-per-video", type=int, default=40, help="labelled frames per video (default 40)")
+    add("--size", type=int, default=256, help="frame height in pixels (default 256)")
+    add("--seed", type=int, default=0, help="random seed (default 0)")
+    add("--fps", type=float, default=25.0, help="frame rate of the simulated video (default 25)")
+    add("--frame-step", type=int, default=5, help="video frames between labelled frames (default 5)")
+    add("--domain-shift-videos", type=int, default=4, help="extra DomainShift videos (default 4)")
+    add("--workers", type=int, default=2, help="parallel processes (default 2)")
 
 
 def main(args: argparse.Namespace) -> int:

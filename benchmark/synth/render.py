@@ -53,44 +53,43 @@ def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), sigma) if sigma > 0.05 else image
 
 
-def render(scene: Scene, groups: list[list[Part]], rng: np.random.Generator) -> np.ndarray:
-    """The picture ``(H, W, 3)`` uint8 RGB of groups of parts (back to front) in ``scene``.
-
-    Materials are filled part by part; shading group by group: all outlines of a group, then all
-    its first cores, then all its second cores.
-    """
+def _shading(scene: Scene, groups: list[list[Part]]) -> np.ndarray:
+    """Shading ``(H, W)``: a soft drop shadow of every shaded part, then, group by group, all
+    outlines of the group dark, all its first cores lighter, all its second cores lightest
+    (so joints within a group leave no seams); blurred into smooth gradients."""
     width, height = scene.size
-    ss = scene.supersample
-    groups = [[part for part in group if len(part.outline) >= 3] for group in groups]
-    parts = [part for group in groups for part in group]
-    outlines = _vertices(scene.camera, [part.outline for part in parts], ss)
-    layers = [[[part.outline, *part.cores][k] for part in group if part.cores]
+    layers = [(k, _vertices(scene.camera, [[part.outline, *part.cores][k] for part in group
+                                           if part.cores], 1))
               for group in groups for k in range(len(SHADES))]
-    flat = _vertices(scene.camera, [poly for layer in layers for poly in layer], 1)
-    pixels, start = [], 0
-    for layer in layers:
-        pixels.append(flat[start:start + len(layer)])
-        start += len(layer)
-
     shadow = np.zeros((height, width), np.float32)
     offset = np.round(scene.shadow_offset * (1 << SHIFT)).astype(np.int32)
-    for poly in (poly for layer in pixels[::len(SHADES)] for poly in layer):
+    for poly in (poly for k, layer in layers if k == 0 for poly in layer):  # outlines
         cv2.fillPoly(shadow, [poly + offset], 1.0, cv2.LINE_8, SHIFT)
     shade = 1 - scene.shadow_strength * _blur(shadow, scene.shadow_blur)
-
-    labels = np.zeros((height * ss, width * ss), np.uint8)
-    for part, outline in zip(parts, outlines):
-        cv2.fillPoly(labels, [outline], part.material, cv2.LINE_8, SHIFT)
-    for layer, value in zip(pixels, SHADES * len(groups)):
+    for k, layer in layers:
         for poly in layer:
-            cv2.fillPoly(shade, [poly], value, cv2.LINE_8, SHIFT)
-    shade = _blur(shade, scene.shade_blur)
+            cv2.fillPoly(shade, [poly], SHADES[k], cv2.LINE_8, SHIFT)
+    return _blur(shade, scene.shade_blur)
 
-    pixel = np.arange(labels.size, dtype=np.int32)
-    image = np.take(scene.materials.reshape(-1, 3), labels.ravel().astype(np.int32) * labels.size + pixel,
-                    axis=0).reshape(*labels.shape, 3)
-    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
-    image *= (shade * scene.light)[..., None] * scene.tint
+
+def _albedo(scene: Scene, parts: list[Part]) -> np.ndarray:
+    """Colours ``(H, W, 3)`` uint8: parts filled back to front into a supersampled material map,
+    each pixel taking its material's texture, averaged down (anti-aliased edges)."""
+    width, height = scene.size
+    ss = scene.supersample
+    labels = np.zeros((height * ss, width * ss), np.uint8)
+    for part, outline in zip(parts, _vertices(scene.camera, [part.outline for part in parts], ss)):
+        cv2.fillPoly(labels, [outline], part.material, cv2.LINE_8, SHIFT)
+    index = labels.ravel().astype(np.int32) * labels.size + np.arange(labels.size, dtype=np.int32)
+    image = np.take(scene.materials.reshape(-1, 3), index, axis=0).reshape(*labels.shape, 3)
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def render(scene: Scene, groups: list[list[Part]], rng: np.random.Generator) -> np.ndarray:
+    """The picture ``(H, W, 3)`` uint8 RGB of groups of parts (back to front) in ``scene``."""
+    groups = [[part for part in group if len(part.outline) >= 3] for group in groups]
+    image = _albedo(scene, [part for group in groups for part in group]).astype(np.float32)
+    image *= (_shading(scene, groups) * scene.light)[..., None] * scene.tint
     image = _blur(image, scene.blur)
     image += scene.noise * rng.standard_normal(image.shape, dtype=np.float32)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)

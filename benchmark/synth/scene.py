@@ -14,7 +14,7 @@ from . import textures
 from .body import Body, across, direction
 from .camera import Camera
 from .figure import (BACKGROUND, BOTTOM, BROW, DARK, DIAPER, EYE, HAIR, HAT, IRIS, LIP,
-                     MATERIALS, MOUTH, SKIN, SKIN_SHADE, TOP, _unit, smooth)
+                     MATERIALS, MOUTH, SKIN, SKIN_SHADE, TOP, smooth, unit)
 from .render import SHIFT, Scene
 from .style import RGB, Style
 
@@ -101,7 +101,8 @@ def _card(rng, image, body_box: np.ndarray, px_cm: float) -> None:
     if not free or cw < 8:
         return
     x, y = (int(v) for v in free[rng.integers(len(free))])
-    cv2.rectangle(image, (x + ch // 10, y + ch // 10), (x + cw + ch // 10, y + ch + ch // 10), (60, 60, 60), -1)
+    drop = ch // 10  # shadow offset
+    cv2.rectangle(image, (x + drop, y + drop), (x + cw + drop, y + ch + drop), (60, 60, 60), -1)
     cv2.rectangle(image, (x, y), (x + cw, y + ch), (238, 238, 232), -1)
     text = CARD_TEXTS[rng.integers(len(CARD_TEXTS))].format(n=f"{rng.integers(1, 99)}")
     font = cv2.FONT_HERSHEY_SIMPLEX
@@ -171,7 +172,8 @@ def build_scene(rng: np.random.Generator, style: Style, body: Body, camera: Came
     light_dir = np.array([np.cos(style.light_angle), np.sin(style.light_angle)])
     light = textures.light_map((height, width), style.light_angle, style.gradient, style.vignette)
     return Scene(
-        camera=camera, size=picture, supersample=supersample, materials=materials, light=light * style.exposure, tint=np.float32(style.tint),
+        camera=camera, size=picture, supersample=supersample, materials=materials,
+        light=light * style.exposure, tint=np.float32(style.tint),
         shadow_offset=-light_dir * 1.2 * camera.px_per_cm,
         shadow_strength=SHADOW_STRENGTH * (1.4 if style.domain_shift else 1.0),
         shadow_blur=1.0 * camera.px_per_cm, shade_blur=0.4 * camera.px_per_cm,
@@ -182,4 +184,4 @@ def build_scene(rng: np.random.Generator, style: Style, body: Body, camera: Came
 def light_direction(style: Style, camera: Camera) -> np.ndarray:
     """Unit vector towards the light in the body frame (for the parts' highlights)."""
     towards = np.array([np.cos(style.light_angle), np.sin(style.light_angle)])
-    return _unit(np.linalg.solve(camera.matrix[:2, :2], towards))
+    return unit(np.linalg.solve(camera.matrix[:2, :2], towards))

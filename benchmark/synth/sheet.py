@@ -37,9 +37,10 @@ def pick_frames(frames: list[Frame], n: int, seed: int) -> list[Frame]:
 
 
 def contact_sheet(root: Path, out_png: Path, split: str | None = None, n: int = 12, cols: int = 4,
-                  seed: int = 0, cell: int = 256) -> Path:
+                  seed: int = 0, cell: int = 256, colors: int | None = None) -> Path:
     """Write a PNG grid of ``n`` frames of ``split`` (default: all splits) with their labelled
-    keypoints and skeleton, faces mosaicked; returns ``out_png``."""
+    keypoints and skeleton, faces mosaicked; returns ``out_png``. ``colors`` quantises the sheet
+    to that many colours (a much smaller file, e.g. for documentation)."""
     dataset = load_dataset(root, None if split is None else [split])
     frames = [frame for name in dataset.splits for frame in dataset.frames(name)]
     picked = pick_frames(frames, n, seed)
@@ -49,7 +50,10 @@ def contact_sheet(root: Path, out_png: Path, split: str | None = None, n: int = 
     sheet = grid(images, cols, titles=[f.id for f in picked], cell=cell)
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(sheet).save(out_png, optimize=True)
+    image = Image.fromarray(sheet)
+    if colors:
+        image = image.quantize(colors, method=Image.Quantize.FASTOCTREE)
+    image.save(out_png, optimize=True)
     return out_png
 
 
@@ -61,9 +65,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cols", type=int, default=4, help="frames per row (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="which frames (default 0)")
     parser.add_argument("--cell", type=int, default=256, help="cell size in pixels (default 256)")
+    parser.add_argument("--colors", type=int, help="quantise to this many colours (smaller file)")
 
 
 def main(args: argparse.Namespace) -> int:
-    out = contact_sheet(args.root, args.out, args.split, args.n, args.cols, args.seed, args.cell)
+    out = contact_sheet(args.root, args.out, args.split, args.n, args.cols, args.seed, args.cell,
+                        args.colors)
     print(f"wrote {out}")
     return 0

@@ -1,0 +1,32 @@
+"""The settings of one training run (validated; shared by the manifest, the runner and training)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TrainConfig(BaseModel):
+    """Everything that changes the result of one training run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = "simple_baseline"
+    size: Literal["tiny", "paper"] = "tiny"
+    loss: Literal["mse", "bce", "kce"] = "kce"
+    decoder: Literal["argmax", "wa", "dark"] = "wa"
+    train_face: Literal["visible", "occluded"] = "visible"
+    eval_face: Literal["visible", "occluded"] = "visible"
+    facial_keypoints: Literal["preserved", "omitted"] = "preserved"
+    eval_subset: Literal["all", "non_facial"] = "non_facial"
+    input_size: int = Field(128, ge=32, multiple_of=32)
+    sigma: float = Field(2.0, gt=0)
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(16, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    augment: bool = True
+    pretrained: bool = True
+    seed: int = 0
+    max_train_frames: int | None = Field(None, ge=1)
+    time_budget_s: float | None = Field(None, gt=0)

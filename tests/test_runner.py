@@ -1,0 +1,174 @@
+"""The runner end to end on the smoke scale: manifest -> papermill -> results -> report.
+
+These tests train real (tiny) models through papermill, about 10 s per experiment on 2 cores.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmark.models import register_model
+from benchmark.report import build_report
+from benchmark.runner import REPO, run
+
+MANIFEST = """\
+datasets:
+  tiny:
+    synthetic: {videos: 4, frames_per_video: 3, size: 96, domain_shift_videos: 1}
+profiles:
+  smoke:
+    dataset: tiny
+    train: {size: tiny, input_size: 64, epochs: 1, batch_size: 8, augment: false}
+experiments:
+  - group: loss
+    grid:
+      model: [simple_baseline]
+      loss: [mse, kce]
+tables: [loss, decoder, truth]
+figures: [training_curves, pck_curves]
+"""
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runner")
+    (root / "manifest.yaml").write_text(MANIFEST)
+    return root
+
+
+def _run(root: Path, **kwargs):
+    outcomes = run(root / "manifest.yaml", "smoke", results_dir=root / "results", data_dir=root / "data",
+                   progress=False, **kwargs)
+    return {o.id: o.status for o in outcomes}
+
+
+@pytest.fixture(scope="module")
+def first_run(workspace):
+    return _run(workspace)
+
+
+def test_runs_every_experiment_and_writes_complete_results(workspace, first_run):
+    assert first_run == {"loss-simple_baseline-mse": "ran", "loss-simple_baseline-kce": "ran"}
+    for exp_id in first_run:
+        folder = workspace / "results" / "smoke" / exp_id
+        names = {p.name for p in folder.iterdir()}
+        assert {"COMPLETE.json", "metrics.json", "history.csv", "predictions.csv", "model.keras",
+                "notebook.ipynb"} <= names
+        record = json.loads((folder / "COMPLETE.json").read_text())
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert record["id"] == exp_id and len(record["hash"]) == 16
+        assert metrics["environment"]["backend"] and metrics["environment"]["packages"]["keras"]
+        assert metrics["config"]["seed"] == 0 and metrics["epoch_time_s"] > 0
+        assert set(metrics["metrics"]) == {"argmax", "wa", "dark"}
+        assert set(metrics["metrics"]["wa"]) == {"Valid", "Test", "DomainShift"}
+    assert not (workspace / "results" / "smoke" / ".staging").exists() or \
+        not any((workspace / "results" / "smoke" / ".staging").iterdir())
+
+
+def test_report_renders_from_the_results(workspace, first_run, tmp_path):
+    index = build_report(workspace / "results", tmp_path, ["loss", "decoder", "truth"],
+                         ["training_curves", "pck_curves"], "smoke")
+    html = index.read_text()
+    assert "simple_baseline" in html and "notebooks/loss-simple_baseline-kce.html" in html
+    assert (index.parent / "tables" / "loss.tex").read_text().count("\\midrule") >= 1
+
+
+def test_second_run_is_cached(workspace, first_run):
+    started = time.perf_counter()
+    assert set(_run(workspace).values()) == {"cached"}
+    print(f"cached rerun: {time.perf_counter() - started:.1f} s")
+
+
+def test_an_added_row_trains_alone(workspace, first_run):
+    manifest = workspace / "manifest.yaml"
+    manifest.write_text(MANIFEST.replace("loss: [mse, kce]", "loss: [mse, kce, bce]"))
+    try:
+        assert _run(workspace) == {"loss-simple_baseline-mse": "cached", "loss-simple_baseline-kce": "cached",
+                                   "loss-simple_baseline-bce": "ran"}
+    finally:
+        manifest.write_text(MANIFEST)
+
+
+def test_only_and_force(workspace, first_run):
+    assert _run(workspace, only="*-kce", force=True) == {"loss-simple_baseline-kce": "ran"}
+    with pytest.raises(ValueError, match="matches no experiment"):
+        _run(workspace, only="nothing-like-this")
+
+
+@register_model("unknown_to_the_kernel")
+def _only_here(*args, **kwargs):
+    raise AssertionError("never built in this process")
+
+
+def test_a_broken_experiment_is_reported_and_the_others_finish(tmp_path, workspace, first_run):
+    # Registered in this process only: the manifest validates, but the notebook's kernel fails.
+    (tmp_path / "manifest.yaml").write_text(
+        MANIFEST.replace("model: [simple_baseline]", "model: [unknown_to_the_kernel, simple_baseline]")
+        .replace("loss: [mse, kce]", "loss: [mse]"))
+    outcomes = run(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                   data_dir=workspace / "data", progress=False)
+    status = {o.id: o for o in outcomes}
+    assert status["loss-unknown_to_the_kernel-mse"].status == "failed"
+    assert "unknown_to_the_kernel" in status["loss-unknown_to_the_kernel-mse"].detail
+    assert status["loss-simple_baseline-mse"].status == "ran"
+    failed = tmp_path / "results" / "smoke" / "loss-unknown_to_the_kernel-mse"
+    assert (failed / "notebook.ipynb").exists() and (failed / "FAILED.json").exists()
+    assert not (failed / "COMPLETE.json").exists()
+    # It is retried next time, and the finished one is not.
+    again = {o.id: o.status for o in run(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                                         data_dir=workspace / "data", progress=False)}
+    assert again == {"loss-unknown_to_the_kernel-mse": "failed", "loss-simple_baseline-mse": "cached"}
+
+
+def test_cli_exit_status_is_non_zero_when_an_experiment_fails(tmp_path, workspace, first_run):
+    # A dataset without a Train split: the runner starts, every experiment fails in its notebook.
+    data = tmp_path / "no_train"
+    shutil.copytree(workspace / "data" / "tiny", data, ignore=shutil.ignore_patterns("Train"))
+    (tmp_path / "manifest.yaml").write_text(MANIFEST)
+    done = subprocess.run([sys.executable, "-m", "benchmark", "run", "--profile", "smoke", "--manifest",
+                           str(tmp_path / "manifest.yaml"), "--data", str(data), "--only", "mse",
+                           "--results", str(tmp_path / "results"), "--no-progress"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "loss-simple_baseline-mse" in done.stdout and "failed" in done.stdout
+
+
+def test_cli_reports_a_bad_manifest_without_a_traceback(tmp_path):
+    (tmp_path / "manifest.yaml").write_text(MANIFEST.replace("loss: [mse, kce]", "loss: [mse, l2]"))
+    done = subprocess.run([sys.executable, "-m", "benchmark", "run", "--profile", "smoke", "--manifest",
+                           str(tmp_path / "manifest.yaml")], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 2
+    assert "manifest.yaml:12" in done.stderr and "'l2'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_interrupted_run_resumes_and_never_counts_partial_results(tmp_path, workspace, first_run):
+    (tmp_path / "manifest.yaml").write_text(MANIFEST.replace("epochs: 1", "epochs: 30"))
+    results = tmp_path / "results"
+    command = [sys.executable, "-m", "benchmark", "run", "--profile", "smoke", "--manifest",
+               str(tmp_path / "manifest.yaml"), "--data-dir", str(workspace / "data"),
+               "--results", str(results), "--no-progress"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    staging = results / "smoke" / ".staging" / "loss-simple_baseline-mse"
+    deadline = time.time() + 120
+    while not (staging / "status.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert (staging / "status.json").exists(), "training never started"
+    os.killpg(process.pid, signal.SIGKILL)  # like a power loss: no clean-up at all
+    process.wait()
+    assert not (results / "smoke" / "loss-simple_baseline-mse").exists()
+    build_report(results, tmp_path / "reports", ["loss"], [], "smoke")  # nothing partial is aggregated
+    assert "not run yet" in (tmp_path / "reports" / "smoke" / "README.md").read_text()
+
+    (tmp_path / "manifest.yaml").write_text(MANIFEST)
+    resumed = run(tmp_path / "manifest.yaml", "smoke", results_dir=results, data_dir=workspace / "data",
+                  progress=False)
+    assert {o.status for o in resumed} == {"ran"}
+    assert not any((results / "smoke" / ".staging").glob("*"))
