@@ -22,12 +22,17 @@ def summary(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def describe(dataset: Dataset) -> str:
+    """A header line (kind, fingerprint) and the per-split summary table."""
+    kind = "synthetic" if dataset.is_synthetic else "real"
+    return (f"{dataset.root}: {kind} dataset, fingerprint {dataset.fingerprint()[:16]}\n"
+            f"{summary(dataset).to_string(index=False)}")
+
+
 def configure(parser) -> None:
     parser.add_argument("root", type=Path, help="dataset root (<root>/<Split>/img, ann)")
 
 
 def main(args) -> int:
-    dataset = load_dataset(args.root)
-    print(f"{args.root}: {'synthetic' if dataset.is_synthetic else 'real'} dataset, fingerprint {dataset.fingerprint()[:16]}")
-    print(summary(dataset).to_string(index=False))
+    print(describe(load_dataset(args.root)))
     return 0

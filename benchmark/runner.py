@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .info import describe
 from .labelme import load_dataset
 from .manifest import Experiment, LoadedManifest
 
@@ -161,7 +162,10 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     if not experiments:
         raise ValueError(f"--only {only!r} matches no experiment of profile {profile!r}")
     dataset = resolve_dataset(manifest, profile, data, data_dir, progress)
-    fingerprint = load_dataset(dataset).fingerprint()
+    loaded = load_dataset(dataset)
+    fingerprint = loaded.fingerprint()
+    if progress:
+        print(f"{describe(loaded)}\n{len(experiments)} experiment(s) selected for profile {profile!r}.")
     code = code_version(notebook)
     base = Path(results_dir) / profile
     shutil.rmtree(base / ".staging", ignore_errors=True)  # leftovers of an interrupted run

@@ -15,6 +15,7 @@ import pytest
 from benchmark.heatmaps import decode, encode, probabilities
 from benchmark.keypoints import NUM_KEYPOINTS
 from benchmark.losses import get_loss
+from benchmark.metrics import pck
 from benchmark.models import build_model, list_models, model_info, register_model
 from benchmark.models import registry
 from benchmark.models.blocks import imagenet_weights_path
@@ -161,7 +162,7 @@ def test_imagenet_weights_come_only_from_the_keras_cache(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_tiny_model_overfits_a_tiny_batch(name):
-    """A few Adam steps on 4 images: the KCE loss and the decoded keypoint error both fall.
+    """A few Adam steps on 4 images: the KCE loss and the decoded keypoint error fall, PCK rises.
 
     Measured with batch statistics (training=True): after 30 steps the BatchNorm moving averages
     (momentum 0.99) have not caught up yet, so inference mode would test the averages, not the fit.
@@ -175,18 +176,20 @@ def test_tiny_model_overfits_a_tiny_batch(name):
     def loss_and_error(model):
         logits = outputs_of(model, images, training=True)[-1]
         coords, _ = decode(probabilities(logits, "kce"), method="wa", stride=4)
-        error = np.linalg.norm(keras.ops.convert_to_numpy(coords) - keypoints, axis=-1)
-        return float(get_loss("kce")(targets, logits)), np.nanmean(error)
+        coords = keras.ops.convert_to_numpy(coords)
+        error = np.linalg.norm(coords - keypoints, axis=-1)
+        return float(get_loss("kce")(targets, logits)), np.nanmean(error), pck(coords, keypoints, 0.2, "all")
 
     keras.utils.set_random_seed(0)
     model = build_model(name)
     stacks = len(model.outputs)
     model.compile(keras.optimizers.Adam(3e-3), loss=[get_loss("kce") for _ in range(stacks)])
-    loss_before, error_before = loss_and_error(model)
+    loss_before, error_before, pck_before = loss_and_error(model)
     model.fit(images, per_stack(targets, stacks), batch_size=4, epochs=30, verbose=0)
-    loss_after, error_after = loss_and_error(model)
+    loss_after, error_after, pck_after = loss_and_error(model)
     assert loss_after < 0.75 * loss_before
     assert error_after < 0.25 * error_before
+    assert pck_after > max(0.5, pck_before + 0.4), (pck_before, pck_after)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")

@@ -12,8 +12,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--out", type=Path, required=True,
         help="output folder: new, empty, or a previous synthetic dataset (replaced)")
-    add("--videos", type=int, default=24, help="videos in Train/Valid/Test together (default 24)")
-    add("--frames-per-video", type=int, default=40, help="labelled frames per video (default 40)")
+    add("--videos", type=int, default=48, help="videos in Train/Valid/Test together (default 48)")
+    add("--frames-per-video", type=int, default=20, help="labelled frames per video (default 20)")
     add("--size", type=int, default=256, help="frame height in pixels (default 256)")
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--fps", type=float, default=25.0, help="frame rate of the simulated video (default 25)")
