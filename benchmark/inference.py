@@ -14,17 +14,17 @@ def predict_heatmaps(model: keras.Model, images: np.ndarray, batch_size: int = 3
     chunks = []
     for start in range(0, len(images), batch_size):
         batch = images[start:start + batch_size].astype(np.float32) / 255.0
-        out = model(batch, training=False)
-        if isinstance(out, (list, tuple)):
-            out = out[-1]
-        chunks.append(keras.ops.convert_to_numpy(out))
+        out = model.predict_on_batch(batch)  # compiled; an eager call is slow for deep models
+        chunks.append(np.asarray(out[-1] if isinstance(out, (list, tuple)) else out))
     return np.concatenate(chunks) if chunks else np.zeros((0,))
 
 
 def decode_to_image(logits: np.ndarray, matrices: np.ndarray, loss: str, method: str,
-                    stride: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """Keypoints (N, 22, 2) in original image pixels and confidences (N, 22)."""
-    coords, confidence = decode(probabilities(logits, loss), method=method, stride=stride)
+                    stride: int = 4, sigma: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints (N, 22, 2) in original image pixels and confidences (N, 22).
+
+    ``sigma`` is the training target's (DARK smooths with it)."""
+    coords, confidence = decode(probabilities(logits, loss), method=method, stride=stride, sigma=sigma)
     coords = keras.ops.convert_to_numpy(coords).astype(np.float64)
     back = np.stack([transforms.apply(transforms.invert(m), c) for m, c in zip(matrices, coords)])
     return back, keras.ops.convert_to_numpy(confidence)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
@@ -152,11 +152,19 @@ def _parse_shapes(path: Path, shapes: list) -> np.ndarray:
     return keypoints
 
 
+# EXIF orientations that turn the picture by 90 degrees (LabelMe labels the turned picture).
+_TRANSPOSED = {5, 6, 7, 8}
+_ORIENTATION = 0x0112
+
+
 def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` of an image from its header only (PIL opens lazily; no decoding)."""
+    """``(width, height)`` of an image as displayed (EXIF orientation applied), from its header
+    only (PIL opens lazily; no decoding)."""
     try:
         with Image.open(path) as image:
-            return image.size
+            width, height = image.size
+            turned = image.getexif().get(_ORIENTATION) in _TRANSPOSED
+            return (height, width) if turned else (width, height)
     except FileNotFoundError as err:
         raise AnnotationError(f"{path}: image: file does not exist") from err
     except OSError as err:
@@ -334,7 +342,7 @@ def load_image(frame_or_path: Frame | Path) -> np.ndarray:
     path = frame_or_path.image_path if isinstance(frame_or_path, Frame) else Path(frame_or_path)
     try:
         with Image.open(path) as image:
-            return np.array(image.convert("RGB"))
+            return np.array(ImageOps.exif_transpose(image).convert("RGB"))
     except FileNotFoundError as err:
         raise AnnotationError(f"{path}: image: file does not exist") from err
     except (OSError, SyntaxError, ValueError) as err:

@@ -129,29 +129,21 @@ def _rng(seed: int | str) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(seed.encode()) if isinstance(seed, str) else seed)
 
 
-def mosaic_face(image: np.ndarray, keypoints: np.ndarray, seed: int | str,
-                block: int | None = None, margin: float = 0.6) -> np.ndarray:
-    """A new uint8 image with the face region mosaicked; the input is not modified.
+def mosaic_region(image: np.ndarray, mask: np.ndarray, block: int, seed: int | str) -> np.ndarray:
+    """A new uint8 image whose ``mask`` pixels are replaced by a noisy block mosaic.
 
-    Inside the region: ``block``-pixel blocks (default: a third of the smaller semi-axis, so about
-    six blocks across the face) of their mean colour, plus per-block and per-pixel uniform noise;
-    any value that still equals the original is replaced by a random different one. Deterministic
-    for a given ``seed`` (an int, or a string such as the frame id, hashed with CRC-32). An image
-    without a face region (see :func:`face_ellipse`) comes back as an unchanged copy.
+    ``block``-pixel blocks of their mean colour, plus per-block and per-pixel uniform noise; any
+    value that still equals the original is replaced by a random different one, so no original
+    pixel inside ``mask`` survives. Deterministic for a given ``seed``.
     """
     image = np.asarray(image)
     if image.dtype != np.uint8:
-        raise ValueError(f"mosaic_face expects a uint8 image, got {image.dtype}")
+        raise ValueError(f"mosaic expects a uint8 image, got {image.dtype}")
     out = image.copy()
-    ellipse = face_ellipse(keypoints, margin)
-    if ellipse is None:
-        return out
-    rows, cols = np.nonzero(ellipse_mask(image.shape, ellipse))
+    rows, cols = np.nonzero(mask)
     if len(rows) == 0:
         return out
-    block = block or max(2, round(min(ellipse[1]) / 3))
     rng = _rng(seed)
-
     original = image[rows, cols].reshape(len(rows), -1).astype(np.int64)   # (n, channels)
     _, cell = np.unique((rows // block) * (image.shape[1] // block + 1) + cols // block,
                         return_inverse=True)
@@ -164,3 +156,29 @@ def mosaic_face(image: np.ndarray, keypoints: np.ndarray, seed: int | str,
     values[same] = (original[same] + rng.integers(1, 256, same.sum())) % 256
     out[rows, cols] = values.astype(np.uint8).reshape(out[rows, cols].shape)
     return out
+
+
+def mosaic_face(image: np.ndarray, keypoints: np.ndarray, seed: int | str,
+                block: int | None = None, margin: float = 0.6) -> np.ndarray:
+    """A new uint8 image with the face region mosaicked (see :func:`mosaic_region`).
+
+    ``block`` defaults to a third of the ellipse's smaller semi-axis, about six blocks across the
+    face. Deterministic for a given ``seed`` (an int, or a string such as the frame id, hashed with
+    CRC-32). An image without a face region (see :func:`face_ellipse`) comes back as an unchanged
+    copy: figures use :func:`safe_to_show` instead.
+    """
+    image = np.asarray(image)
+    ellipse = face_ellipse(keypoints, margin)
+    if ellipse is None:
+        return mosaic_region(image, np.zeros(image.shape[:2], bool), 1, seed)
+    block = block or max(2, round(min(ellipse[1]) / 3))
+    return mosaic_region(image, ellipse_mask(image.shape, ellipse), block, seed)
+
+
+def safe_to_show(image: np.ndarray, keypoints: np.ndarray, seed: int | str) -> np.ndarray:
+    """The image as any figure may show it: face mosaicked, or, when no face region can be
+    derived from the keypoints, the whole picture mosaicked (never an unknown face in the clear)."""
+    image = np.asarray(image)
+    if face_ellipse(keypoints) is not None:
+        return mosaic_face(image, keypoints, seed)
+    return mosaic_region(image, np.ones(image.shape[:2], bool), max(4, min(image.shape[:2]) // 24), seed)

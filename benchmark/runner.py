@@ -14,18 +14,22 @@ import fnmatch
 import hashlib
 import json
 import shutil
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import keras
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .environment import package_versions
 from .info import describe
 from .labelme import load_dataset
 from .manifest import Experiment, LoadedManifest
+from .models.blocks import imagenet_weights_path
 
 PACKAGE = Path(__file__).resolve().parent
 REPO = PACKAGE.parent
@@ -45,8 +49,16 @@ def code_version(notebook: Path = NOTEBOOK) -> str:
     return digest.hexdigest()[:16]
 
 
-def experiment_hash(experiment: Experiment, fingerprint: str, code: str) -> str:
-    payload = {"config": experiment.config.model_dump(), "dataset": fingerprint, "code": code}
+def training_environment() -> dict:
+    """What else changes a trained result: the backend, its packages, and cached ImageNet weights."""
+    return {"backend": keras.backend.backend(), "packages": package_versions(),
+            "imagenet_weights": {b: imagenet_weights_path(b) is not None for b in ("resnet50", "resnet101")}}
+
+
+def experiment_hash(experiment: Experiment, fingerprint: str, code: str, environment: dict | None = None) -> str:
+    """Content hash over everything that changes the experiment's result."""
+    payload = {"config": experiment.config.model_dump(), "dataset": fingerprint, "code": code,
+               "environment": environment or {}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -61,16 +73,16 @@ def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = 
     spec = manifest.data.datasets[name]
     if spec.path is not None:
         return Path(spec.path)
-    root = Path(data_dir) / name
-    settings = spec.synthetic.model_dump()
-    recorded = root / "synth.json"
-    if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in settings.items()):
-        return root
-    from .synth import generate_dataset
+    from .synth.generate import GENERATOR_VERSION, generate_dataset
 
-    if root.exists():
-        shutil.rmtree(root)  # generated data whose settings changed: regenerate
-    generate_dataset(root, progress=progress, **settings)
+    root = Path(data_dir) / name
+    wanted = {**spec.synthetic.model_dump(), "version": GENERATOR_VERSION}
+    recorded = root / "synth.json"
+    if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in wanted.items()):
+        return root
+    # Missing, or made with other settings or another generator version: (re)generate. The
+    # generator refuses to replace anything but a previous synthetic dataset, and swaps atomically.
+    generate_dataset(root, progress=progress, **spec.synthetic.model_dump())
     return root
 
 
@@ -83,16 +95,20 @@ class Outcome:
 
 
 def _watch_epochs(status_file: Path, bar: tqdm, stop: threading.Event) -> None:
-    """Mirror the notebook's per-epoch status file onto a progress bar."""
+    """Mirror the notebook's per-epoch status file onto a progress bar (redrawn once per epoch)."""
+    last = None
     while not stop.wait(0.5):
         try:
             status = json.loads(status_file.read_text())
         except (OSError, ValueError):
             continue
+        if status == last:
+            continue
+        last = status
         bar.total = status["epochs"]
-        bar.n = status["epoch"]
-        bar.set_postfix(loss=f"{status['loss']:.4g}", val_pck=f"{status.get('val_pck@0.1', float('nan')):.3f}")
-        bar.refresh()
+        bar.set_postfix(loss=f"{status['loss']:.4g}", val_pck=f"{status.get('val_pck@0.1', float('nan')):.3f}",
+                        refresh=False)
+        bar.update(status["epoch"] - bar.n)
 
 
 def run_experiment(experiment: Experiment, digest: str, dataset: Path, out: Path, profile: str,
@@ -132,9 +148,29 @@ def run_experiment(experiment: Experiment, digest: str, dataset: Path, out: Path
         (staging / "FAILED.json").write_text(json.dumps(record, indent=2))
     else:
         (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
+    _swap_in(staging, out)
     return Outcome(experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "")
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Replace ``out`` by ``staging``; a crash in between leaves ``staging`` for ``_recover``."""
+    old = out.with_name(f".{out.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    staging.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(base: Path) -> None:
+    """After an interruption: move finished staging folders into place, drop unfinished ones."""
+    for staging in sorted((base / ".staging").glob("*")):
+        if (staging / "COMPLETE.json").exists() or (staging / "FAILED.json").exists():
+            _swap_in(staging, base / staging.name)
+        else:
+            shutil.rmtree(staging)
+    for old in base.glob(".*.old"):
+        shutil.rmtree(old)
 
 
 def is_complete(out: Path, digest: str) -> bool:
@@ -167,15 +203,16 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     if progress:
         print(f"{describe(loaded)}\n{len(experiments)} experiment(s) selected for profile {profile!r}.")
     code = code_version(notebook)
+    environment = training_environment()
     base = Path(results_dir) / profile
-    shutil.rmtree(base / ".staging", ignore_errors=True)  # leftovers of an interrupted run
+    _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
 
     outcomes = []
     bar = tqdm(experiments, desc="experiments", unit="exp", disable=not progress)
     for experiment in bar:
         bar.set_postfix_str(experiment.id)
         out = base / experiment.id
-        digest = experiment_hash(experiment, fingerprint, code)
+        digest = experiment_hash(experiment, fingerprint, code, environment)
         if not force and is_complete(out, digest):
             outcomes.append(Outcome(experiment.id, "cached", 0.0))
             continue
@@ -201,8 +238,13 @@ def configure(parser) -> None:
 
 
 def main(args) -> int:
-    outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
-                   args.data_dir, progress=not args.no_progress)
+    try:
+        outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
+                       args.data_dir, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished experiments are kept, the unfinished one is discarded; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
     print(summary_table(outcomes))
     failed = [o.id for o in outcomes if o.status == "failed"]
     if failed:

@@ -78,7 +78,7 @@ class _Monitor(keras.callbacks.Callback):
 
 def _decode(model, data: Prepared, config: TrainConfig, method: str, logits=None):
     logits = predict_heatmaps(model, data.images) if logits is None else logits
-    return decode_to_image(logits, data.matrices, config.loss, method, stride=STRIDE)
+    return decode_to_image(logits, data.matrices, config.loss, method, stride=STRIDE, sigma=config.sigma)
 
 
 def _prediction_rows(split: str, data: Prepared, method: str, coords, confidence) -> pd.DataFrame:
@@ -116,7 +116,8 @@ def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool 
             rows.append(_prediction_rows(split, data, method, coords, confidence))
             scores = {"annotation": evaluate(coords, data.labels, subset=config.eval_subset)}
             if all(f.truth is not None for f in data.frames):
-                truth = np.stack([f.truth for f in data.frames])
+                # Only where annotated: keypoints outside the picture have truth but no label.
+                truth = np.where(np.isnan(data.labels), np.nan, np.stack([f.truth for f in data.frames]))
                 scores["truth"] = evaluate(coords, truth, subset=config.eval_subset)
             metrics.setdefault(method, {})[split] = scores
     return pd.concat(rows, ignore_index=True), metrics
@@ -130,7 +131,11 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
     keras.utils.set_random_seed(config.seed)
     environment.enable_determinism()
     dataset = load_dataset(dataset_root)
-    train_frames = dataset.frames("Train")[: config.max_train_frames]
+    train_frames = dataset.frames("Train")
+    if config.max_train_frames and config.max_train_frames < len(train_frames):
+        # Spread over all videos rather than the first few.
+        pick = np.linspace(0, len(train_frames) - 1, config.max_train_frames).round().astype(int)
+        train_frames = [train_frames[i] for i in pick]
     train_data = prepare(train_frames, config.input_size, occlude=config.train_face == "occluded",
                          progress=progress, desc="decoding Train")
     valid_data = prepare(dataset.frames("Valid"), config.input_size,

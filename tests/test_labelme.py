@@ -315,3 +315,21 @@ def test_load_image_is_rgb_even_for_grayscale_files(tmp_path):
     image = load_image(path)
     assert image.shape == (10, 12, 3) and image.dtype == np.uint8
     assert np.abs(image.astype(int) - 200).max() <= 2
+
+
+def test_exif_orientation_is_applied_like_labelme_does(tmp_path):
+    """A portrait photo stored landscape with EXIF orientation 6: labels refer to the turned picture."""
+    from PIL import Image
+
+    from benchmark.labelme import image_size, load_image
+
+    pixels = np.zeros((40, 60, 3), np.uint8)  # stored 60 wide, 40 high
+    pixels[0, 0] = 255  # top-left as stored: after a 90-degree turn it is no longer at (0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "turned.jpg"
+    Image.fromarray(pixels).save(path, exif=exif, quality=100)
+    assert image_size(path) == (40, 60)
+    image = load_image(path)
+    assert image.shape == (60, 40, 3)
+    assert image[0, 0].max() < 128

@@ -163,3 +163,16 @@ def test_real_sample_faces_are_covered(sample_root):
             assert 0.003 < mask.mean() < 0.05, frame.id
             out = mosaic_face(image, frame.keypoints, seed=frame.id)
             assert (out[mask] != image[mask]).all() and np.array_equal(out[~mask], image[~mask])
+
+
+def test_safe_to_show_mosaics_everything_when_no_face_region_can_be_found():
+    from benchmark.mosaic import safe_to_show
+
+    image = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    pose = np.full((22, 2), np.nan)  # no facial keypoint, no head, no shoulders
+    assert face_ellipse(pose) is None
+    out = safe_to_show(image, pose, seed="x")
+    assert (out != image).any(axis=-1).all()  # not one original pixel left
+    # With a face region it is exactly the face mosaic.
+    np.testing.assert_array_equal(safe_to_show(image, frontal_pose() / 2.5, 1),
+                                  mosaic_face(image, frontal_pose() / 2.5, 1))

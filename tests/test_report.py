@@ -438,3 +438,13 @@ def test_every_table_and_figure_of_the_study_manifest_is_registered():
     tables, figure_names = cli.read_lists(cli.REPO / "experiments" / "manifest.yaml")
     assert tables and figure_names
     assert set(tables) <= set(T.TABLES) and set(figure_names) <= set(figures.FIGURES)
+
+
+def test_truth_is_scored_only_where_an_annotation_exists():
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(50, 150, (20, 22, 2))
+    annotation = truth + rng.normal(0, 0.01, truth.shape)
+    annotation[:, 10] = np.nan  # e.g. a wrist outside the picture: never labelled, truth still known
+    arrays = {"annotation": annotation, "truth": truth}
+    assert evaluate(annotation, truth, "non_facial")["pck@0.1"] < 0.95  # unlabelled counted as wrong
+    assert evaluate(annotation, T.labelled_truth(arrays), "non_facial")["pck@0.1"] == 1.0

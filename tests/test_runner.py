@@ -172,3 +172,23 @@ def test_an_interrupted_run_resumes_and_never_counts_partial_results(tmp_path, w
                   progress=False)
     assert {o.status for o in resumed} == {"ran"}
     assert not any((results / "smoke" / ".staging").glob("*"))
+
+
+def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
+    """experiments/manifest.yaml, profile smoke: every experiment through papermill, then the report
+    with every table and figure the manifest lists (a few minutes on 2 cores)."""
+    from benchmark.manifest import LoadedManifest
+
+    manifest = REPO / "experiments" / "manifest.yaml"
+    outcomes = run(manifest, "smoke", results_dir=tmp_path / "results", data_dir=tmp_path / "data", progress=False)
+    assert len(outcomes) == len(LoadedManifest(manifest).experiments("smoke"))
+    assert {o.status for o in outcomes} == {"ran"}, [(o.id, o.detail) for o in outcomes if o.status != "ran"]
+    lists = LoadedManifest(manifest).data
+    index = build_report(tmp_path / "results", tmp_path / "reports", lists.tables, lists.figures, "smoke")
+    folder = index.parent
+    for table in lists.tables:
+        assert (folder / "tables" / f"{table}.tex").exists()
+    for figure in lists.figures:
+        assert (folder / "figures" / f"{figure}.png").exists(), figure
+    assert len(list((folder / "notebooks").glob("*.html"))) == len(outcomes)
+    assert "NOT comparable" in (folder / "README.md").read_text()

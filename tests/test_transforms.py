@@ -1,4 +1,3 @@
-import cv2
 import numpy as np
 import pytest
 
@@ -56,8 +55,3 @@ def test_missing_points_stay_missing():
     matrix = transforms.letterbox(640, 480, 128)
     out = transforms.apply(matrix, np.array([[np.nan, np.nan], [1.0, 2.0]]))
     assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
-
-
-def test_opencv_rotation_is_about_the_continuous_centre():
-    matrix = cv2.getRotationMatrix2D((50.0, 50.0), 90, 1.0)
-    np.testing.assert_allclose(transforms.apply(matrix, np.array([50.0, 50.0])), [50.0, 50.0])

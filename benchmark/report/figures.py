@@ -23,7 +23,7 @@ from ..drawing import draw_pose, grid
 from ..keypoints import DISPLAY_NAMES, INDEX, LABELS
 from ..labelme import load_dataset, load_image
 from ..metrics import evaluate
-from ..mosaic import mosaic_face
+from ..mosaic import safe_to_show
 from ..smoothness import POLYORDER, WINDOW, jitter_table, video_trajectories
 from .results import Experiment, Results
 from .tables import NOT_RUN, per_region_table
@@ -208,7 +208,7 @@ def sample_predictions(results: Results, folder: Path) -> Figure:
         position = {key: i for i, key in enumerate(index)}
         for key in chosen:
             frame = frames[key]
-            image = mosaic_face(load_image(frame), frame.keypoints, seed=frame.id)
+            image = safe_to_show(load_image(frame), frame.keypoints, seed=frame.id)
             image = draw_pose(image, arrays["annotation"][position[key]], color_by_side=False)
             images.append(draw_pose(image, arrays["prediction"][position[key]]))
             titles.append(f"{e.label}  {frame.stem}")

@@ -99,6 +99,12 @@ def _mean_error(pred: np.ndarray, reference: np.ndarray, subset: str) -> float:
     return float(d.mean()) if d.size else np.nan
 
 
+def labelled_truth(arrays: dict) -> np.ndarray:
+    """The exact truth where an annotation exists: keypoints outside the picture were never
+    labelled, so scoring them would measure visibility, not annotation noise."""
+    return np.where(np.isnan(arrays["annotation"]), np.nan, arrays["truth"])
+
+
 def _ordered(results: Results) -> list[Experiment]:
     """Every finished experiment, grouped as in the manifest (loss, occlusion, then others)."""
     groups = sorted({e.group for e in results.experiments}, key=lambda g: (g not in ("loss", "occlusion"), g))
@@ -183,12 +189,14 @@ def truth_table(results: Results) -> Table:
     first = experiments[0]
     _, arrays = first.arrays("Test")
     subset = first.config["eval_subset"]
-    noise = evaluate(arrays["annotation"], arrays["truth"], subset)
+    truth = labelled_truth(arrays)
+    noise = evaluate(arrays["annotation"], truth, subset)
     rows[("annotation", "the annotations themselves")] = (
         {("vs truth", t): noise[m] for m, t in SHORT.items()}
-        | {("vs truth", ERROR): _mean_error(arrays["annotation"], arrays["truth"], subset)})
+        | {("vs truth", ERROR): _mean_error(arrays["annotation"], truth, subset)})
     for e in experiments:
         _, arrays = e.arrays("Test")
+        arrays = arrays | {"truth": labelled_truth(arrays)}
         row = {}
         for column, reference in (("vs annotation", "annotation"), ("vs truth", "truth")):
             scores = e.scores("Test", reference=reference) or {}

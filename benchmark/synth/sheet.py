@@ -2,7 +2,7 @@
 
 Works on any dataset in the reference layout, real or synthetic. Frames are drawn at random (from
 ``seed``), one video at a time in random order so the sheet shows as many videos as possible.
-Every face is mosaicked (:func:`benchmark.mosaic.mosaic_face`) before anything is drawn, so a
+Every face is mosaicked (:func:`benchmark.mosaic.safe_to_show`) before anything is drawn, so a
 sheet never shows an identifiable face.
 """
 
@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..drawing import draw_pose, grid
 from ..labelme import Frame, load_dataset, load_image
-from ..mosaic import mosaic_face
+from ..mosaic import safe_to_show
 
 
 def pick_frames(frames: list[Frame], n: int, seed: int) -> list[Frame]:
@@ -46,7 +46,7 @@ def contact_sheet(root: Path, out_png: Path, split: str | None = None, n: int = 
     picked = pick_frames(frames, n, seed)
     if not picked:
         raise ValueError(f"no frames in {root}" + (f" split {split}" if split else ""))
-    images = [draw_pose(mosaic_face(load_image(f), f.keypoints, seed=f.id), f.keypoints) for f in picked]
+    images = [draw_pose(safe_to_show(load_image(f), f.keypoints, seed=f.id), f.keypoints) for f in picked]
     sheet = grid(images, cols, titles=[f.id for f in picked], cell=cell)
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)

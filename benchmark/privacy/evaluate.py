@@ -1,0 +1,98 @@
+"""Error rates of the visible-face test (:mod:`.faces`) on synthetic frames.
+
+``python -m benchmark.privacy.evaluate [--root DATASET | --videos N --frames-per-video F --seed S]``
+
+The synthetic generator draws visible faces. Every other frame of each video is mosaicked with
+:func:`benchmark.mosaic.mosaic_face` (seeded by the frame id) and re-encoded as JPEG at its video's
+quality, as a published mosaicked frame would be; the others stay as generated. Each frame is then
+judged from its annotation's keypoints, as the audit does. A visible face judged mosaicked is a
+*missed leak*; a mosaicked face judged visible is a *false alarm*.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from ..labelme import load_dataset, load_image
+from ..mosaic import mosaic_face
+from ..synth import generate_dataset
+from .faces import check_face
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+
+
+def judge_frames(root: Path) -> pd.DataFrame:
+    """One row per frame of the synthetic dataset at ``root``: whether it was mosaicked, the
+    verdict (None: not judged) and the scores."""
+    dataset = load_dataset(root)
+    settings = json.loads((Path(root) / "synth.json").read_text())
+    quality = {v["id"]: v["jpeg_quality"] for v in settings["video_settings"]}
+    rows = []
+    for split, frames in dataset.splits.items():
+        for i, frame in enumerate(frames):
+            image = load_image(frame)
+            mosaicked = i % 2 == 1
+            if mosaicked:
+                image = _jpeg(mosaic_face(image, frame.keypoints, seed=frame.id), quality[frame.video])
+            verdict = check_face(image, frame.keypoints)
+            scores = verdict.as_dict() if verdict else {"mosaicked": None}
+            rows.append({"split": split, "frame": frame.id, "truth": "mosaicked" if mosaicked else "visible",
+                         **scores})
+    return pd.DataFrame(rows).rename(columns={"mosaicked": "judged_mosaicked"})
+
+
+def error_rates(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per truth class: frames, frames not judged, and the error rate among the judged ones."""
+    out = []
+    for truth, group in rows.groupby("truth"):
+        judged = group.dropna(subset=["judged_mosaicked"])
+        wrong = judged["judged_mosaicked"] != (truth == "mosaicked")
+        out.append({"truth": truth, "frames": len(group), "not judged": len(group) - len(judged),
+                    "errors": int(wrong.sum()),
+                    "error rate": round(float(wrong.mean()), 4) if len(judged) else float("nan"),
+                    "error": "missed leak" if truth == "visible" else "false alarm"})
+    return pd.DataFrame(out)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--root", type=Path, help="an existing synthetic dataset (default: generate one)")
+    add("--videos", type=int, default=12, help="videos to generate (default 12)")
+    add("--frames-per-video", type=int, default=10, help="frames per video (default 10)")
+    add("--domain-shift-videos", type=int, default=4, help="DomainShift videos (default 4)")
+    add("--seed", type=int, default=1, help="generator seed (default 1)")
+    add("--csv", type=Path, help="also write the per-frame scores to this CSV file")
+
+
+def main(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.root
+        if root is None:
+            root = Path(tmp) / "synth"
+            generate_dataset(root, videos=args.videos, frames_per_video=args.frames_per_video,
+                             seed=args.seed, domain_shift_videos=args.domain_shift_videos, progress=False)
+        rows = judge_frames(root)
+    if args.csv:
+        rows.to_csv(args.csv, index=False)
+    print(error_rates(rows).to_string(index=False))
+    for split, group in rows.groupby("split", sort=False):
+        print(f"\n{split}:\n{error_rates(group).to_string(index=False)}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    configure(parser)
+    raise SystemExit(main(parser.parse_args()))
