@@ -10,12 +10,17 @@ from .heatmaps import decode, probabilities
 
 
 def predict_heatmaps(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """Heatmap logits of the final output (the last stack of a stacked hourglass)."""
+    """Heatmap logits of the final output (the last stack of a stacked hourglass).
+
+    Every batch is padded to ``batch_size`` so the compiled predict step is traced only once.
+    """
     chunks = []
     for start in range(0, len(images), batch_size):
         batch = images[start:start + batch_size].astype(np.float32) / 255.0
+        count = len(batch)
+        batch = np.concatenate([batch, np.zeros((batch_size - count,) + batch.shape[1:], np.float32)])
         out = model.predict_on_batch(batch)  # compiled; an eager call is slow for deep models
-        chunks.append(np.asarray(out[-1] if isinstance(out, (list, tuple)) else out))
+        chunks.append(np.asarray(out[-1] if isinstance(out, (list, tuple)) else out)[:count])
     return np.concatenate(chunks) if chunks else np.zeros((0,))
 
 

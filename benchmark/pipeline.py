@@ -76,14 +76,17 @@ class HeatmapBatches(keras.utils.PyDataset):
 
     ``outputs`` > 1 repeats the targets for models with intermediate supervision (hourglass).
     ``omit_facial`` drops the 5 facial keypoints from the targets (the study's "omitted" labels).
+    ``drop_remainder`` skips the last partial batch, so training sees one batch shape and its
+    compiled step is traced once (a partial batch costs a retrace, seconds for deep models).
     Augmentation draws from a generator keyed by (seed, epoch, frame), so batches do not depend on
     the order in which workers fetch them.
     """
 
     def __init__(self, data: Prepared, batch_size: int = 16, stride: int = 4, sigma: float = 2.0,
                  augment: bool = False, shuffle: bool = False, outputs: int = 1,
-                 omit_facial: bool = False, seed: int = 0, **kwargs):
+                 omit_facial: bool = False, drop_remainder: bool = False, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
+        self.drop_remainder = drop_remainder
         self.data, self.batch_size, self.stride, self.sigma = data, batch_size, stride, sigma
         self.augment, self.shuffle, self.outputs, self.seed = augment, shuffle, outputs, seed
         self.keypoints = data.keypoints.copy()
@@ -97,7 +100,8 @@ class HeatmapBatches(keras.utils.PyDataset):
         return np.random.default_rng([self.seed, self.epoch]).permutation(n) if self.shuffle else np.arange(n)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.data.images) / self.batch_size)
+        batches = len(self.data.images) / self.batch_size
+        return math.floor(batches) if self.drop_remainder and batches >= 1 else math.ceil(batches)
 
     def sample(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """One (image float32 in [0, 1], keypoints in input pixels) pair, augmented if enabled."""

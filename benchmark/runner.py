@@ -131,6 +131,7 @@ def run_experiment(experiment: Experiment, digest: str, dataset: Path, out: Path
     try:
         papermill.execute_notebook(
             str(notebook), str(staging / "notebook.ipynb"), kernel_name="python3", progress_bar=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the console
             parameters={"config_json": experiment.config.model_dump_json(), "dataset": str(dataset.resolve()),
                         "out_dir": str(staging.resolve()), "status_file": str(status_file.resolve())})
         error = None

@@ -146,7 +146,7 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
     outputs = len(model.outputs)
     batches = HeatmapBatches(train_data, config.batch_size, STRIDE, config.sigma, augment=config.augment,
                              shuffle=True, outputs=outputs, seed=config.seed,
-                             omit_facial=config.facial_keypoints == "omitted")
+                             omit_facial=config.facial_keypoints == "omitted", drop_remainder=True)
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.epochs * len(batches))
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=[get_loss(config.loss)] * outputs)
     monitor = _Monitor(config, valid_data, status_file)

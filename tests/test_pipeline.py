@@ -99,3 +99,11 @@ def test_batches_are_deterministic_and_shuffle_per_epoch(frames):
         a.on_epoch_end()
         orders.add(tuple(a.order))
     assert len(orders | {tuple(first)}) > 1
+
+
+def test_drop_remainder_keeps_one_batch_shape(frames):
+    data = prepare(frames, 64, progress=False)
+    assert len(HeatmapBatches(data, batch_size=2)) == 2
+    dropping = HeatmapBatches(data, batch_size=2, drop_remainder=True)
+    assert len(dropping) == 1 and dropping[0][0].shape[0] == 2
+    assert len(HeatmapBatches(data, batch_size=8, drop_remainder=True)) == 1  # never zero batches

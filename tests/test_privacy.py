@@ -47,6 +47,10 @@ def findings(report: audit.Report) -> set[tuple[str, str, str]]:
     return {(f.file, f.check, f.severity) for f in report.findings}
 
 
+def all_frames(root: Path) -> list:
+    return [frame for frames in load_dataset(root).splits.values() for frame in frames]
+
+
 def gps_exif() -> Image.Exif:
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "Camera"
@@ -148,7 +152,7 @@ def test_scrub_can_omit_the_facial_keypoints(synth, tmp_path):
     clean = tmp_path / "clean"
     summary = scrub.scrub_dataset(synth, clean, omit_facial_keypoints=True)
     assert summary["audit"]["high"] == 0 and summary["faces mosaicked"] == 6
-    for frame in load_dataset(clean).frames("Train"):
+    for frame in all_frames(clean):
         assert np.isnan(frame.keypoints[FACIAL_IDX]).all()
         assert not np.isnan(frame.keypoints[INDEX["Head"]]).any()
 
@@ -190,7 +194,7 @@ def test_names_and_dates_in_file_names(name, expected):
 
 
 def test_face_check_tells_mosaics_from_faces(synth):
-    for frame in load_dataset(synth).frames("Train"):
+    for frame in all_frames(synth):
         image = load_image(frame)
         visible = check_face(image, frame.keypoints)
         mosaicked = check_face(mosaic_face(image, frame.keypoints, seed=frame.id), frame.keypoints)
@@ -233,7 +237,7 @@ def untrained_model(tmp_path_factory) -> Path:
 
 
 def test_deidentify_leaves_no_face_visible(synth, untrained_model, tmp_path):
-    frames = load_dataset(synth).frames("Train")
+    frames = all_frames(synth)
     folder = tmp_path / "frames"
     folder.mkdir()
     for frame in frames:
@@ -248,7 +252,7 @@ def test_deidentify_leaves_no_face_visible(synth, untrained_model, tmp_path):
 
 
 def test_deidentify_reads_videos(synth, untrained_model, tmp_path):
-    frames = load_dataset(synth).frames("Train")[:3]
+    frames = all_frames(synth)[:3]
     video = tmp_path / "clip.avi"
     height, width = load_image(frames[0]).shape[:2]
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (width, height))

@@ -38,6 +38,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .. import models  # noqa: F401  (registers the custom layers load_model needs)
 from ..inference import decode_to_image, predict_heatmaps
 from ..keypoints import FACIAL_IDX, INDEX
 from ..mosaic import face_ellipse, mosaic_face
@@ -72,8 +73,6 @@ class PoseModel:
 
 def load_pose_model(path: Path) -> PoseModel:
     """Load ``model.keras`` and the training configuration in ``metrics.json`` beside it."""
-    import benchmark.models  # noqa: F401  (registers the custom layers)
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
