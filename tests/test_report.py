@@ -333,7 +333,7 @@ def test_sample_predictions_mosaic_every_face_before_drawing(results, tmp_path, 
     from benchmark.report import figures
 
     mosaicked, drawn, outputs = [], [], []
-    original_mosaic, original_draw = figures.mosaic_face, figures.draw_pose
+    original_mosaic, original_draw = figures.safe_to_show, figures.draw_pose
 
     def mosaic(image, keypoints, seed):
         out = original_mosaic(image, keypoints, seed=seed)
@@ -345,7 +345,7 @@ def test_sample_predictions_mosaic_every_face_before_drawing(results, tmp_path, 
         outputs.append(original_draw(image, keypoints, *args, **kwargs))
         return outputs[-1]
 
-    monkeypatch.setattr(figures, "mosaic_face", mosaic)
+    monkeypatch.setattr(figures, "safe_to_show", mosaic)
     monkeypatch.setattr(figures, "draw_pose", draw)
     figure = figures.sample_predictions(results, tmp_path)
     assert figure.path and (tmp_path / "sample_predictions.png").is_file()

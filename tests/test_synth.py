@@ -293,7 +293,7 @@ def test_contact_sheet_mosaics_every_face(small, tmp_path, monkeypatch):
         seen.append(seed)
         return np.zeros_like(image)
 
-    monkeypatch.setattr(sheet, "mosaic_face", spy)
+    monkeypatch.setattr(sheet, "safe_to_show", spy)
     out = sheet.contact_sheet(small, tmp_path / "s.png", split="Train", n=3, cols=2, cell=64)
     image = np.asarray(Image.open(out))
     assert image.shape[1] == 2 * 64 and image.shape[0] > 2 * 64  # two rows with title bars
