@@ -20,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("benchmark.info", "summarise a dataset (splits, videos, frames, labels)"),
     "run": ("benchmark.runner", "run the experiments of the manifest (papermill, cached)"),
     "report": ("benchmark.report.cli", "render the study's tables and figures from results"),
+    "audit": ("benchmark.privacy.audit", "find privacy leaks in a dataset (embedded images, visible faces, metadata)"),
+    "scrub": ("benchmark.privacy.scrub", "write a de-identified copy of a dataset"),
+    "deidentify": ("benchmark.privacy.deidentify", "mosaic faces in unlabelled frames or videos with a trained model"),
 }
 
 

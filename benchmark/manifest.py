@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .config import TrainConfig
 
-TABLES = ("loss", "occlusion", "per_region", "decoder", "truth")
+TABLES = ("loss", "occlusion", "per_region", "decoder", "truth", "audit")
 FIGURES = ("per_region_bars", "training_curves", "pck_curves", "sample_predictions", "trajectories", "jitter")
 TRAIN_FIELDS = tuple(TrainConfig.model_fields)
 

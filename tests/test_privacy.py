@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from PIL import ExifTags, Image
 
+from benchmark.heatmaps import encode, normalise
 from benchmark.keypoints import FACIAL_IDX, INDEX
 from benchmark.labelme import load_dataset, load_image, read_annotation
 from benchmark.mosaic import face_mask, mosaic_face
@@ -55,7 +56,8 @@ def gps_exif() -> Image.Exif:
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "Camera"
     exif[ExifTags.Base.DateTime] = "2024:03:01 10:00:00"
-    exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (52.0, 31.0, 12.0)}
+    exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N",
+                                  ExifTags.GPS.GPSLatitude: (52.0, 31.0, 12.0)}
     return exif
 
 
@@ -117,6 +119,7 @@ def test_audit_finds_every_leak(leaky, tmp_path):
     assert saved["faces"][gps]["mosaicked"] is True and saved["faces"][visible[0]]["mosaicked"] is False
 
 
+@pytest.mark.filterwarnings("ignore::benchmark.labelme.AnnotationWarning")  # stale imagePath, imageData
 def test_scrub_fixes_everything_and_keeps_the_labels(leaky, tmp_path):
     before = digest(leaky)
     clean = tmp_path / "clean"
@@ -202,11 +205,16 @@ def test_face_check_tells_mosaics_from_faces(synth):
         assert mosaicked.noise > visible.noise
 
 
-def test_real_sample_frames_audit_clean(sample_root):
+def test_real_sample_frames(sample_root):
+    """The authors' noisy ovals pass on the six frontal frames. In the three profile frames of
+    video 096 the oval is a thin strip along the profile covering a minority of the face region
+    (the rest is the cheek and a hand): flagged for review, as a partial mosaic should be."""
     report = audit.audit_dataset(sample_root)
-    assert len(report.faces) == 9
-    assert all(check is not None and check.mosaicked for check in report.faces.values()), report.faces
-    assert report.clean, report.table().to_string()
+    assert len(report.faces) == 9 and all(check is not None for check in report.faces.values())
+    partial = {f"Test/img/096_{frame}.jpg" for frame in ("00000125", "00000200", "00000650")}
+    assert {name for name, check in report.faces.items() if not check.mosaicked} == partial
+    assert {(f.file, f.check) for f in report.findings} == {(name, "face") for name in partial}
+    assert all(check.noise > 40 for name, check in report.faces.items() if name not in partial)
 
 
 def test_embedded_original_of_a_real_frame_is_caught(sample_root, tmp_path):
@@ -220,10 +228,12 @@ def test_embedded_original_of_a_real_frame_is_caught(sample_root, tmp_path):
     smooth = cv2.GaussianBlur(image, (0, 0), 8)
     buffer = io.BytesIO()
     Image.fromarray(smooth).save(buffer, format="PNG")
-    path.write_text(json.dumps(json.loads(path.read_text()) | {"imageData": base64.b64encode(buffer.getvalue()).decode()}))
+    doc = json.loads(path.read_text()) | {"imageData": base64.b64encode(buffer.getvalue()).decode()}
+    path.write_text(json.dumps(doc))
     report = audit.audit_dataset(root)
+    [message] = [f.message for f in report.findings if f.check == "embedded-image"]
     assert ("Valid/ann/085_00000125.json", "embedded-image", "high") in findings(report)
-    assert check_face(image, keypoints).mosaicked
+    assert message.endswith("its face looks VISIBLE") and check_face(image, keypoints).mosaicked
 
 
 @pytest.fixture(scope="module")
@@ -242,17 +252,29 @@ def test_deidentify_leaves_no_face_visible(synth, untrained_model, tmp_path):
     folder.mkdir()
     for frame in frames:
         shutil.copy(frame.image_path, folder)
-    table = deidentify.deidentify(folder, untrained_model, tmp_path / "out")
-    assert len(table) == len(frames) and (tmp_path / "out" / "deidentify.csv").is_file()
+    assert run(deidentify, ["--input", str(folder), "--model", str(untrained_model),
+                            "--out", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "deidentify.csv")
+    assert len(table) == len(frames)
+    assert set(table["region"]) == {"frame"}  # an untrained model is never confident
     for frame in frames:
         result = load_image(tmp_path / "out" / frame.image_path.name)
         assert check_face(result, frame.truth).mosaicked, frame.id
-    saved = pd.read_csv(tmp_path / "out" / "deidentify.csv")
-    assert set(saved["region"]) <= {"face", "head", "frame"} and list(saved["file"]) == list(table["file"])
+    assert sorted(table["file"]) == sorted(f.image_path.name for f in frames)
+    with pytest.raises(OutputError):
+        deidentify.deidentify(folder, untrained_model, folder / "out")
+
+
+def test_confidence_is_relative_to_a_perfect_target():
+    """A KCE map equal to a training target has relative confidence about 1."""
+    target = normalise(encode(np.array([[30.0, 22.0]]), (64, 64), sigma=2.0))
+    pose_model = deidentify.PoseModel(model=None, loss="kce", sigma=2.0, decoder="wa", facial=True)
+    assert target.max() / pose_model.target_peak == pytest.approx(1.0, abs=0.05)
 
 
 def test_deidentify_reads_videos(synth, untrained_model, tmp_path):
-    frames = all_frames(synth)[:3]
+    first, second = load_dataset(synth).frames("Train")  # one video: one frame size
+    frames = [first, second, first]
     video = tmp_path / "clip.avi"
     height, width = load_image(frames[0]).shape[:2]
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (width, height))
@@ -265,18 +287,70 @@ def test_deidentify_reads_videos(synth, untrained_model, tmp_path):
         assert check_face(load_image(tmp_path / "out" / name), frame.truth).mosaicked
 
 
-@pytest.mark.parametrize("confident, region", [
-    ("all", "face"), ("body", "head"), ("none", "frame"),
+@pytest.mark.parametrize("unsure, region", [
+    ([], "face+head"), ([INDEX["Head"]], "face"), (list(FACIAL_IDX), "head"),
+    (list(FACIAL_IDX) + [INDEX["Head"]], "frame"),
 ])
-def test_deidentify_frame_falls_back_from_face_to_head_to_frame(synth, confident, region):
+def test_deidentify_frame_uses_every_confident_region(synth, unsure, region):
     frame = load_dataset(synth).frames("Train")[0]
     image = load_image(frame)
     confidence = np.ones(len(frame.truth))
-    if confident == "body":
-        confidence[FACIAL_IDX] = 0.1
-    elif confident == "none":
-        confidence[:] = 0.1
-    result, used = deidentify.deidentify_frame(image, frame.truth, confidence, threshold=0.3, seed=1)
+    confidence[unsure] = 0.1
+    result, used = deidentify.deidentify_frame(image, frame.truth, confidence, threshold=0.3, seed="x")
     assert used == region
     assert check_face(result, frame.truth).mosaicked
-    assert (result != image).any(axis=2).mean() < (0.5 if region != "frame" else 1.01)
+    changed = (result != image).any(axis=2).mean()
+    assert changed > 0.9 if region == "frame" else changed < 0.2
+
+
+def test_mirror_check_undoes_the_flip_and_distrusts_disagreement():
+    """A hand-made "model" whose heatmaps are colour spots: Head follows the red spot, the
+    shoulders the green one, Eye_L the red and Eye_R the green one (so mirroring the picture, which
+    swaps left and right labels, moves the eyes), every other keypoint the blue spot."""
+    import keras
+
+    inputs = keras.Input((64, 64, 3))
+    conv = keras.layers.Conv2D(22, 1, use_bias=False)
+    model = keras.Model(inputs, conv(keras.layers.AveragePooling2D(4)(inputs)))
+    kernel = np.zeros((1, 1, 3, 22), np.float32)
+    kernel[..., 2, :] = 50.0
+    for name, channel in {"Head": 0, "Eye_L": 0, "Shoulder_R": 1, "Shoulder_L": 1, "Eye_R": 1}.items():
+        kernel[..., :, INDEX[name]] = 0.0
+        kernel[..., channel, INDEX[name]] = 50.0
+    conv.set_weights([kernel])
+    image = np.zeros((64, 64, 3), np.uint8)
+    spots = {0: (8, 8), 1: (24, 40), 2: (48, 52)}  # channel: (x0, y0) of a 4x4 spot
+    for channel, (x0, y0) in spots.items():
+        image[y0:y0 + 4, x0:x0 + 4, channel] = 255
+    centre = {channel: np.array([x0 + 2.0, y0 + 2.0]) for channel, (x0, y0) in spots.items()}
+
+    pose_model = deidentify.PoseModel(model, loss="kce", sigma=2.0, decoder="wa", facial=True)
+    coords, confidence = (a[0] for a in deidentify.predict(pose_model, [image]))
+    np.testing.assert_allclose(coords[INDEX["Head"]], centre[0], atol=0.1)
+    np.testing.assert_allclose(coords[INDEX["Shoulder_L"]], centre[1], atol=0.1)
+    np.testing.assert_allclose(coords[INDEX["Knee_R"]], centre[2], atol=0.1)
+    eyes = [INDEX["Eye_L"], INDEX["Eye_R"]]
+    np.testing.assert_allclose(coords[eyes], [(centre[0] + centre[1]) / 2] * 2, atol=0.1)
+    assert (confidence[eyes] == 0).all() and (np.delete(confidence, eyes) > 1).all()
+
+
+def test_exif_orientation_is_respected(synth, tmp_path):
+    """A JPEG stored turned with an EXIF orientation is judged, and cleaned, as displayed (as
+    LabelMe labelled it): the scrub then re-encodes the turned picture instead of dropping the tag."""
+    root = tmp_path / "turned"
+    shutil.copytree(synth, root)
+    frame = load_dataset(root).frames("Train")[0]
+    shown = mosaic_face(load_image(frame), frame.keypoints, seed=0)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # displayed = stored turned 90 degrees clockwise
+    Image.fromarray(np.rot90(shown).copy()).save(frame.image_path, quality=95, exif=exif)
+    displayed = load_image(frame.image_path)
+    assert displayed.shape == shown.shape
+
+    rel = frame.image_path.relative_to(root).as_posix()
+    report = audit.audit_dataset(root)
+    assert report.faces[rel].mosaicked and (rel, "metadata", "low") in findings(report)
+    scrub.scrub_dataset(root, tmp_path / "clean")
+    with Image.open(tmp_path / "clean" / rel) as image:
+        assert not image.getexif()
+    assert np.abs(load_image(tmp_path / "clean" / rel).astype(int) - displayed).mean() < 2

@@ -276,7 +276,7 @@ def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path)
 
 # --- the rendered report -----------------------------------------------------------------------
 
-ALL_TABLES = ["loss", "occlusion", "per_region", "decoder", "truth"]
+ALL_TABLES = ["loss", "occlusion", "per_region", "decoder", "truth", "audit"]
 ALL_FIGURES = ["per_region_bars", "training_curves", "pck_curves", "sample_predictions", "trajectories", "jitter"]
 
 
@@ -448,3 +448,11 @@ def test_truth_is_scored_only_where_an_annotation_exists():
     arrays = {"annotation": annotation, "truth": truth}
     assert evaluate(annotation, truth, "non_facial")["pck@0.1"] < 0.95  # unlabelled counted as wrong
     assert evaluate(annotation, T.labelled_truth(arrays), "non_facial")["pck@0.1"] == 1.0
+
+
+def test_audit_table_summarises_the_privacy_audit_of_the_dataset(results):
+    table = T.audit_table(results)
+    assert table.data is not None and set(table.data.index.names) == {"dataset", "severity", "check"}
+    # The fake dataset's random pixels pass as mosaicked faces: one "clean" row for its root.
+    assert list(table.data["example"]) == ["clean"] and list(table.data["files"]) == [0]
+    assert "python -m benchmark audit" in table.caption

@@ -33,11 +33,11 @@ from pathlib import Path, PureWindowsPath
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
 from ..keypoints import LABELS
-from ..labelme import AnnotationError, _parse_shapes, _read_json
+from ..labelme import AnnotationError, _parse_shapes, _read_json, image_size, load_image
 from ..mosaic import face_mask
 from .faces import FaceCheck, check_face
 from .metadata import image_issues, name_issues
@@ -110,18 +110,10 @@ def read_labels(path: Path) -> tuple[dict, np.ndarray, list[str]]:
 
 
 def decode_image_data(data: str) -> np.ndarray:
-    """The RGB uint8 picture in a LabelMe ``imageData`` (base64 of an image file)."""
+    """The RGB uint8 picture in a LabelMe ``imageData`` (base64 of an image file), as displayed
+    (EXIF orientation applied, as LabelMe and :func:`benchmark.labelme.load_image` do)."""
     with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as image:
-        return np.array(image.convert("RGB"))
-
-
-def load_rgb(path: Path) -> np.ndarray | None:
-    """An image file as RGB uint8, or None when it cannot be decoded."""
-    try:
-        with Image.open(path) as image:
-            return np.array(image.convert("RGB"))
-    except (OSError, ValueError):
-        return None
+        return np.array(ImageOps.exif_transpose(image).convert("RGB"))
 
 
 def embedded_problems(data, image: np.ndarray | None, keypoints: np.ndarray) -> list[Problem]:
@@ -133,7 +125,8 @@ def embedded_problems(data, image: np.ndarray | None, keypoints: np.ndarray) -> 
     except (binascii.Error, TypeError, ValueError, OSError):
         return [(check, "medium", "imageData is not null and not a decodable image; strip it")]
     verdict = check_face(embedded, keypoints)
-    face = "" if verdict is None else f"; its face looks {'mosaicked' if verdict.mosaicked else 'VISIBLE'}"
+    looks = None if verdict is None else "mosaicked" if verdict.mosaicked else "VISIBLE"
+    face = f"; its face looks {looks}" if looks else ""
     if image is None or embedded.shape != image.shape:
         return [(check, "high", f"imageData holds a {embedded.shape[1]}x{embedded.shape[0]} frame "
                                 f"that cannot be compared with the image file{face}")]
@@ -156,7 +149,10 @@ def annotation_problems(path: Path, image_path: Path | None) -> list[Problem]:
         return [("annotation", "medium", f"unreadable, so its frame's face cannot be checked: {err}")]
     problems = [("labels", "low", note) for note in notes]
     if doc.get("imageData") is not None:
-        image = load_rgb(image_path) if image_path is not None else None
+        try:
+            image = load_image(image_path) if image_path is not None else None
+        except AnnotationError:
+            image = None  # the image's own finding says so
         problems += embedded_problems(doc["imageData"], image, keypoints)
     declared = doc.get("imagePath")
     if isinstance(declared, str):
@@ -164,8 +160,7 @@ def annotation_problems(path: Path, image_path: Path | None) -> list[Problem]:
         if len(PureWindowsPath(declared).parts) > 1:
             problems.append(("name", "low", "imagePath holds folder names, not just the file name"))
     if image_path is not None:
-        with Image.open(image_path) as image:
-            width, height = image.size
+        width, height = image_size(image_path)
         x, y = keypoints.T
         outside = (x < 0) | (x > width) | (y < 0) | (y > height)
         if outside.any():
@@ -179,9 +174,10 @@ def image_problems(path: Path, keypoints: np.ndarray | None) -> tuple[list[Probl
     try:
         with Image.open(path) as image:
             problems = [("metadata", s, m) for s, m in image_issues(image)]
-            pixels = np.array(image.convert("RGB"))
-    except (OSError, ValueError) as err:
-        return [("annotation", "medium", f"cannot decode the image, so its face cannot be checked: {err}")], None
+        pixels = load_image(path)
+    except (AnnotationError, OSError, ValueError) as err:
+        return [("annotation", "medium", f"cannot decode the image, so its face cannot be "
+                                         f"checked: {err}")], None
     if keypoints is None:
         return problems + [("annotation", "low", "no annotation, so its face was not checked")], None
     verdict = check_face(pixels, keypoints)
@@ -189,7 +185,7 @@ def image_problems(path: Path, keypoints: np.ndarray | None) -> tuple[list[Probl
         problems.append(("face", "low", "the keypoints give no face region large enough to judge"))
     elif not verdict.mosaicked:
         problems.append(("face", "high", f"face visible: the face region is not mosaicked "
-                                         f"(blockiness {verdict.blockiness:.2f}, noise {verdict.noise:.2f})"))
+                                         f"({verdict.describe()})"))
     return problems, verdict
 
 

@@ -2,18 +2,22 @@
 
 Mosaics the faces of unlabelled frames (a folder of images, or a video read with OpenCV) with the
 facial keypoints a trained pose model predicts, so frames can be shared before anyone labels them.
-Each frame gets the first region its predictions support, and never leaves unmosaicked:
+Each frame is mosaicked over every region its confident predictions give (both, when it can: a
+confidently misplaced face is then still covered by the head region), and never leaves untouched:
 
-1. ``face``: all five facial keypoints are confident: the face ellipse of
-   :func:`benchmark.mosaic.face_ellipse`, with a safety margin (default 1.0, wider than the 0.6 of
-   the experiments' occlusion);
-2. ``head``: otherwise, Head and a shoulder are confident: the circle on the Head-to-shoulders line
-   (the same function's fallback), with the margin;
-3. ``frame``: otherwise the whole picture is pixelated into :data:`FRAME_CELLS` cells across.
+- ``face``: all five facial keypoints are confident: the face ellipse of
+  :func:`benchmark.mosaic.face_ellipse`, with a safety margin (default 1.0, wider than the 0.6 of
+  the experiments' occlusion);
+- ``head``: Head and a shoulder are confident: the circle on the Head-to-shoulders line (the same
+  function's fallback), with the margin;
+- ``frame``: neither: the whole picture becomes :data:`FRAME_CELLS` noisy blocks across.
 
-A keypoint is confident when the peak of its heatmap reaches ``threshold`` times the peak of a
-perfect training target: 1 for MSE and BCE, ``1 / (2 pi sigma^2)`` for KCE's normalised
-Gaussian. The loss, sigma and decoder come from the ``metrics.json`` that training writes next to
+The model sees each frame and its mirror image (test-time flip). A keypoint is confident when, in
+both, the peak of its heatmap reaches ``threshold`` times the peak of a perfect training target (1
+for MSE and BCE, ``1 / (2 pi sigma^2)`` for KCE's normalised Gaussian), and the two predictions
+agree within ``agreement`` times the predicted Head-to-shoulders length: a model outside its
+training domain is often confident, but rarely consistently so. Positions are the mean of the
+two. The loss, sigma and decoder come from the ``metrics.json`` that training writes next to
 ``model.keras`` (defaults: kce, 2.0, wa); a model trained with its facial keypoints omitted is
 never trusted with faces. The input size is the model's.
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,19 +40,21 @@ import cv2
 import keras
 import numpy as np
 import pandas as pd
-from PIL import Image
 from tqdm.auto import tqdm
 
 from .. import models  # noqa: F401  (registers the custom layers load_model needs)
 from ..inference import decode_to_image, predict_heatmaps
-from ..keypoints import FACIAL_IDX, INDEX
-from ..mosaic import face_ellipse, mosaic_face
-from ..transforms import letterbox_image
+from ..keypoints import FACIAL_IDX, FLIP_PERMUTATION, INDEX
+from ..labelme import load_image
+from ..mosaic import BLOCK_NOISE, PIXEL_NOISE, face_ellipse, mosaic_face
+from ..transforms import letterbox_image, mirror_labels
 from .audit import IMAGE_SUFFIXES
 from .output import check_output, staged_folder
 from .scrub import encode
 
 FRAME_CELLS = 16  # cells across the longer side when a whole frame is pixelated
+AGREEMENT = 0.15  # largest distance between the predictions on a frame and on its mirror image,
+                  # relative to the predicted Head-to-shoulders length
 
 
 @dataclass(frozen=True)
@@ -86,42 +93,68 @@ def load_pose_model(path: Path) -> PoseModel:
                      config.get("decoder", "wa"), config.get("facial_keypoints", "preserved") == "preserved")
 
 
-def predict(pose_model: PoseModel, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Keypoints ``(N, 22, 2)`` in image pixels and confidences ``(N, 22)`` relative to the target
-    peak (see module docstring), for RGB uint8 images of any size."""
+def _predict_once(pose_model: PoseModel, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints ``(N, 22, 2)`` in image pixels and heatmap peaks relative to the target peak."""
     boxed = [letterbox_image(image, pose_model.input_size) for image in images]
-    inputs = np.stack([b[0] for b in boxed])
-    logits = predict_heatmaps(pose_model.model, inputs)
+    logits = predict_heatmaps(pose_model.model, np.stack([b[0] for b in boxed]))
     stride = pose_model.input_size // logits.shape[1]
-    coords, confidence = decode_to_image(logits, np.stack([b[1] for b in boxed]), pose_model.loss,
-                                         pose_model.decoder, stride=stride)
-    confidence = confidence / pose_model.target_peak
+    coords, peaks = decode_to_image(logits, np.stack([b[1] for b in boxed]), pose_model.loss,
+                                    pose_model.decoder, stride=stride)
+    return coords, peaks / pose_model.target_peak
+
+
+def predict(pose_model: PoseModel, images: list[np.ndarray],
+            agreement: float = AGREEMENT) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints ``(N, 22, 2)`` in image pixels and their confidence ``(N, 22)``, from the
+    predictions on each RGB image and on its mirror image (see the module docstring): the mean
+    position, and the lower relative peak of the two, or 0 where the two lie further apart than
+    ``agreement`` times the predicted Head-to-shoulders length."""
+    coords, peaks = _predict_once(pose_model, images)
+    mirrored, mirrored_peaks = _predict_once(pose_model, [np.ascontiguousarray(i[:, ::-1]) for i in images])
+    mirrored, mirrored_peaks = mirror_labels(mirrored), mirrored_peaks[:, FLIP_PERMUTATION]
+    widths = np.array([image.shape[1] for image in images], dtype=float)
+    mirrored[..., 0] = widths[:, None] - mirrored[..., 0]  # x -> W - x undoes the mirror
+    mean = (coords + mirrored) / 2
+    neck = mean[:, [INDEX["Shoulder_R"], INDEX["Shoulder_L"]]].mean(axis=1)
+    length = np.linalg.norm(mean[:, INDEX["Head"]] - neck, axis=-1)
+    apart = np.linalg.norm(coords - mirrored, axis=-1)
+    confidence = np.where(apart <= agreement * length[:, None], np.minimum(peaks, mirrored_peaks), 0.0)
     if not pose_model.facial:
         confidence[:, FACIAL_IDX] = 0.0
-    return coords, confidence
+    return mean, confidence
 
 
-def pixelate(image: np.ndarray, cells: int = FRAME_CELLS) -> np.ndarray:
-    """The whole picture as coarse blocks, ``cells`` across its longer side."""
+def pixelate(image: np.ndarray, seed: str, cells: int = FRAME_CELLS) -> np.ndarray:
+    """The whole picture as coarse blocks, ``cells`` across its longer side, with the per-block
+    and per-pixel colour noise of :func:`benchmark.mosaic.mosaic_face`, seeded by ``seed``."""
     height, width = image.shape[:2]
     scale = cells / max(height, width)
     small = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
-                       interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+                       interpolation=cv2.INTER_AREA).astype(np.float32)
+    rng = np.random.default_rng(zlib.crc32(seed.encode()))
+    small += rng.uniform(-BLOCK_NOISE, BLOCK_NOISE, small.shape)
+    blocks = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+    blocks += rng.uniform(-PIXEL_NOISE, PIXEL_NOISE, blocks.shape)
+    return np.clip(np.rint(blocks), 0, 255).astype(np.uint8)
 
 
 def deidentify_frame(image: np.ndarray, keypoints: np.ndarray, confidence: np.ndarray,
                      threshold: float = 0.3, margin: float = 1.0,
-                     seed: int | str = 0) -> tuple[np.ndarray, str]:
+                     seed: str = "") -> tuple[np.ndarray, str]:
     """Mosaic one frame from its predicted pose ``(22, 2)`` and confidences ``(22,)``; returns the
-    new image and the region used: ``"face"``, ``"head"`` or ``"frame"`` (module docstring)."""
+    new image and the regions used: ``"face+head"``, ``"face"``, ``"head"`` or ``"frame"`` (see
+    the module docstring)."""
     pose = np.where((confidence >= threshold)[:, None], keypoints, np.nan)
-    facial = not np.isnan(pose[FACIAL_IDX]).any()
-    if not facial:
-        pose[FACIAL_IDX] = np.nan
-    if face_ellipse(pose, margin) is None:
-        return pixelate(image), "frame"
-    return mosaic_face(image, pose, seed=seed, margin=margin), "face" if facial else "head"
+    head = pose.copy()
+    head[FACIAL_IDX] = np.nan
+    regions = {"face": pose if not np.isnan(pose[FACIAL_IDX]).any() else None,
+               "head": head if face_ellipse(head) is not None else None}
+    used = [name for name, region in regions.items() if region is not None]
+    if not used:
+        return pixelate(image, seed), "frame"
+    for name in used:
+        image = mosaic_face(image, regions[name], seed=seed, margin=margin)
+    return image, "+".join(used)
 
 
 def read_frames(source: Path) -> Iterator[tuple[str, np.ndarray]]:
@@ -130,8 +163,7 @@ def read_frames(source: Path) -> Iterator[tuple[str, np.ndarray]]:
     source = Path(source)
     if source.is_dir():
         for path in sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-            with Image.open(path) as image:
-                yield path.stem, np.array(image.convert("RGB"))
+            yield path.stem, load_image(path)
         return
     if not source.is_file():
         raise FileNotFoundError(f"input {source} does not exist")
@@ -162,7 +194,8 @@ def _batches(frames: Iterator, size: int) -> Iterator[list]:
 
 
 def deidentify(source: Path, model_path: Path, out: Path, threshold: float = 0.3,
-               margin: float = 1.0, batch_size: int = 16, progress: bool = False) -> pd.DataFrame:
+               margin: float = 1.0, agreement: float = AGREEMENT, batch_size: int = 16,
+               progress: bool = False) -> pd.DataFrame:
     """Write the mosaicked frames of ``source`` and ``deidentify.csv`` to ``out`` (new or empty);
     return the per-frame table."""
     if not Path(source).exists():
@@ -172,7 +205,7 @@ def deidentify(source: Path, model_path: Path, out: Path, threshold: float = 0.3
     rows = []
     with staged_folder(out) as tmp, tqdm(desc="deidentify", unit="frame", disable=not progress) as bar:
         for batch in _batches(read_frames(source), batch_size):
-            coords, confidence = predict(pose_model, [image for _, image in batch])
+            coords, confidence = predict(pose_model, [image for _, image in batch], agreement)
             for (stem, image), pose, conf in zip(batch, coords, confidence):
                 clean, region = deidentify_frame(image, pose, conf, threshold, margin, seed=stem)
                 (tmp / f"{stem}.jpg").write_bytes(encode(clean, ".jpg"))
@@ -194,13 +227,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--threshold", type=float, default=0.3,
         help="confidence, relative to a perfect heatmap peak, to trust a keypoint (default 0.3)")
     add("--margin", type=float, default=1.0, help="growth of the face region (default 1.0)")
+    add("--agreement", type=float, default=AGREEMENT,
+        help="largest distance between the predictions on a frame and its mirror image, relative "
+             f"to the Head-to-shoulders length, to trust a keypoint (default {AGREEMENT})")
     add("--batch-size", type=int, default=16, help="frames per model call (default 16)")
 
 
 def main(args: argparse.Namespace) -> int:
     try:
         table = deidentify(args.input, args.model, args.out, args.threshold, args.margin,
-                           args.batch_size, progress=True)
+                           args.agreement, args.batch_size, progress=True)
     except ValueError as err:  # output folder refused, unreadable video, non-square model
         print(f"error: {err}")
         return 2

@@ -2,11 +2,13 @@
 
 ``python -m benchmark.privacy.evaluate [--root DATASET | --videos N --frames-per-video F --seed S]``
 
-The synthetic generator draws visible faces. Every other frame of each video is mosaicked with
-:func:`benchmark.mosaic.mosaic_face` (seeded by the frame id) and re-encoded as JPEG at its video's
-quality, as a published mosaicked frame would be; the others stay as generated. Each frame is then
-judged from its annotation's keypoints, as the audit does. A visible face judged mosaicked is a
-*missed leak*; a mosaicked face judged visible is a *false alarm*.
+The synthetic generator draws visible faces. Every frame is judged three times, from its
+annotation's keypoints as the audit does: as generated (``visible``); mosaicked with
+:func:`benchmark.mosaic.mosaic_face` (``mosaic``: blocks plus noise, seeded by the frame id); and
+``pixelated`` (plain blocks of the mean colour, no noise, the same region and block size, to
+exercise the block test alone). Mosaicked versions are re-encoded as JPEG at their video's quality,
+as a published frame would be. A visible face judged mosaicked is a *missed leak*; a mosaicked or
+pixelated face judged visible is a *false alarm*.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..labelme import load_dataset, load_image
-from ..mosaic import mosaic_face
+from ..mosaic import ellipse_mask, face_ellipse, mosaic_face
 from ..synth import generate_dataset
 from .faces import check_face
 
@@ -33,23 +35,38 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
 
 
+def pixelate_face(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """The face region of :func:`benchmark.mosaic.mosaic_face` as plain blocks of their mean colour
+    (same block size and grid, no noise)."""
+    ellipse = face_ellipse(keypoints)
+    block = max(2, round(min(ellipse[1]) / 3))
+    height, width = image.shape[:2]
+    padded = np.pad(image, ((0, -height % block), (0, -width % block), (0, 0)), mode="edge")
+    rows, cols = padded.shape[0] // block, padded.shape[1] // block
+    means = padded.reshape(rows, block, cols, block, 3).mean(axis=(1, 3))
+    blocks = np.rint(means).astype(np.uint8).repeat(block, axis=0).repeat(block, axis=1)
+    return np.where(ellipse_mask(image.shape, ellipse)[..., None], blocks[:height, :width], image)
+
+
 def judge_frames(root: Path) -> pd.DataFrame:
-    """One row per frame of the synthetic dataset at ``root``: whether it was mosaicked, the
-    verdict (None: not judged) and the scores."""
+    """One row per frame and version (``truth``: visible, mosaic, pixelated) of the synthetic
+    dataset at ``root``: the verdict (None: not judged) and the scores."""
     dataset = load_dataset(root)
     settings = json.loads((Path(root) / "synth.json").read_text())
     quality = {v["id"]: v["jpeg_quality"] for v in settings["video_settings"]}
     rows = []
     for split, frames in dataset.splits.items():
-        for i, frame in enumerate(frames):
+        for frame in frames:
             image = load_image(frame)
-            mosaicked = i % 2 == 1
-            if mosaicked:
-                image = _jpeg(mosaic_face(image, frame.keypoints, seed=frame.id), quality[frame.video])
-            verdict = check_face(image, frame.keypoints)
-            scores = verdict.as_dict() if verdict else {"mosaicked": None}
-            rows.append({"split": split, "frame": frame.id, "truth": "mosaicked" if mosaicked else "visible",
-                         **scores})
+            versions = {
+                "visible": image,
+                "mosaic": _jpeg(mosaic_face(image, frame.keypoints, seed=frame.id), quality[frame.video]),
+                "pixelated": _jpeg(pixelate_face(image, frame.keypoints), quality[frame.video]),
+            }
+            for truth, version in versions.items():
+                verdict = check_face(version, frame.keypoints)
+                scores = verdict.as_dict() if verdict else {"mosaicked": None}
+                rows.append({"split": split, "frame": frame.id, "truth": truth, **scores})
     return pd.DataFrame(rows).rename(columns={"mosaicked": "judged_mosaicked"})
 
 
@@ -58,7 +75,7 @@ def error_rates(rows: pd.DataFrame) -> pd.DataFrame:
     out = []
     for truth, group in rows.groupby("truth"):
         judged = group.dropna(subset=["judged_mosaicked"])
-        wrong = judged["judged_mosaicked"] != (truth == "mosaicked")
+        wrong = judged["judged_mosaicked"] != (truth != "visible")
         out.append({"truth": truth, "frames": len(group), "not judged": len(group) - len(judged),
                     "errors": int(wrong.sum()),
                     "error rate": round(float(wrong.mean()), 4) if len(judged) else float("nan"),

@@ -80,19 +80,20 @@ def strip_jpeg(data: bytes) -> bytes:
 
 
 def encode(pixels: np.ndarray, suffix: str) -> bytes:
-    """Encode RGB pixels without any metadata: JPEG at :data:`JPEG_QUALITY`, or PNG."""
+    """Encode RGB pixels without any metadata: JPEG at :data:`JPEG_QUALITY` without chroma
+    subsampling (which would average the mosaic's colour noise away), or PNG."""
     buffer = io.BytesIO()
     if suffix.lower() == ".png":
         Image.fromarray(pixels).save(buffer, format="PNG")
     else:
-        Image.fromarray(pixels).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+        Image.fromarray(pixels).save(buffer, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
     return buffer.getvalue()
 
 
 def clean_image(path: Path, pixels: np.ndarray, changed: bool) -> bytes:
-    """The image file ``path`` without metadata, holding ``pixels`` (its own decoded pixels unless
-    ``changed``): a JPEG of unchanged pixels is stripped losslessly (checked by decoding), anything
-    else re-encoded."""
+    """The image file ``path`` without metadata, holding ``pixels`` (its displayed pixels, EXIF
+    orientation applied, unless ``changed``): a JPEG is stripped losslessly when that decodes to
+    the same pixels (not when an EXIF orientation turned them), anything else re-encoded."""
     if not changed and path.suffix.lower() in (".jpg", ".jpeg"):
         try:
             stripped = strip_jpeg(path.read_bytes())
@@ -162,23 +163,23 @@ class _Scrubber:
             image_name = target(path.relative_to(self.root), self.renamed).with_suffix(".jpg").name
         self.counts["annotations"] += 1
         self.counts["imageData removed"] += doc.get("imageData") is not None
-        self.counts["non-keypoint shapes dropped"] += len(doc["shapes"]) - int((~np.isnan(keypoints[:, 0])).sum())
-        self.counts["facial keypoints dropped"] += int((np.isnan(kept[:, 0]) != np.isnan(keypoints[:, 0])).sum())
+        labelled, kept_labelled = ~np.isnan(keypoints[:, 0]), ~np.isnan(kept[:, 0])
+        self.counts["non-keypoint shapes dropped"] += len(doc["shapes"]) - int(labelled.sum())
+        self.counts["facial keypoints dropped"] += int((labelled & ~kept_labelled).sum())
         return json.dumps(annotation_dict(kept, image_name, width, height), indent=2).encode()
 
     def image(self, path: Path) -> bytes:
-        """Mosaic the face until the audit's check passes, both on the original labels and on the
-        labels the copy keeps (they differ with --omit-facial-keypoints: the audit of the copy then
-        judges the Head/shoulders region)."""
+        """Mosaic the face when the audit's check finds it visible, on the original labels or on
+        the labels the copy keeps (with --omit-facial-keypoints the audit of the copy judges the
+        Head/shoulders region instead): then both regions are mosaicked."""
         pixels = load_image(path)
         keypoints = frame_keypoints(path)
-        changed = False
-        if keypoints is not None:
-            for pose in (keypoints, self.kept(keypoints)):
-                verdict = check_face(pixels, pose)
-                if verdict is not None and not verdict.mosaicked:
-                    pixels = mosaic_face(pixels, pose, seed=path.stem)
-                    changed = True
+        poses = [] if keypoints is None else [keypoints] + [self.kept(keypoints)] * self.omit_facial
+        verdicts = [check_face(pixels, pose) for pose in poses]
+        changed = any(v is not None and not v.mosaicked for v in verdicts)
+        if changed:
+            for pose in poses:
+                pixels = mosaic_face(pixels, pose, seed=path.stem)
         data = clean_image(path, pixels, changed)
         self.counts["images"] += 1
         if changed:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -29,7 +31,7 @@ ERROR = "error (px)"
 NAMES = {"model": "model", "loss": "loss", "train_face": "train face", "eval_face": "valid face",
          "facial_keypoints": "facial keypoints"}
 OCCLUSION = ("train_face", "eval_face", "facial_keypoints")
-FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f"}  # every other number: ".3f"
+FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f", "files": ".0f"}  # every other number: ".3f"
 
 
 @dataclass
@@ -210,6 +212,34 @@ def truth_table(results: Results) -> Table:
     frame = _frame(rows, ["group", "setting"])
     return Table("truth", title, caption, frame[[c for c in frame.columns if c[0] == "vs annotation"]
                                                 + [c for c in frame.columns if c[0] == "vs truth"]])
+
+
+@register("audit")
+def audit_table(results: Results) -> Table:
+    """The privacy audit (``python -m benchmark audit``) of every dataset the results used."""
+    from ..privacy.audit import audit_dataset
+
+    title = "Privacy audit of the dataset"
+    roots = [Path(r) for r in results.provenance()["dataset_roots"] if r not in ("", "None")]
+    if not roots:
+        return Table("audit", title, note=NOT_RUN)
+    rows = {}
+    for root in roots:
+        if not root.is_dir():
+            rows[(str(root), "-", "-")] = {"files": np.nan, "example": "dataset folder not found"}
+            continue
+        findings = audit_dataset(root).table()
+        if findings.empty:
+            rows[(str(root), "none", "-")] = {"files": 0, "example": "clean"}
+        for (severity, check), group in findings.groupby(["severity", "check"], sort=False):
+            rows[(str(root), severity, check)] = {"files": len(group), "example": group["message"].iloc[0]}
+    caption = ("Findings per severity and check; run `python -m benchmark audit ROOT` for the list. "
+               "Synthetic faces are drawn visible on purpose (the occluded experiments mosaic them at "
+               "load time), so 'face' findings are expected there; on real data any high finding "
+               "must be fixed (`python -m benchmark scrub`) before sharing.")
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["dataset", "severity", "check"])
+    return Table("audit", title, caption, frame)
 
 
 def problems_table(results: Results) -> Table:
