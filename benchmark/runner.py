@@ -35,7 +35,8 @@ PACKAGE = Path(__file__).resolve().parent
 REPO = PACKAGE.parent
 NOTEBOOK = REPO / "notebooks" / "train_evaluate.ipynb"
 # Modules that cannot change a trained result; editing them must not invalidate the cache.
-NOT_IN_CODE_VERSION = ("report", "synth", "cli.py", "runner.py", "manifest.py", "info.py", "__main__.py")
+NOT_IN_CODE_VERSION = ("report", "synth", "privacy", "cli.py", "runner.py", "manifest.py", "info.py",
+                       "drawing.py", "smoothness.py", "__main__.py")
 
 
 def code_version(notebook: Path = NOTEBOOK) -> str:

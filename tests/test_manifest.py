@@ -97,3 +97,22 @@ def test_changing_one_group_changes_only_its_hashes(tmp_path):
     assert before["occlusion-occluded"] != after["occlusion-occluded"]
     assert experiment_hash(LoadedManifest(_write(tmp_path, text)).experiments("smoke")[0], "other data", "code") \
         != before["loss-simple_baseline-mse"]
+
+
+def test_code_version_ignores_modules_that_cannot_change_a_trained_result(tmp_path, monkeypatch):
+    from benchmark import runner
+
+    package = tmp_path / "benchmark"
+    for name in ("train.py", "report/tables.py", "privacy/audit.py", "cli.py"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text("# v1\n")
+    notebook = tmp_path / "notebooks" / "n.ipynb"
+    notebook.parent.mkdir()
+    notebook.write_text("{}")
+    monkeypatch.setattr(runner, "PACKAGE", package)
+    before = runner.code_version(notebook)
+    for name in ("report/tables.py", "privacy/audit.py", "cli.py"):
+        (package / name).write_text("# v2\n")
+    assert runner.code_version(notebook) == before
+    (package / "train.py").write_text("# v2\n")
+    assert runner.code_version(notebook) != before
