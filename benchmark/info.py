@@ -22,10 +22,12 @@ def summary(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def describe(dataset: Dataset) -> str:
-    """A header line (kind, fingerprint) and the per-split summary table."""
+def describe(dataset: Dataset, fingerprint: str) -> str:
+    """A header line (kind, fingerprint) and the per-split summary table.
+
+    The caller passes ``dataset.fingerprint()``: hashing every file is the costly part."""
     kind = "synthetic" if dataset.is_synthetic else "real"
-    return (f"{dataset.root}: {kind} dataset, fingerprint {dataset.fingerprint()[:16]}\n"
+    return (f"{dataset.root}: {kind} dataset, fingerprint {fingerprint[:16]}\n"
             f"{summary(dataset).to_string(index=False)}")
 
 
@@ -34,5 +36,6 @@ def configure(parser) -> None:
 
 
 def main(args) -> int:
-    print(describe(load_dataset(args.root)))
+    dataset = load_dataset(args.root)
+    print(describe(dataset, dataset.fingerprint()))
     return 0

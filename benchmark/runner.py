@@ -203,7 +203,7 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     loaded = load_dataset(dataset)
     fingerprint = loaded.fingerprint()
     if progress:
-        print(f"{describe(loaded)}\n{len(experiments)} experiment(s) selected for profile {profile!r}.")
+        print(f"{describe(loaded, fingerprint)}\n{len(experiments)} experiment(s) selected for profile {profile!r}.")
     code = code_version(notebook)
     environment = training_environment()
     base = Path(results_dir) / profile
