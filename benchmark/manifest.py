@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .config import TrainConfig
 
-TABLES = ("loss", "occlusion", "per_region", "decoder", "truth", "audit")
-FIGURES = ("per_region_bars", "training_curves", "pck_curves", "sample_predictions", "trajectories", "jitter")
+TABLES = ("loss", "occlusion", "per_region", "decoder", "truth", "smoothness", "smoothness_keypoint", "audit")
+FIGURES = ("per_region_bars", "training_curves", "pck_curves", "sample_predictions", "trajectories", "jitter",
+           "frame_sequence", "domain_shift_gallery")
 TRAIN_FIELDS = tuple(TrainConfig.model_fields)
 
 

@@ -160,6 +160,29 @@ def jitter_table(predictions: pd.DataFrame, window: int = WINDOW, polyorder: int
     return pd.concat(rows, ignore_index=True)
 
 
+MEASURES = ("acceleration", "residual")
+
+
+def compare_sources(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """A :func:`jitter_table` (``key="keypoint"``) or :func:`by_region` table (``key="region"``)
+    side by side: one row per key, columns ``(measure, source)`` and two derived columns per
+    measure:
+
+    - ``prediction / annotation``: below 1 where the model's trajectory is smoother than the labels;
+    - ``annotator noise``: ``1 - truth / annotation``, the share of the annotation's jitter that the
+      true motion does not have (synthetic data only; NaN where truth is missing).
+    """
+    wide = table.pivot(index=key, columns="source", values=list(MEASURES))
+    wide = wide.reindex(table[key].drop_duplicates())
+    columns = []
+    for measure in MEASURES:
+        part = wide[measure].reindex(columns=list(SOURCES))
+        part["prediction / annotation"] = part["prediction"] / part["annotation"]
+        part["annotator noise"] = 1 - part["truth"] / part["annotation"]
+        columns.append(part.dropna(axis=1, how="all"))
+    return pd.concat(columns, axis=1, keys=MEASURES)
+
+
 def by_region(table: pd.DataFrame) -> pd.DataFrame:
     """A :func:`jitter_table` averaged over the keypoints of each body region (regions in the
     study's order, rows per source); facial keypoints, which have no region, are left out."""

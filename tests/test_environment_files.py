@@ -15,7 +15,7 @@ def _normalise(requirement: str) -> str:
 
 def test_environment_yml_mirrors_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = project["dependencies"] + project["optional-dependencies"]["test"]
+    declared = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     pip_section = next(d["pip"] for d in conda if isinstance(d, dict))
     mirrored = [r for r in pip_section if not r.startswith("-e")]

@@ -17,10 +17,11 @@ from benchmark.keypoints import INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, RE
 from benchmark.labelme import write_annotation, write_truth
 from benchmark.metrics import evaluate, per_region
 from benchmark.report import tables as T
-from benchmark.report.results import REFERENCE, load_results
+from benchmark import manifest
+from benchmark.report.results import REFERENCE, load_results, showcase
 
 SIZE = 96                       # image side in pixels
-SPLITS = ("Valid", "Test")
+SPLITS = ("Valid", "Test", "DomainShift")
 VIDEOS, FRAMES = ("000", "001"), np.arange(0, 50, 5)
 DECODER_NOISE = {"argmax": 3.0, "wa": 2.0, "dark": 1.5}  # prediction noise in pixels, times the quality
 
@@ -47,16 +48,17 @@ def _dataset(split: str) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray]
 
 
 def write_dataset(root: Path) -> None:
-    """The Test split as a LabelMe dataset with images, so the sample figure can draw it."""
-    keys, truth, labels = _dataset("Test")
-    for (video, frame), t, a in zip(keys, truth, labels):
-        stem = f"{video}_{frame:08d}"
-        for folder in ("img", "ann", "truth"):
-            (root / "Test" / folder).mkdir(parents=True, exist_ok=True)
-        pixels = np.random.default_rng(frame).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(root / "Test" / "img" / f"{stem}.jpg")
-        write_annotation(root / "Test" / "ann" / f"{stem}.json", a, f"{stem}.jpg", SIZE, SIZE)
-        write_truth(root / "Test" / "truth" / f"{stem}.json", t)
+    """The Test and DomainShift splits as a LabelMe dataset with images, so figures can draw them."""
+    for split in ("Test", "DomainShift"):
+        keys, truth, labels = _dataset(split)
+        for (video, frame), t, a in zip(keys, truth, labels):
+            stem = f"{video}_{frame:08d}"
+            for folder in ("img", "ann", "truth"):
+                (root / split / folder).mkdir(parents=True, exist_ok=True)
+            pixels = np.random.default_rng(frame).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / split / "img" / f"{stem}.jpg")
+            write_annotation(root / split / "ann" / f"{stem}.json", a, f"{stem}.jpg", SIZE, SIZE)
+            write_truth(root / split / "truth" / f"{stem}.json", t)
     (root / "synth.json").write_text(json.dumps({"seed": 0}))
 
 
@@ -276,8 +278,8 @@ def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path)
 
 # --- the rendered report -----------------------------------------------------------------------
 
-ALL_TABLES = ["loss", "occlusion", "per_region", "decoder", "truth", "audit"]
-ALL_FIGURES = ["per_region_bars", "training_curves", "pck_curves", "sample_predictions", "trajectories", "jitter"]
+ALL_TABLES = list(manifest.TABLES)
+ALL_FIGURES = list(manifest.FIGURES)
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +331,9 @@ def test_report_draws_every_figure(report):
         assert f'src="figures/{name}.png"' in html
 
 
-def test_sample_predictions_mosaic_every_face_before_drawing(results, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name, split", [("sample_predictions", "Test"), ("frame_sequence", "Test"),
+                                         ("domain_shift_gallery", "DomainShift")])
+def test_image_figures_mosaic_every_face_before_drawing(results, tmp_path, monkeypatch, name, split):
     from benchmark.report import figures
 
     mosaicked, drawn, outputs = [], [], []
@@ -347,13 +351,57 @@ def test_sample_predictions_mosaic_every_face_before_drawing(results, tmp_path, 
 
     monkeypatch.setattr(figures, "safe_to_show", mosaic)
     monkeypatch.setattr(figures, "draw_pose", draw)
-    figure = figures.sample_predictions(results, tmp_path)
-    assert figure.path and (tmp_path / "sample_predictions.png").is_file()
+    figure = figures.FIGURES[name](results, tmp_path)
+    assert figure.path and (tmp_path / f"{name}.png").is_file()
     # every frame is mosaicked once; the annotation is drawn on the mosaic, the prediction on that
     assert drawn and len(drawn) == 2 * len(mosaicked)
     assert all(image is out for image, (_, out) in zip(drawn[0::2], mosaicked))
     assert all(image is out for image, out in zip(drawn[1::2], outputs[0::2]))
-    assert all(seed.startswith("Test/") for seed, _ in mosaicked)
+    assert all(seed.startswith(f"{split}/") for seed, _ in mosaicked)
+
+
+def test_frame_sequence_shows_frames_t_t15_t30_of_a_video(results, tmp_path, monkeypatch):
+    from benchmark.report import figures
+
+    drawn = []
+    overlays = figures._overlays
+    monkeypatch.setattr(figures, "_overlays", lambda e, split, frames, keys: drawn.append(keys) or
+                        overlays(e, split, frames, keys))
+    figure = figures.frame_sequence(results, tmp_path)
+    # test videos are labelled every 5 frames from 0: each row is frames t, t+15, t+30 of one video
+    assert drawn == [[("000", 0), ("000", 15), ("000", 30), ("001", 0), ("001", 15), ("001", 30)]]
+    with Image.open(tmp_path / "frame_sequence.png") as image:
+        assert image.width > 3 * 300 and image.height > 2 * 300  # 3 columns, one row per test video
+    assert "15 video frames apart" in figure.caption
+
+
+def test_domain_shift_gallery_states_its_metrics(results, tmp_path):
+    from benchmark.report import figures
+
+    figure = figures.domain_shift_gallery(results, tmp_path)
+    e = showcase(results)
+    assert f"{e.scores('DomainShift')['pck@0.1']:.3f}" in figure.caption
+    assert f"{e.scores('Test')['pck@0.1']:.3f}" in figure.caption
+
+
+def test_smoothness_tables_compare_annotation_prediction_and_truth(results):
+    from benchmark.smoothness import by_region, compare_sources, jitter_table
+
+    e = showcase(results)
+    rows = e.predictions
+    expected = compare_sources(by_region(jitter_table(rows[(rows["split"] == "Test") & (rows["decoder"] == "wa")])),
+                               "region")
+    table = T.smoothness_table(results).data
+    assert list(table.index) == list(REGIONS)
+    assert table.loc["Hip", (T.RESIDUAL, "prediction")] == pytest.approx(expected.loc["Hip", ("residual", "prediction")])
+    assert table.loc["Hip", (T.ACCELERATION, "truth")] == pytest.approx(
+        1000 * expected.loc["Hip", ("acceleration", "truth")])
+    # the fake truth moves smoothly and the annotation adds noise: most annotation jitter is noise
+    assert (table[(T.RESIDUAL, "annotator noise")] > 0.5).all()
+    keypoints = T.smoothness_keypoint_table(results).data
+    assert len(keypoints) == 17 and "right hip" in keypoints.index
+    shown = T.display(T.smoothness_table(results))
+    assert shown[(T.RESIDUAL, "annotator noise")].str.endswith("%").all()
 
 
 def test_sample_predictions_skipped_without_images(tmp_path):

@@ -148,3 +148,22 @@ def test_jitter_table_without_truth_and_by_region():
     hips = table[(table["region"] == "Hip") & (table["source"] == "prediction")]["acceleration"].mean()
     row = regions[(regions["region"] == "Hip") & (regions["source"] == "prediction")]
     assert row["acceleration"].item() == pytest.approx(hips)
+
+
+def test_compare_sources_puts_sources_side_by_side_with_ratios():
+    predictions = _predictions()
+    predictions["label_x"] += np.where(predictions["frame"] // 5 % 2 == 0, 1.0, -1.0)  # annotator noise
+    table = smoothness.jitter_table(predictions)
+    regions = smoothness.compare_sources(smoothness.by_region(table), "region")
+    assert list(regions.index) == list(REGIONS)
+    hip = regions.loc["Hip"]
+    for measure in smoothness.MEASURES:
+        assert hip[(measure, "prediction / annotation")] == pytest.approx(
+            hip[(measure, "prediction")] / hip[(measure, "annotation")])
+        # the truth moves in a straight line: all the annotation's jitter is annotator noise
+        assert hip[(measure, "annotator noise")] == pytest.approx(1.0)
+    keypoints = smoothness.compare_sources(table, "keypoint")
+    assert list(keypoints.index) == list(LABELS)
+    predictions[["truth_x", "truth_y"]] = np.nan  # real data: no truth, no noise share
+    real = smoothness.compare_sources(smoothness.jitter_table(predictions), "keypoint")
+    assert ("acceleration", "annotator noise") not in real.columns and ("residual", "truth") not in real.columns

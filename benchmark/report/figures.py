@@ -25,7 +25,7 @@ from ..labelme import load_dataset, load_image
 from ..metrics import evaluate
 from ..mosaic import safe_to_show
 from ..smoothness import POLYORDER, WINDOW, jitter_table, video_trajectories
-from .results import Experiment, Results
+from .results import Experiment, Results, showcase
 from .tables import NOT_RUN, per_region_table
 
 DPI = 110
@@ -37,6 +37,9 @@ SOURCE_STYLE = {  # trajectory source -> line style
 SOURCE_COLOURS = {s: style["color"] for s, style in SOURCE_STYLE.items()}
 TRAJECTORY_KEYPOINTS = ("Hip_R", "Wrist_R")
 SAMPLE_FRAMES = 4
+SEQUENCE_GAP = 15    # video frames between the panels of the frame sequence (the study's t, t+15, t+30)
+SEQUENCE_VIDEOS = 2
+GALLERY_FRAMES = 8
 PCK_BETAS = np.round(np.linspace(0, 0.2, 41), 3)
 STYLE = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook")}
 
@@ -75,14 +78,6 @@ def _new(width: float, height: float) -> mpl.Figure:
 def _save(fig: mpl.Figure, folder: Path, name: str) -> str:
     fig.savefig(folder / f"{name}.png", dpi=DPI)
     return f"{folder.name}/{name}.png"
-
-
-def showcase(results: Results) -> Experiment | None:
-    """The experiment whose predictions the sample figures show: the study's recommended Simple
-    Baseline with KCE if it ran, else the first of the loss grid, else any."""
-    candidates = results.group("loss") or results.experiments
-    preferred = [e for e in candidates if e.setting == ("simple_baseline", "kce")]
-    return (preferred or candidates or [None])[0]
 
 
 def _loss_facets(experiments: list[Experiment], draw, width: float = 4.2, height: float = 3.2,
@@ -187,37 +182,112 @@ def pck_curves(results: Results, folder: Path) -> Figure:
     return Figure(name, title, caption, _save(fig, folder, name))
 
 
+def _dataset_frames(e: Experiment, split: str) -> dict | str:
+    """``{(video, frame): Frame}`` of a split of the experiment's dataset, or why it is unavailable."""
+    root = Path(e.summary["dataset"]["root"])
+    if not (root / split).is_dir():
+        return f"skipped: the {split} images are not available here ({root / split})"
+    return {(f.video, f.frame): f for f in load_dataset(root, [split]).frames(split)}
+
+
+def _overlays(e: Experiment, split: str, frames: dict, keys: list[tuple]) -> list[np.ndarray]:
+    """The frames ``keys`` of a split, face mosaicked, with the annotation (magenta) and ``e``'s
+    prediction (by side) drawn on them."""
+    index, arrays = e.arrays(split)
+    position = {key: i for i, key in enumerate(index)}
+    images = []
+    for key in keys:
+        frame = frames[key]
+        image = safe_to_show(load_image(frame), frame.keypoints, seed=frame.id)
+        image = draw_pose(image, arrays["annotation"][position[key]], color_by_side=False)
+        images.append(draw_pose(image, arrays["prediction"][position[key]]))
+    return images
+
+
+def _spread(e: Experiment, split: str, frames: dict, count: int) -> list[tuple]:
+    """``count`` frames of a split spread evenly over its sorted ``(video, frame)`` keys (so over
+    the videos), among those with images."""
+    index = [key for key in e.arrays(split)[0] if key in frames]
+    picks = np.unique(np.linspace(0, len(index) - 1, count).round().astype(int)) if index else []
+    return [index[i] for i in picks]
+
+
+def _save_image(image: np.ndarray, folder: Path, name: str) -> str:
+    Image.fromarray(image).save(folder / f"{name}.png")
+    return f"{folder.name}/{name}.png"
+
+
 @register("sample_predictions")
 def sample_predictions(results: Results, folder: Path) -> Figure:
     name, title = "sample_predictions", "Sample test predictions"
     experiments = results.group("loss") or results.experiments
     if not experiments:
         return Figure(name, title, note=NOT_RUN)
-    root = Path(experiments[0].summary["dataset"]["root"])
-    if not (root / "Test").is_dir():
-        return Figure(name, title, note=f"skipped: the dataset images are not available here ({root})")
-    frames = {(f.video, f.frame): f for f in load_dataset(root, ["Test"]).frames("Test")}
-    index, _ = experiments[0].arrays("Test")  # (video, frame) sorted: spread picks span the videos
-    picks = np.unique(np.linspace(0, len(index) - 1, SAMPLE_FRAMES).round().astype(int))
-    chosen = [index[i] for i in picks if index[i] in frames]
+    frames = _dataset_frames(experiments[0], "Test")
+    if isinstance(frames, str):
+        return Figure(name, title, note=frames)
+    chosen = _spread(experiments[0], "Test", frames, SAMPLE_FRAMES)
     if not chosen:
-        return Figure(name, title, note=f"skipped: the test frames of the results are not in {root}")
+        return Figure(name, title, note="skipped: the test frames of the results are not in the dataset")
     images, titles = [], []
     for e in experiments:
-        index, arrays = e.arrays("Test")
-        position = {key: i for i, key in enumerate(index)}
-        for key in chosen:
-            frame = frames[key]
-            image = safe_to_show(load_image(frame), frame.keypoints, seed=frame.id)
-            image = draw_pose(image, arrays["annotation"][position[key]], color_by_side=False)
-            images.append(draw_pose(image, arrays["prediction"][position[key]]))
-            titles.append(f"{e.label}  {frame.stem}")
-    mosaic = grid(images, cols=len(chosen), titles=titles)
-    Image.fromarray(mosaic).save(folder / f"{name}.png")
+        images += _overlays(e, "Test", frames, chosen)
+        titles += [f"{e.label}  {frames[key].stem}" for key in chosen]
     caption = (f"Predicted poses ({experiments[0].decoder} decoder; left side orange, right side blue, "
                f"midline green) over the annotation (magenta) on {len(chosen)} test frames, one row per "
                "experiment. Faces are mosaicked.")
-    return Figure(name, title, caption, f"{folder.name}/{name}.png")
+    return Figure(name, title, caption, _save_image(grid(images, cols=len(chosen), titles=titles), folder, name))
+
+
+@register("frame_sequence")
+def frame_sequence(results: Results, folder: Path) -> Figure:
+    name, title = "frame_sequence", f"Frames t, t+{SEQUENCE_GAP} and t+{2 * SEQUENCE_GAP}: annotation and prediction"
+    e = showcase(results)
+    if e is None:
+        return Figure(name, title, note=NOT_RUN)
+    frames = _dataset_frames(e, "Test")
+    if isinstance(frames, str):
+        return Figure(name, title, note=frames)
+    labelled = set(frames)
+    rows = []
+    for video, t in e.arrays("Test")[0]:
+        keys = [(video, t + k * SEQUENCE_GAP) for k in range(3)]
+        if all(key in labelled for key in keys) and video not in {r[0][0] for r in rows}:
+            rows.append(keys)
+    if not rows:
+        return Figure(name, title, note=f"skipped: no test video has labelled frames {SEQUENCE_GAP} frames apart")
+    rows = rows[:SEQUENCE_VIDEOS]
+    keys = [key for row in rows for key in row]
+    titles = [f"video {v}  t{f'+{k * SEQUENCE_GAP}' if k else ''} (frame {f})"
+              for v, f, k in ((v, f, i % 3) for i, (v, f) in enumerate(keys))]
+    image = grid(_overlays(e, "Test", frames, keys), cols=3, titles=titles, cell=320)
+    caption = (f"{e.label} ({e.decoder} decoder): the prediction (left side orange, right side blue) and the "
+               f"annotation (magenta) on frames {SEQUENCE_GAP} video frames apart, one test video per row, "
+               "as in the study's comparison of annotation and prediction over time. Faces are mosaicked.")
+    return Figure(name, title, caption, _save_image(image, folder, name))
+
+
+@register("domain_shift_gallery")
+def domain_shift_gallery(results: Results, folder: Path) -> Figure:
+    name, title = "domain_shift_gallery", "Generalisation: predictions on the domain-shift set"
+    e = showcase(results)
+    if e is None:
+        return Figure(name, title, note=NOT_RUN)
+    scores = e.scores("DomainShift")
+    if scores is None:
+        return Figure(name, title, note="skipped: the dataset has no DomainShift split (synthetic data only)")
+    frames = _dataset_frames(e, "DomainShift")
+    if isinstance(frames, str):
+        return Figure(name, title, note=frames)
+    chosen = _spread(e, "DomainShift", frames, GALLERY_FRAMES)
+    image = grid(_overlays(e, "DomainShift", frames, chosen), cols=4, titles=[frames[k].stem for k in chosen])
+    test = e.scores("Test") or {}
+    caption = (f"{e.label} ({e.decoder} decoder) on {len(chosen)} frames of the DomainShift split (infants, "
+               "mats and cameras the model never saw), annotation in magenta. PCKsh@0.1 there: "
+               f"{scores['pck@0.1']:.3f} (test split: {test.get('pck@0.1', np.nan):.3f}); mKS "
+               f"{scores['mks']:.3f} ({test.get('mks', np.nan):.3f}). `python -m benchmark gallery` draws "
+               "the same for any folder of unlabelled images. Faces are mosaicked.")
+    return Figure(name, title, caption, _save_image(image, folder, name))
 
 
 @register("trajectories")

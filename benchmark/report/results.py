@@ -179,3 +179,11 @@ def load_results(results_dir: Path, profile: str) -> Results:
 def published(name: str) -> pd.DataFrame:
     """A table of :data:`REFERENCE` (``loss``, ``occlusion``, ``per_region``) as published."""
     return pd.read_csv(REFERENCE / f"{name}_table.csv")
+
+
+def showcase(results: Results) -> Experiment | None:
+    """The experiment whose predictions the sample figures show: the study's recommended Simple
+    Baseline with KCE if it ran, else the first of the loss grid, else any."""
+    candidates = results.group("loss") or results.experiments
+    preferred = [e for e in candidates if e.setting == ("simple_baseline", "kce")]
+    return (preferred or candidates or [None])[0]

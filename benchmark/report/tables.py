@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..keypoints import REGIONS, subset_indices
+from ..keypoints import DISPLAY_NAMES, LABELS, REGIONS, subset_indices
 from ..metrics import BETAS, distances, evaluate, per_region
-from .results import Experiment, Results, published
+from ..smoothness import POLYORDER, WINDOW, by_region, compare_sources, jitter_table
+from .results import Experiment, Results, published, showcase
 
 NOT_RUN = "not run yet"
 SOURCES = ("ours", "published", "difference")
@@ -31,7 +32,10 @@ ERROR = "error (px)"
 NAMES = {"model": "model", "loss": "loss", "train_face": "train face", "eval_face": "valid face",
          "facial_keypoints": "facial keypoints"}
 OCCLUSION = ("train_face", "eval_face", "facial_keypoints")
-FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f", "files": ".0f"}  # every other number: ".3f"
+ACCELERATION = "acceleration (1e-3 S/frame²)"
+RESIDUAL = "residual (S)"
+FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f", "files": ".0f", ACCELERATION: ".2f",
+           "prediction / annotation": ".2f", "annotator noise": ".0%"}  # every other number: ".3f"
 
 
 @dataclass
@@ -214,6 +218,42 @@ def truth_table(results: Results) -> Table:
                                                 + [c for c in frame.columns if c[0] == "vs truth"]])
 
 
+def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> Table:
+    """Jitter of the annotation, the prediction and the truth of the showcase experiment's test
+    videos, side by side (:func:`benchmark.smoothness.compare_sources`)."""
+    e = showcase(results)
+    if e is None:
+        return Table(name, title, note=NOT_RUN)
+    rows = e.predictions
+    table = jitter_table(rows[(rows["split"] == "Test") & (rows["decoder"] == e.decoder)])
+    table["acceleration"] *= 1000  # the unit shown: 1e-3 S / frame²
+    if per_keypoint:
+        scored = [LABELS[i] for i in subset_indices(e.config["eval_subset"])]
+        wide = compare_sources(table[table["keypoint"].isin(scored)], "keypoint").rename(index=DISPLAY_NAMES)
+    else:
+        wide = compare_sources(by_region(table), "region")
+    wide = wide.rename(columns={"acceleration": ACCELERATION, "residual": RESIDUAL}, level=0)
+    caption = (f"{e.label} ({e.decoder} decoder), averaged over the test videos. Acceleration: mean "
+               "magnitude of the second derivative over consecutive labelled frames (frame gaps taken "
+               f"into account); residual: RMS distance to a Savitzky-Golay smoothing (window {WINDOW} "
+               f"labelled frames, order {POLYORDER}); both in units of the annotation's reference "
+               "scale S. prediction / annotation below 1: the model is smoother than the labels. "
+               "annotator noise: 1 - truth / annotation, the share of the annotation's jitter that "
+               "the true motion does not have (synthetic data only). A prediction smoother than the "
+               "truth itself follows the real motion too little, rather than removing noise.")
+    return Table(name, title, caption, wide)
+
+
+@register("smoothness")
+def smoothness_table(results: Results) -> Table:
+    return _smoothness(results, "smoothness", "Temporal smoothness per body region (test split)", False)
+
+
+@register("smoothness_keypoint")
+def smoothness_keypoint_table(results: Results) -> Table:
+    return _smoothness(results, "smoothness_keypoint", "Temporal smoothness per keypoint (test split)", True)
+
+
 @register("audit")
 def audit_table(results: Results) -> Table:
     """The privacy audit (``python -m benchmark audit``) of every dataset the results used."""
@@ -270,7 +310,7 @@ def display(table: Table) -> pd.DataFrame:
     cells = {}
     for column in data.columns:
         parts = column if isinstance(column, tuple) else (column,)
-        spec = next((FORMATS[p] for p in parts if p in FORMATS), ".3f")
+        spec = next((FORMATS[p] for p in reversed(parts) if p in FORMATS), ".3f")  # innermost wins
         cells[column] = [_cell(v, spec, s) for v, s in zip(data[column], signed)]
     frame = pd.DataFrame(cells, index=data.index)
     if isinstance(data.columns, pd.MultiIndex) and set(data.columns.get_level_values(1)) <= {"valid", "test", ""}:
