@@ -186,6 +186,15 @@ def _size(path: Path, doc: dict, image_path: Path | None) -> tuple[int, int]:
     return width, height
 
 
+def parse_annotation(path: Path) -> tuple[dict, np.ndarray]:
+    """A LabelMe document and its keypoints ``(22, 2)`` (NaN = missing), without any check against
+    the image (:func:`read_annotation` adds those; the privacy audit reports them instead)."""
+    doc = _read_json(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
+        raise AnnotationError(f"{path}: shapes: missing or not a list")
+    return doc, _parse_shapes(path, doc["shapes"])
+
+
 def read_annotation(path: Path, image_path: Path | None = None) -> tuple[np.ndarray, int, int]:
     """Keypoints ``(22, 2)`` (NaN = missing), width and height of one LabelMe file.
 
@@ -195,11 +204,7 @@ def read_annotation(path: Path, image_path: Path | None = None) -> tuple[np.ndar
     files embed the original, un-mosaicked frame there. Keypoints must lie inside the image.
     """
     path = Path(path)
-    doc = _read_json(path)
-    if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
-        raise AnnotationError(f"{path}: shapes: missing or not a list")
-    keypoints = _parse_shapes(path, doc["shapes"])
-
+    doc, keypoints = parse_annotation(path)
     expected = Path(image_path).name if image_path is not None else f"{path.stem}.jpg"
     declared = doc.get("imagePath")
     if not isinstance(declared, str) or PureWindowsPath(declared).name != expected:

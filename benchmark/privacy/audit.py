@@ -37,7 +37,7 @@ from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
 from ..keypoints import LABELS
-from ..labelme import AnnotationError, _parse_shapes, _read_json, image_size, load_image
+from ..labelme import AnnotationError, image_size, load_image, parse_annotation
 from ..mosaic import face_mask
 from .faces import FaceCheck, check_face
 from .metadata import image_issues, name_issues
@@ -102,10 +102,7 @@ def read_labels(path: Path) -> tuple[dict, np.ndarray, list[str]]:
     the image: the audit reports that, and the scrub keeps such labels as they are."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        doc = _read_json(path)
-        if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
-            raise AnnotationError(f"{path}: shapes: missing or not a list")
-        keypoints = _parse_shapes(path, doc["shapes"])
+        doc, keypoints = parse_annotation(path)
     return doc, keypoints, [str(w.message).removeprefix(f"{path}: ") for w in caught]
 
 
