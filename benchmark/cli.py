@@ -18,11 +18,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("benchmark.synth.cli", "generate the synthetic infant video dataset"),
     "contact-sheet": ("benchmark.synth.sheet", "render a contact sheet of frames with keypoints"),
     "info": ("benchmark.info", "summarise a dataset (splits, videos, frames, labels)"),
-    "run": ("benchmark.runner", "run the experiments of the manifest (papermill, cached)"),
+    "run": ("benchmark.runner", "run the experiments of the manifest (papermill, cached; locally or on Dask)"),
     "report": ("benchmark.report.cli", "render the study's tables and figures from results"),
     "audit": ("benchmark.privacy.audit", "find privacy leaks in a dataset (embedded images, visible faces, metadata)"),
     "scrub": ("benchmark.privacy.scrub", "write a de-identified copy of a dataset"),
     "deidentify": ("benchmark.privacy.deidentify", "mosaic faces in unlabelled frames or videos with a trained model"),
+    "predict": ("benchmark.predict", "run a trained model on a video or a folder of frames: keypoints.csv and an overlay video"),
+    "gallery": ("benchmark.gallery", "draw a trained model's predictions on unlabelled images as a grid"),
+    "perf": ("benchmark.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
 }
 
 

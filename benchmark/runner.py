@@ -6,6 +6,10 @@ fingerprint, code version): such experiments are skipped. Work happens in
 ``results/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
 interrupted run leaves no partial result and simply resumes. A failing experiment keeps its
 executed notebook and a ``FAILED.json``; the others go on, and the exit status is non-zero.
+
+The experiments to run are handed to an executor (``benchmark.executors``): this process, one at
+a time, or Dask workers side by side (which must see the results folder on a shared filesystem).
+Only this process decides what is cached, shows progress and prints.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 import sys
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .environment import package_versions
+from .executors import DaskExecutor, Done, LocalExecutor, error_line
 from .info import describe
 from .labelme import load_dataset
 from .manifest import Experiment, LoadedManifest
@@ -36,7 +42,8 @@ REPO = PACKAGE.parent
 NOTEBOOK = REPO / "notebooks" / "train_evaluate.ipynb"
 # Modules that cannot change a trained result; editing them must not invalidate the cache.
 NOT_IN_CODE_VERSION = ("report", "synth", "privacy", "cli.py", "runner.py", "manifest.py", "info.py",
-                       "drawing.py", "smoothness.py", "__main__.py")
+                       "drawing.py", "smoothness.py", "__main__.py", "executors.py", "perf.py",
+                       "video.py", "filters.py", "pose_model.py", "predict.py", "gallery.py")
 
 
 def code_version(notebook: Path = NOTEBOOK) -> str:
@@ -95,53 +102,46 @@ class Outcome:
     detail: str = ""
 
 
-def _watch_epochs(status_file: Path, bar: tqdm, stop: threading.Event) -> None:
-    """Mirror the notebook's per-epoch status file onto a progress bar (redrawn once per epoch)."""
-    last = None
-    while not stop.wait(0.5):
-        try:
-            status = json.loads(status_file.read_text())
-        except (OSError, ValueError):
-            continue
-        if status == last:
-            continue
-        last = status
-        bar.total = status["epochs"]
-        bar.set_postfix(loss=f"{status['loss']:.4g}", val_pck=f"{status.get('val_pck@0.1', float('nan')):.3f}",
-                        refresh=False)
-        bar.update(status["epoch"] - bar.n)
+@dataclass(frozen=True)
+class Job:
+    """One experiment to execute, with absolute paths: what a (Dask) worker needs to run it."""
+
+    experiment: Experiment
+    digest: str
+    dataset: Path
+    out: Path
+    profile: str
+    notebook: Path = NOTEBOOK
+
+    @property
+    def staging(self) -> Path:
+        return self.out.parent / ".staging" / self.out.name
 
 
-def run_experiment(experiment: Experiment, digest: str, dataset: Path, out: Path, profile: str,
-                   progress: bool = True, notebook: Path = NOTEBOOK) -> Outcome:
-    """Execute one experiment's notebook in a staging folder and move it into place."""
+def run_experiment(job: Job) -> Outcome:
+    """Execute one experiment's notebook in its staging folder and move it into place.
+
+    Runs wherever the executor puts it, so it shows nothing: the client follows the staging
+    folder's ``status.json`` instead. A rerun first discards what an earlier attempt left there.
+    """
     import papermill
 
-    staging = out.parent / ".staging" / out.name
+    staging = job.staging
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     status_file = staging / "status.json"
-    record = {"id": experiment.id, "group": experiment.group, "hash": digest, "profile": profile,
+    record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
               "notebook": "notebook.ipynb"}
     started = time.perf_counter()
-    stop = threading.Event()
-    bar = tqdm(desc=f"  {experiment.id} epochs", total=experiment.config.epochs, leave=False,
-               disable=not progress, unit="epoch")
-    watcher = threading.Thread(target=_watch_epochs, args=(status_file, bar, stop), daemon=True)
-    watcher.start()
     try:
         papermill.execute_notebook(
-            str(notebook), str(staging / "notebook.ipynb"), kernel_name="python3", progress_bar=False,
+            str(job.notebook), str(staging / "notebook.ipynb"), kernel_name="python3", progress_bar=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the console
-            parameters={"config_json": experiment.config.model_dump_json(), "dataset": str(dataset.resolve()),
-                        "out_dir": str(staging.resolve()), "status_file": str(status_file.resolve())})
+            parameters={"config_json": job.experiment.config.model_dump_json(), "dataset": str(job.dataset),
+                        "out_dir": str(staging), "status_file": str(status_file)})
         error = None
     except Exception as exc:  # the executed notebook with the traceback is kept
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-    finally:
-        stop.set()
-        watcher.join()
-        bar.close()
+        error = error_line(exc)
     record["wall_time_s"] = time.perf_counter() - started
     record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     status_file.unlink(missing_ok=True)
@@ -150,8 +150,69 @@ def run_experiment(experiment: Experiment, digest: str, dataset: Path, out: Path
         (staging / "FAILED.json").write_text(json.dumps(record, indent=2))
     else:
         (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
-    _swap_in(staging, out)
-    return Outcome(experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "")
+    _swap_in(staging, job.out)
+    return Outcome(job.experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "")
+
+
+def _lost(done: Done) -> Outcome:
+    """An experiment whose run gave no outcome (its worker died): drop what it left in staging."""
+    shutil.rmtree(done.item.staging, ignore_errors=True)
+    return Outcome(done.item.experiment.id, "failed", 0.0, done.error)
+
+
+class EpochBars:
+    """One epoch bar per running experiment, read from its staging ``status.json`` by a thread here.
+
+    Works the same whether the experiments run in this process or on Dask workers; a bar appears
+    when an experiment's staging folder does, and goes when :meth:`finished` is called for it.
+    """
+
+    def __init__(self, jobs: list[Job], enabled: bool = True):
+        self.waiting = {job.experiment.id: job for job in jobs}
+        self.bars: dict[str, tqdm] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True) if enabled and jobs else None
+
+    def __enter__(self) -> EpochBars:
+        if self.thread:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.thread:
+            self.thread.join()
+        for exp_id in list(self.bars):
+            self.finished(exp_id)
+
+    def finished(self, exp_id: str) -> None:
+        with self.lock:
+            self.waiting.pop(exp_id, None)
+            bar = self.bars.pop(exp_id, None)
+            if bar is not None:
+                bar.close()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.5):
+            with self.lock:
+                for exp_id, job in self.waiting.items():
+                    self._refresh(exp_id, job)
+
+    def _refresh(self, exp_id: str, job: Job) -> None:
+        if exp_id not in self.bars:
+            if not job.staging.is_dir():
+                return
+            self.bars[exp_id] = tqdm(desc=f"  {exp_id}", total=job.experiment.config.epochs, unit="epoch",
+                                     leave=False)
+        try:
+            status = json.loads((job.staging / "status.json").read_text())
+        except (OSError, ValueError):
+            return
+        bar = self.bars[exp_id]
+        bar.set_postfix(loss=f"{status['loss']:.4g}", val_pck=f"{status.get('val_pck@0.1', float('nan')):.3f}",
+                        refresh=False)
+        bar.update(status["epoch"] - bar.n)
 
 
 def _swap_in(staging: Path, out: Path) -> None:
@@ -193,8 +254,12 @@ def select(experiments: list[Experiment], only: str | None) -> list[Experiment]:
 
 def run(manifest_path: Path, profile: str, only: str | None = None, data: Path | None = None,
         force: bool = False, results_dir: Path = Path("results"), data_dir: Path = Path("data"),
-        progress: bool = True, notebook: Path = NOTEBOOK) -> list[Outcome]:
-    """Run every selected experiment that is not already complete; return one outcome each."""
+        progress: bool = True, notebook: Path = NOTEBOOK,
+        executor: LocalExecutor | DaskExecutor | None = None) -> list[Outcome]:
+    """Run every selected experiment that is not already complete; return one outcome each.
+
+    ``executor`` (entered by the caller) runs them; by default this process, one at a time.
+    """
     manifest = LoadedManifest(manifest_path)
     experiments = select(manifest.experiments(profile), only)
     if not experiments:
@@ -202,24 +267,34 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     dataset = resolve_dataset(manifest, profile, data, data_dir, progress)
     loaded = load_dataset(dataset)
     fingerprint = loaded.fingerprint()
-    if progress:
-        print(f"{describe(loaded, fingerprint)}\n{len(experiments)} experiment(s) selected for profile {profile!r}.")
     code = code_version(notebook)
     environment = training_environment()
-    base = Path(results_dir) / profile
+    base = Path(results_dir).resolve() / profile
     _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
 
-    outcomes = []
-    bar = tqdm(experiments, desc="experiments", unit="exp", disable=not progress)
-    for experiment in bar:
-        bar.set_postfix_str(experiment.id)
-        out = base / experiment.id
-        digest = experiment_hash(experiment, fingerprint, code, environment)
-        if not force and is_complete(out, digest):
-            outcomes.append(Outcome(experiment.id, "cached", 0.0))
-            continue
-        outcomes.append(run_experiment(experiment, digest, dataset, out, profile, progress, notebook))
-    return outcomes
+    executor = executor or LocalExecutor()
+    outcomes, jobs = {}, []
+    for experiment in experiments:
+        job = Job(experiment, experiment_hash(experiment, fingerprint, code, environment), dataset.resolve(),
+                  base / experiment.id, profile, Path(notebook).resolve())
+        if not force and is_complete(job.out, job.digest):
+            outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0)
+        else:
+            jobs.append(job)
+    if progress:
+        print(f"{describe(loaded, fingerprint)}\n{len(experiments)} experiment(s) selected for profile "
+              f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run on {executor}.")
+
+    bar = tqdm(total=len(experiments), initial=len(outcomes), desc="experiments", unit="exp",
+               disable=not progress)
+    with bar, EpochBars(jobs, progress) as epochs, closing(executor.map(run_experiment, jobs)) as finished:
+        for done in finished:
+            outcome = done.value or _lost(done)
+            epochs.finished(outcome.id)
+            outcomes[outcome.id] = outcome
+            bar.set_postfix_str(f"{outcome.id} {outcome.status}")
+            bar.update()
+    return [outcomes[e.id] for e in experiments]
 
 
 def summary_table(outcomes: list[Outcome]) -> str:
@@ -237,14 +312,41 @@ def configure(parser) -> None:
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where synthetic datasets are generated")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="local: one experiment at a time in this process (default); dask: one per Dask "
+                             "worker at a time (docs/SCALING.md)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="dask: connect to a running cluster (e.g. tcp://host:8786) instead of starting one here")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="dask: worker processes of the cluster started here (default: one per visible GPU, "
+                             "else 1)")
+    parser.add_argument("--gpus-per-worker", type=int, metavar="N",
+                        help="dask: GPUs each worker owns and each experiment asks for (default: 1 when GPUs are "
+                             "visible here, else 0; give it with --scheduler when the workers declare GPU=N)")
+
+
+def executor_from(args) -> LocalExecutor | DaskExecutor:
+    dask_options = {"scheduler": args.scheduler, "workers": args.workers, "gpus_per_worker": args.gpus_per_worker}
+    if args.executor == "local":
+        given = [f"--{k.replace('_', '-')}" for k, v in dask_options.items() if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} need(s) --executor dask")
+        return LocalExecutor()
+    return DaskExecutor(**dask_options)
 
 
 def main(args) -> int:
     try:
-        outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
-                       args.data_dir, progress=not args.no_progress)
+        executor = executor_from(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        with executor:
+            outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
+                           args.data_dir, progress=not args.no_progress, executor=executor)
     except KeyboardInterrupt:
-        print("\ninterrupted: finished experiments are kept, the unfinished one is discarded; "
+        print("\ninterrupted: finished experiments are kept, unfinished ones are discarded; "
               "run the same command again to resume", file=sys.stderr)
         return 130
     print(summary_table(outcomes))

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from PIL import ExifTags, Image
 
+from benchmark import pose_model as pose
 from benchmark.heatmaps import encode, normalise
 from benchmark.keypoints import FACIAL_IDX, INDEX
 from benchmark.labelme import load_dataset, load_image, read_annotation
@@ -268,7 +269,7 @@ def test_deidentify_leaves_no_face_visible(synth, untrained_model, tmp_path):
 def test_confidence_is_relative_to_a_perfect_target():
     """A KCE map equal to a training target has relative confidence about 1."""
     target = normalise(encode(np.array([[30.0, 22.0]]), (64, 64), sigma=2.0))
-    pose_model = deidentify.PoseModel(model=None, loss="kce", sigma=2.0, decoder="wa", facial=True)
+    pose_model = pose.PoseModel(model=None, loss="kce", sigma=2.0, decoder="wa", facial=True)
     assert target.max() / pose_model.target_peak == pytest.approx(1.0, abs=0.05)
 
 
@@ -285,6 +286,22 @@ def test_deidentify_reads_videos(synth, untrained_model, tmp_path):
     assert list(table["file"]) == [f"clip_{i:08d}.jpg" for i in range(3)]
     for frame, name in zip(frames, table["file"]):
         assert check_face(load_image(tmp_path / "out" / name), frame.truth).mosaicked
+
+
+def test_deidentify_keeps_the_frames_of_a_truncated_video(synth, untrained_model, tmp_path, capsys):
+    image = load_image(load_dataset(synth).frames("Train")[0])
+    height, width = image.shape[:2]
+    video = tmp_path / "cut.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (width, height))
+    for _ in range(12):
+        writer.write(image[..., ::-1])
+    writer.release()
+    video.write_bytes(video.read_bytes()[:int(video.stat().st_size * 0.6)])
+    assert run(deidentify, ["--input", str(video), "--model", str(untrained_model),
+                            "--out", str(tmp_path / "out")]) == 1
+    table = pd.read_csv(tmp_path / "out" / "deidentify.csv")
+    assert 0 < len(table) < 12 and f"stops after {len(table)} of the 12 frames" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.jpg")) == sorted(table["file"])
 
 
 @pytest.mark.parametrize("unsure, region", [
@@ -324,8 +341,8 @@ def test_mirror_check_undoes_the_flip_and_distrusts_disagreement():
         image[y0:y0 + 4, x0:x0 + 4, channel] = 255
     centre = {channel: np.array([x0 + 2.0, y0 + 2.0]) for channel, (x0, y0) in spots.items()}
 
-    pose_model = deidentify.PoseModel(model, loss="kce", sigma=2.0, decoder="wa", facial=True)
-    coords, confidence = (a[0] for a in deidentify.predict(pose_model, [image]))
+    pose_model = pose.PoseModel(model, loss="kce", sigma=2.0, decoder="wa", facial=True)
+    coords, confidence = (a[0] for a in pose.predict(pose_model, [image]))
     np.testing.assert_allclose(coords[INDEX["Head"]], centre[0], atol=0.1)
     np.testing.assert_allclose(coords[INDEX["Shoulder_L"]], centre[1], atol=0.1)
     np.testing.assert_allclose(coords[INDEX["Knee_R"]], centre[2], atol=0.1)

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.config import TrainConfig
+from benchmark.manifest import Experiment
 from benchmark.models import register_model
 from benchmark.report import build_report
-from benchmark.runner import REPO, run
+from benchmark.runner import REPO, EpochBars, Job, run
 
 MANIFEST = """\
 datasets:
@@ -172,6 +174,21 @@ def test_an_interrupted_run_resumes_and_never_counts_partial_results(tmp_path, w
                   progress=False)
     assert {o.status for o in resumed} == {"ran"}
     assert not any((results / "smoke" / ".staging").glob("*"))
+
+
+def test_epoch_bars_follow_the_staging_status_files(tmp_path):
+    running, waiting = (Job(Experiment(f"loss-{name}", "loss", TrainConfig(epochs=3)), "0" * 16, tmp_path,
+                            tmp_path / "smoke" / f"loss-{name}", "smoke") for name in ("a", "b"))
+    running.staging.mkdir(parents=True)
+    (running.staging / "status.json").write_text(json.dumps({"epoch": 2, "epochs": 3, "loss": 0.5}))
+    with EpochBars([running, waiting]) as bars:
+        deadline = time.time() + 30
+        while getattr(bars.bars.get("loss-a"), "n", 0) != 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert (bars.bars["loss-a"].n, bars.bars["loss-a"].total) == (2, 3)
+        assert "loss-b" not in bars.bars  # not started: no staging folder yet
+        bars.finished("loss-a")
+        assert not bars.bars
 
 
 def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
