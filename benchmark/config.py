@@ -30,3 +30,8 @@ class TrainConfig(BaseModel):
     seed: int = 0
     max_train_frames: int | None = Field(None, ge=1)
     time_budget_s: float | None = Field(None, gt=0)
+    # How the numbers are computed. ``auto`` precision is mixed_bfloat16 on a GPU and float32
+    # elsewhere; ``auto`` jit_compile is Keras's choice (XLA on JAX; none on TensorFlow, whose op
+    # determinism excludes it, and on PyTorch). Losses and decoders always see float32 logits.
+    precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
+    jit_compile: Literal["auto", "on", "off"] = "auto"

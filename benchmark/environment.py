@@ -24,6 +24,21 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def gpu_available() -> bool:
+    """Whether the Keras backend computes on a GPU."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+        return jax.default_backend() == "gpu"
+    if backend == "torch":
+        import torch
+        return torch.cuda.is_available()
+    return False
+
+
 def device() -> str:
     """The accelerator Keras computes on, or the CPU."""
     backend = keras.backend.backend()

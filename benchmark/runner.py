@@ -30,7 +30,7 @@ import keras
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .environment import package_versions
+from .environment import gpu_available, package_versions
 from .executors import DaskExecutor, Done, LocalExecutor, error_line
 from .info import describe
 from .labelme import load_dataset
@@ -58,8 +58,10 @@ def code_version(notebook: Path = NOTEBOOK) -> str:
 
 
 def training_environment() -> dict:
-    """What else changes a trained result: the backend, its packages, and cached ImageNet weights."""
-    return {"backend": keras.backend.backend(), "packages": package_versions(),
+    """What else changes a trained result: the backend, its packages, whether a GPU computes (precision
+    ``auto`` is mixed there), and cached ImageNet weights. Computed where the command runs: Dask
+    workers must have the same kind of device (docs/SCALING.md)."""
+    return {"backend": keras.backend.backend(), "packages": package_versions(), "gpu": gpu_available(),
             "imagenet_weights": {b: imagenet_weights_path(b) is not None for b in ("resnet50", "resnet101")}}
 
 

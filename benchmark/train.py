@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import keras
@@ -123,11 +124,68 @@ def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool 
     return pd.concat(rows, ignore_index=True), metrics
 
 
+def resolve_precision(precision: str, gpu: bool) -> str:
+    """The Keras dtype policy of a run: ``auto`` is mixed_bfloat16 on a GPU, float32 elsewhere."""
+    if precision != "auto":
+        return precision
+    return "mixed_bfloat16" if gpu else "float32"
+
+
+JIT_COMPILE = {"auto": "auto", "on": True, "off": False}  # TrainConfig.jit_compile -> model.compile
+
+
+@contextmanager
+def _dtype_policy(name: str):
+    """Build layers under a global dtype policy, restoring the previous one afterwards."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def build_for_training(config: TrainConfig) -> keras.Model:
+    """The model of ``config`` in its precision; under mixed precision its logits are cast to float32."""
+    policy = resolve_precision(config.precision, environment.gpu_available())
+    with _dtype_policy(policy):
+        model = build_model(config.model, input_size=config.input_size, size=config.size,
+                            pretrained=config.pretrained)
+        if policy == "float32":
+            return model
+        logits = [keras.layers.Activation("linear", dtype="float32", name=f"float32_logits_{i}")(out)
+                  for i, out in enumerate(model.outputs)]
+        return keras.Model(model.input, logits if len(logits) > 1 else logits[0], name=model.name)
+
+
+def compile_for_training(model: keras.Model, config: TrainConfig, steps: int, example) -> None:
+    """Adam with a cosine decay over ``steps``, the loss on every output, and XLA as configured.
+
+    What the training step would otherwise create when first traced (the optimizer's slots, the
+    loss's per-output trackers) is built here, from ``example``, an ``(images, targets)`` batch:
+    variables created inside a ``tf.function`` make TensorFlow trace it twice (2 s for the tiny
+    Simple Baseline, over 15 s for the tiny hourglass, on 2 CPU cores).
+    """
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=[get_loss(config.loss)] * len(model.outputs),
+                  jit_compile=JIT_COMPILE[config.jit_compile])
+    images, targets = example
+    one = keras.tree.map_structure(lambda array: array[:1], targets)
+    model.compute_loss(images[:1], one, model(images[:1]))
+    model.optimizer.build(model.trainable_variables)
+
+
+def _lap(timings: dict, name: str, started: float) -> None:
+    """Record under ``name`` the seconds since ``started`` not yet in ``timings``."""
+    timings[name] = time.perf_counter() - started - sum(timings.values())
+
+
 def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool = True,
           status_file: Path | None = None) -> dict:
     """Train ``config`` on the dataset, evaluate it, and write the results into ``out_dir``."""
     out_dir = Path(out_dir)
     started = time.perf_counter()
+    timings = {}
     keras.utils.set_random_seed(config.seed)
     environment.enable_determinism()
     dataset = load_dataset(dataset_root)
@@ -140,19 +198,26 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
                          progress=progress, desc="decoding Train")
     valid_data = prepare(dataset.frames("Valid"), config.input_size,
                          occlude=config.eval_face == "occluded", progress=progress, desc="decoding Valid")
+    _lap(timings, "data", started)
 
-    model = build_model(config.model, input_size=config.input_size, size=config.size,
-                        pretrained=config.pretrained)
-    outputs = len(model.outputs)
+    model = build_for_training(config)
+    # One endless stream of batches, built ahead by worker threads (Keras's enqueuer): Keras then
+    # keeps one data iterator for the whole run, and TensorFlow no tf.data prefetch thread, whose
+    # iterator blocks for seconds when it is dropped (at every epoch start, or at the end of fit).
+    workers = max(2, os.cpu_count() or 1)
     batches = HeatmapBatches(train_data, config.batch_size, STRIDE, config.sigma, augment=config.augment,
-                             shuffle=True, outputs=outputs, seed=config.seed,
-                             omit_facial=config.facial_keypoints == "omitted", drop_remainder=True)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.epochs * len(batches))
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=[get_loss(config.loss)] * outputs)
+                             shuffle=True, outputs=len(model.outputs), seed=config.seed,
+                             omit_facial=config.facial_keypoints == "omitted", drop_remainder=True,
+                             repeat=True, workers=workers, max_queue_size=2 * workers)
+    compile_for_training(model, config, config.epochs * len(batches), batches[0])
+    _lap(timings, "build", started)
     monitor = _Monitor(config, valid_data, status_file)
-    model.fit(batches, epochs=config.epochs, callbacks=[monitor], verbose=2 if progress else 0)
+    model.fit(batches, epochs=config.epochs, steps_per_epoch=len(batches), shuffle=False, callbacks=[monitor],
+              verbose=2 if progress else 0)
+    _lap(timings, "fit", started)
 
     predictions, metrics = evaluate_model(model, dataset, config, progress, {"Valid": valid_data})
+    _lap(timings, "evaluate", started)
     history = pd.DataFrame(monitor.rows)
     # The first epoch includes graph compilation; leave it out of the epoch time when we can.
     epoch_time = float(history["epoch_time_s"].iloc[1:].median() if len(history) > 1 else history["epoch_time_s"].iloc[0])
@@ -164,9 +229,11 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
                     "train_frames_used": len(train_frames)},
         "model": model_info(model),
         "environment": environment.describe(),
+        "compute": {"precision": model.dtype_policy.name, "jit_compile": bool(model.jit_compile)},
         "epochs_run": len(history),
         "epoch_time_s": epoch_time,
         "train_images_per_s": len(train_frames) / epoch_time,
+        "timings_s": timings,
         "wall_time_s": time.perf_counter() - started,
         "metrics": metrics,
     }

@@ -12,6 +12,18 @@ from PIL import Image
 from benchmark.keypoints import NUM_KEYPOINTS
 from benchmark.labelme import annotation_dict
 
+
+@pytest.fixture(scope="session", autouse=True)
+def frame_cache_in_tmp(tmp_path_factory):
+    """Point the frame cache (benchmark.frame_cache) at a temporary folder: tests never write home.
+
+    Session-scoped so it is in place before module-scoped fixtures train, and inherited by the
+    notebook kernels the runner starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INFANT_POSE_CACHE", str(tmp_path_factory.mktemp("frame-cache")))
+        yield
+
+
 # The published sample frames live next to the repository, never inside it.
 SAMPLE_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "sample_data"
 

@@ -93,12 +93,26 @@ def test_batches_are_deterministic_and_shuffle_per_epoch(frames):
     a = HeatmapBatches(data, batch_size=3, augment=True, shuffle=True, seed=1)
     b = HeatmapBatches(data, batch_size=3, augment=True, shuffle=True, seed=1)
     np.testing.assert_array_equal(a[0][0], b[0][0])
-    first = a.order.copy()
-    orders = set()
-    for _ in range(5):
-        a.on_epoch_end()
-        orders.add(tuple(a.order))
-    assert len(orders | {tuple(first)}) > 1
+    orders = {tuple(a.order(epoch)) for epoch in range(6)}
+    assert len(orders) > 1 and all(sorted(order) == [0, 1, 2] for order in orders)
+    a.on_epoch_end()
+    assert not np.array_equal(a[0][0], b[0][0])  # a new epoch draws a new augmentation
+
+
+def test_repeated_stream_is_the_sequence_of_epochs(frames):
+    """One endless stream (one Keras iterator for the whole run) yields what epoch after epoch would."""
+    data = prepare(frames, 64, progress=False)
+    epochs = HeatmapBatches(data, batch_size=2, augment=True, shuffle=True, drop_remainder=True, seed=3)
+    stream = HeatmapBatches(data, batch_size=2, augment=True, shuffle=True, drop_remainder=True, seed=3,
+                            repeat=True)
+    assert stream.num_batches is None and len(stream) == len(epochs) == 1
+    for epoch in range(4):
+        images, targets = stream[epoch * len(stream)]
+        expected_images, expected_targets = epochs[0]
+        np.testing.assert_array_equal(images, expected_images)
+        np.testing.assert_array_equal(targets, expected_targets)
+        epochs.on_epoch_end()
+        stream.on_epoch_end()  # Keras calls it; the stream's epochs come from the index alone
 
 
 def test_drop_remainder_keeps_one_batch_shape(frames):

@@ -1,4 +1,4 @@
-"""One training run: outputs, determinism, and a clean stop on a diverging loss."""
+"""One training run: outputs, determinism, a clean stop on a diverging loss, and mixed precision."""
 
 import json
 
@@ -9,8 +9,9 @@ import pytest
 
 from benchmark import train as train_module
 from benchmark.config import TrainConfig
+from benchmark.environment import gpu_available
 from benchmark.synth import generate_dataset
-from benchmark.train import TrainingDiverged, train
+from benchmark.train import TrainingDiverged, resolve_precision, train
 
 CONFIG = TrainConfig(model="simple_baseline", loss="kce", input_size=64, epochs=2, batch_size=8)
 
@@ -43,6 +44,9 @@ def test_writes_model_history_predictions_and_metrics(trained):
     assert metrics["metrics"]["wa"]["Test"]["annotation"]["n_keypoints"] > 0
     assert 0.0 <= metrics["metrics"]["wa"]["Test"]["truth"]["mks"] <= 1.0
     assert metrics["model"]["name"] == "simple_baseline" and metrics["dataset"]["synthetic"]
+    if not gpu_available():  # precision "auto" keeps the CPU in float32
+        assert metrics["compute"]["precision"] == "float32"
+    assert set(metrics["timings_s"]) == {"data", "build", "fit", "evaluate"}
     model = keras.saving.load_model(out / "model.keras")
     assert model.output_shape == (None, 16, 16, 22)
 
@@ -67,3 +71,53 @@ def test_a_diverging_loss_stops_with_a_clear_error_and_writes_nothing(dataset, t
     with pytest.raises(TrainingDiverged, match="loss became nan"):
         train(CONFIG, dataset, out, progress=False)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_auto_precision_is_mixed_only_on_a_gpu():
+    assert resolve_precision("auto", gpu=False) == "float32"
+    assert resolve_precision("auto", gpu=True) == "mixed_bfloat16"
+    assert resolve_precision("mixed_float16", gpu=False) == "mixed_float16"
+    assert resolve_precision("float32", gpu=True) == "float32"
+
+
+@pytest.fixture(scope="module")
+def overfit(dataset, tmp_path_factory):
+    """Four frames, no augmentation, 30 epochs, in float32 and in mixed_bfloat16, counting how often
+    the training step is traced (compiled)."""
+    runs = {}
+    for precision in ("float32", "mixed_bfloat16"):
+        traces = []
+
+        def counting_build(config, build=train_module.build_for_training):
+            model = build(config)
+            step = model.train_step
+            model.train_step = lambda *args: traces.append(1) or step(*args)
+            return model
+
+        config = CONFIG.model_copy(update={"epochs": 30, "batch_size": 4, "max_train_frames": 4,
+                                           "augment": False, "learning_rate": 3e-3, "precision": precision})
+        out = tmp_path_factory.mktemp(precision)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(train_module, "build_for_training", counting_build)
+            train(config, dataset, out, progress=False)
+        runs[precision] = (pd.read_csv(out / "history.csv")["loss"].to_numpy(), len(traces), out)
+    return runs
+
+
+def test_training_step_is_compiled_once_for_all_epochs(overfit):
+    if keras.backend.backend() == "torch":
+        pytest.skip("the torch backend runs the step eagerly by default")
+    assert {precision: traces for precision, (_, traces, _) in overfit.items()} == {
+        "float32": 1, "mixed_bfloat16": 1}
+
+
+def test_mixed_bfloat16_trains_like_float32(overfit):
+    full, _, _ = overfit["float32"]
+    mixed, _, out = overfit["mixed_bfloat16"]
+    assert np.isfinite(mixed).all()
+    assert mixed[-1] < 0.85 * mixed[0] and full[-1] < 0.85 * full[0]  # both overfit
+    assert abs(mixed[-1] - full[-1]) < 0.02 * full[-1]
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.layers[1].dtype_policy.name == "mixed_bfloat16"
+    assert all(output.dtype == "float32" for output in model.outputs)  # losses and decoders get float32
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored

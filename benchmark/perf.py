@@ -1,0 +1,297 @@
+"""``python -m benchmark perf``: how fast this machine runs the data pipeline, the models and the suite.
+
+Every table is headed by what its figures depend on (date, device, backend, package versions,
+load), so they can be recorded as they are (docs/PERFORMANCE.md); ``--json`` saves them too. The
+backend is Keras's: ``KERAS_BACKEND=jax python -m benchmark perf``.
+
+- pipeline, per input size, images/s: decoding JPEGs and letterboxing (threads), the same with
+  the face mosaic, reading the frame cache instead, and building batches of heatmap targets with
+  and without augmentation (one thread);
+- models, per model and input size: training and inference images/s on random images, with the
+  training step ``train`` compiles (same precision, XLA setting and loss); the first step's time
+  (tracing and compiling); and peak memory: the process's resident set since the model was built
+  and, on a GPU, the device's;
+- suite (``--suite``): the runner on a fresh results folder (every experiment of a profile, cold
+  frame cache), the same again (all cached), and after adding one experiment to a copy of the
+  manifest, with where each experiment's time went.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import get_args
+
+import keras
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import environment, frame_cache, runner
+from .config import TrainConfig
+from .heatmaps import encode
+from .labelme import load_dataset
+from .manifest import LoadedManifest
+from .models import list_models, model_info
+from .pipeline import HeatmapBatches, prepare
+from .train import build_for_training, compile_for_training
+
+MIB = 2**20
+
+
+def cpu_name() -> str:
+    """The CPU model (from /proc/cpuinfo on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
+    """What the figures depend on."""
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "backend": keras.backend.backend(), "device": environment.device(), "cpu": cpu_name(),
+            "cores": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+            "commit": environment.git_commit(), "packages": environment.package_versions()}
+
+
+def reset_peak_rss() -> None:
+    """Restart the resident-set high-water mark (Linux; elsewhere it counts from process start)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mib() -> float | None:
+    """The process's resident-set high-water mark in MiB."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / MIB if platform.system() == "Darwin" else peak * 1024 / MIB  # bytes on macOS, KiB elsewhere
+
+
+def reset_device_peak() -> None:
+    """Restart the GPU's peak-memory counter where the backend can (JAX cannot)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        if tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.reset_memory_stats("GPU:0")
+    elif backend == "torch":
+        import torch
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+
+
+def device_peak_mib() -> float | None:
+    """Peak GPU memory in MiB, or None on the CPU. JAX's counts from process start."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        if tf.config.list_physical_devices("GPU"):
+            return tf.config.experimental.get_memory_info("GPU:0")["peak"] / MIB
+    elif backend == "jax":
+        import jax
+        stats = jax.devices()[0].memory_stats() or {}
+        if jax.default_backend() == "gpu" and "peak_bytes_in_use" in stats:
+            return stats["peak_bytes_in_use"] / MIB
+    elif backend == "torch":
+        import torch
+        if torch.cuda.is_available():
+            return torch.cuda.max_memory_allocated() / MIB
+    return None
+
+
+def _seconds(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+@contextmanager
+def _env(name: str, value: str):
+    """Set an environment variable (inherited by the notebook kernels) for the duration."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
+
+
+def measure_pipeline(root: Path, size: int, batch_size: int) -> dict:
+    """Images/s of each pipeline stage on the Train frames of ``root`` at input ``size``."""
+    frames = load_dataset(root).frames("Train")
+    n = len(frames)
+    row = {"input": size, "frames": n}
+    row["decode+letterbox"] = n / _seconds(lambda: prepare(frames, size, progress=False, cache=False))
+    row["+face mosaic"] = n / _seconds(lambda: prepare(frames, size, occlude=True, progress=False, cache=False))
+    with tempfile.TemporaryDirectory() as cache, _env(frame_cache.ENV, cache):
+        data = prepare(frames, size, progress=False)  # fills the cache
+        row["frame cache read"] = n / _seconds(lambda: prepare(frames, size, progress=False))
+    for name, augment in (("batches+targets", False), ("+augmentation", True)):
+        batches = HeatmapBatches(data, batch_size, augment=augment, shuffle=True)
+        row[name] = n / _seconds(lambda: [batches[i] for i in range(len(batches))])
+    return row
+
+
+def measure_model(config: TrainConfig, steps: int, warmup: int) -> dict:
+    """Training and inference images/s of one model with the training step ``train`` compiles."""
+    keras.utils.set_random_seed(0)
+    reset_peak_rss()
+    reset_device_peak()
+    model = build_for_training(config)
+    size, batch = config.input_size, config.batch_size
+    rng = np.random.default_rng(0)
+    images = rng.random((batch, size, size, 3), dtype=np.float32)
+    targets = encode(rng.uniform(8, size - 8, (batch, 22, 2)), (size, size))
+    targets = tuple(targets for _ in model.outputs) if len(model.outputs) > 1 else targets
+    compile_for_training(model, config, steps + warmup, (images, targets))
+    first_step = _seconds(lambda: model.train_on_batch(images, targets))
+    for _ in range(warmup - 1):
+        model.train_on_batch(images, targets)
+    train_s = _seconds(lambda: [model.train_on_batch(images, targets) for _ in range(steps)])
+    model.predict_on_batch(images)  # compiles the inference step
+    infer_s = _seconds(lambda: [model.predict_on_batch(images) for _ in range(steps)])
+    return {"model": config.model, "size": config.size, "input": size, "batch": batch,
+            "params": model_info(model)["params"], "precision": model.dtype_policy.name,
+            "xla": bool(model.jit_compile), "first step (s)": first_step,
+            "train img/s": steps * batch / train_s, "infer img/s": steps * batch / infer_s,
+            "peak RSS (MiB)": peak_rss_mib(), "peak device (MiB)": device_peak_mib()}
+
+
+def _with_added_experiment(manifest: Path, folder: Path) -> Path:
+    """A copy of the manifest with one more experiment (the recommended setting, another seed)."""
+    doc = yaml.safe_load(Path(manifest).read_text())
+    doc["experiments"].append({"group": "perf_added", "base": {"loss": "kce"},
+                               "rows": [{"model": "simple_baseline", "seed": 12345}]})
+    path = folder / "manifest.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _overheads(results: Path) -> pd.DataFrame:
+    """Per experiment that ran: the runner's wall time split into kernel start and imports (what is
+    left outside ``train``) and ``train``'s own parts."""
+    rows = []
+    for complete in sorted(results.glob("*/COMPLETE.json")):
+        summary = json.loads((complete.parent / "metrics.json").read_text())
+        runner_s = json.loads(complete.read_text())["wall_time_s"]
+        rows.append({"experiment": complete.parent.name, "runner (s)": runner_s,
+                     "kernel+imports": runner_s - summary["wall_time_s"],
+                     **summary.get("timings_s", {}), "epoch (s)": summary["epoch_time_s"]})
+    return pd.DataFrame(rows)
+
+
+def measure_suite(manifest: Path, profile: str, data_dir: Path, only: str | None = None) -> dict:
+    """Wall times of the runner: a fresh grid, a rerun with nothing to do, one added experiment.
+
+    ``only`` selects experiments as ``run --only`` does; the added one is a Simple Baseline. The
+    profile's dataset is expected to be ready (``main`` prepares it)."""
+    def timed_run(path: Path, results: Path) -> dict:
+        start = time.perf_counter()
+        outcomes = runner.run(path, profile, only=only, results_dir=results, data_dir=data_dir, progress=False)
+        failed = [o.id for o in outcomes if o.status == "failed"]
+        if failed:
+            raise RuntimeError(f"experiments failed while timing the suite: {', '.join(failed)}")
+        return {"wall (s)": time.perf_counter() - start, "experiments": len(outcomes),
+                "trained": sum(o.status == "ran" for o in outcomes)}
+
+    with tempfile.TemporaryDirectory() as tmp, _env(frame_cache.ENV, str(Path(tmp) / "cache")):
+        results = Path(tmp) / "results"
+        runs = {"whole grid": timed_run(manifest, results),
+                "cached rerun": timed_run(manifest, results),
+                "one added row": timed_run(_with_added_experiment(manifest, Path(tmp)), results)}
+        overheads = _overheads(results / profile)
+    return {"profile": profile, "only": only, "runs": runs,
+            "per experiment": overheads.to_dict(orient="records")}
+
+
+def _table(rows: list[dict]) -> str:
+    """Rows as a text table; columns with no value at all (device memory on a CPU) are left out."""
+    frame = pd.DataFrame(rows).dropna(axis=1, how="all")
+    return frame.to_string(index=False, float_format=lambda x: f"{x:,.1f}", na_rep="-")
+
+
+def configure(parser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help="CI-sized: 64 px, batch 8, 3 steps, the smoke profile's data and suite")
+    parser.add_argument("--models", nargs="+", choices=list_models(), help="models (default: all registered)")
+    parser.add_argument("--sizes", nargs="+", type=int, help="input sizes in pixels (default: 128; --quick: 64)")
+    parser.add_argument("--model-size", default="tiny", choices=("tiny", "paper"), help="model variant")
+    parser.add_argument("--batch", type=int, help="batch size (default: 16; --quick: 8)")
+    parser.add_argument("--steps", type=int, help="timed steps per model (default: 20; --quick: 3)")
+    parser.add_argument("--precision", default="auto", choices=get_args(TrainConfig.model_fields["precision"].annotation),
+                        help="as in the manifest (default: auto, mixed_bfloat16 on a GPU)")
+    parser.add_argument("--jit-compile", default="auto", choices=get_args(TrainConfig.model_fields["jit_compile"].annotation),
+                        help="XLA, as in the manifest (default: auto, Keras's choice)")
+    parser.add_argument("--suite", action="store_true",
+                        help="also time the runner: fresh grid, cached rerun, one added experiment "
+                             "(--quick: the Simple Baseline experiments of the smoke profile)")
+    parser.add_argument("--profile", help="profile for the data and the suite (default: quick; --quick: smoke)")
+    parser.add_argument("--data", type=Path, help="dataset root for the pipeline figures (default: the profile's)")
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where synthetic datasets are generated")
+    parser.add_argument("--manifest", type=Path, default=runner.REPO / "experiments" / "manifest.yaml")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write every figure as JSON")
+
+
+def main(args) -> int:
+    profile = args.profile or ("smoke" if args.quick else "quick")
+    sizes = args.sizes or ([64] if args.quick else [128])
+    batch = args.batch or (8 if args.quick else 16)
+    steps = args.steps or (3 if args.quick else 20)
+    report = {"machine": machine()}
+    head = report["machine"]
+    print(f"{head['date']}  backend {head['backend']} (set KERAS_BACKEND to change)  device {head['device']}\n"
+          f"CPU {head['cpu']}, {head['cores']} cores, load average {head['load_average']}, commit {head['commit']}\n"
+          f"packages: {', '.join(f'{k} {v}' for k, v in head['packages'].items())}")
+
+    start = time.perf_counter()  # the profile's dataset is generated here if missing, not in the suite's timings
+    profile_data = None if args.data and not args.suite else runner.resolve_dataset(
+        LoadedManifest(args.manifest), profile, data_dir=args.data_dir, progress=False)
+    report["dataset ready (s)"] = time.perf_counter() - start
+    root = args.data or profile_data
+    report["pipeline"] = [measure_pipeline(root, size, batch) for size in sizes]
+    print(f"\nData pipeline, images/s ({root}, Train split, batches of {batch}):\n{_table(report['pipeline'])}")
+
+    report["models"] = []
+    for pipeline_row in report["pipeline"]:
+        for name in args.models or list_models():
+            config = TrainConfig(model=name, size=args.model_size, input_size=pipeline_row["input"],
+                                 batch_size=batch, precision=args.precision, jit_compile=args.jit_compile,
+                                 pretrained=False)
+            row = measure_model(config, steps, warmup=2)
+            row["epoch (s)"] = pipeline_row["frames"] / row["train img/s"]  # compare with the study's
+            report["models"].append(row)
+    print(f"\nModels ({args.model_size}, KCE, random images, {steps} timed steps after 2 warm-up steps; "
+          f"epoch = the {report['pipeline'][0]['frames']} Train frames at the training rate):\n"
+          f"{_table(report['models'])}")
+    if keras.backend.backend() == "jax" and any(r["peak device (MiB)"] for r in report["models"]):
+        print("(JAX cannot reset its peak-memory counter: each model's device peak includes the ones before.)")
+
+    if args.suite:
+        only = "simple_baseline" if args.quick else None
+        suite = report["suite"] = measure_suite(args.manifest, profile, args.data_dir, only)
+        runs = [{"run": name, **run} for name, run in suite["runs"].items()]
+        print(f"\nSuite, profile {profile!r}{f' (only {only!r})' if only else ''}, fresh results folder and "
+              f"frame cache (its dataset was ready in {report['dataset ready (s)']:.1f} s):\n{_table(runs)}\n\n"
+              f"Where each experiment's time went (s):\n{_table(suite['per experiment'])}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=float))
+    return 0

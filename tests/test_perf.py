@@ -1,0 +1,115 @@
+"""``python -m benchmark perf``: every figure is measured and reported, the suite is timed as asked."""
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmark import frame_cache, perf
+from benchmark.cli import main as cli
+from benchmark.config import TrainConfig
+from benchmark.manifest import LoadedManifest
+from benchmark.models import build_model, model_info
+from benchmark.runner import REPO, Outcome
+
+MANIFEST = REPO / "experiments" / "manifest.yaml"
+
+
+@pytest.fixture
+def dataset(tmp_path, write_frame):
+    root = tmp_path / "data"
+    for i in range(4):
+        write_frame(f"000_{i:08d}", root=root, size=(96, 64))
+    return root
+
+
+def _entries(folder: Path) -> set:
+    return set((folder / "frames").glob("*")) if (folder / "frames").exists() else set()
+
+
+def test_pipeline_figures_use_a_private_cache(dataset):
+    session_cache = Path(os.environ[frame_cache.ENV])
+    before = _entries(session_cache)
+    row = perf.measure_pipeline(dataset, 64, batch_size=2)
+    assert row["frames"] == 4 and row["input"] == 64
+    rates = [row[k] for k in ("decode+letterbox", "+face mosaic", "frame cache read", "batches+targets",
+                              "+augmentation")]
+    assert all(math.isfinite(r) and r > 0 for r in rates)
+    assert os.environ[frame_cache.ENV] == str(session_cache) and _entries(session_cache) == before
+
+
+def test_model_figures_describe_the_compiled_training_step():
+    config = TrainConfig(model="simple_baseline", input_size=32, batch_size=2, pretrained=False)
+    row = perf.measure_model(config, steps=1, warmup=1)
+    assert row["params"] == model_info(build_model("simple_baseline", input_size=32, pretrained=False))["params"]
+    assert row["train img/s"] > 0 and row["infer img/s"] > 0 and row["first step (s)"] > 0
+    assert row["precision"] == "float32"  # auto on a CPU
+    if sys.platform == "linux":
+        assert row["peak RSS (MiB)"] > 50  # TensorFlow alone is hundreds of MiB
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the high-water mark resets only on Linux")
+def test_peak_rss_restarts_after_a_reset():
+    big = np.ones(40 * 2**20 // 8)  # 40 MiB, touched
+    high = perf.peak_rss_mib()
+    del big
+    perf.reset_peak_rss()
+    assert perf.peak_rss_mib() < high - 20
+
+
+def test_added_experiment_is_one_new_simple_baseline(tmp_path):
+    path = perf._with_added_experiment(MANIFEST, tmp_path)
+    before = {e.id for e in LoadedManifest(MANIFEST).experiments("smoke")}
+    after = {e.id: e for e in LoadedManifest(path).experiments("smoke")}
+    (new,) = set(after) - before
+    assert before <= set(after) and "simple_baseline" in new
+    assert after[new].config.model == "simple_baseline"
+
+
+def test_suite_times_a_fresh_grid_a_cached_rerun_and_one_added_row(tmp_path, monkeypatch):
+    """The runner is replaced by a fake that 'trains' what has no result yet."""
+    calls = []
+
+    def fake_run(manifest, profile, only=None, results_dir=None, data_dir=None, progress=True):
+        calls.append((Path(manifest), only, os.environ[frame_cache.ENV]))
+        outcomes = []
+        for experiment in LoadedManifest(manifest).experiments(profile):
+            if only and only not in experiment.id:
+                continue
+            out = Path(results_dir) / profile / experiment.id
+            if (out / "COMPLETE.json").exists():
+                outcomes.append(Outcome(experiment.id, "cached", 0.0))
+                continue
+            out.mkdir(parents=True)
+            (out / "metrics.json").write_text(json.dumps(
+                {"wall_time_s": 3.0, "epoch_time_s": 1.0, "timings_s": {"data": 0.5, "fit": 2.0}}))
+            (out / "COMPLETE.json").write_text(json.dumps({"wall_time_s": 5.0}))
+            outcomes.append(Outcome(experiment.id, "ran", 5.0))
+        return outcomes
+
+    monkeypatch.setattr(perf.runner, "run", fake_run)
+    suite = perf.measure_suite(MANIFEST, "smoke", tmp_path, only="simple_baseline")
+    runs = suite["runs"]
+    assert [r["trained"] for r in runs.values()] == [3, 0, 1]
+    assert runs["one added row"]["experiments"] == 4
+    assert calls[0][0] == calls[1][0] == MANIFEST and calls[2][0] != MANIFEST
+    cache = {c[2] for c in calls}
+    assert len(cache) == 1 and cache != {os.environ[frame_cache.ENV]}  # a fresh cache, then restored
+    assert len(suite["per experiment"]) == 4
+    assert all(row["kernel+imports"] == 2.0 for row in suite["per experiment"])
+
+
+def test_command_prints_and_saves_every_figure(tmp_path, capsys):
+    out = tmp_path / "perf.json"
+    assert cli(["perf", "--quick", "--models", "simple_baseline", "--sizes", "32",
+                "--data-dir", str(tmp_path / "data"), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["machine"]["backend"] in printed and report["machine"]["device"] in printed
+    assert [r["model"] for r in report["models"]] == ["simple_baseline"]
+    assert report["pipeline"][0]["input"] == 32 and "suite" not in report
+    assert "train img/s" in printed and "decode+letterbox" in printed
