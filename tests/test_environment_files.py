@@ -19,7 +19,8 @@ def test_environment_yml_mirrors_pyproject():
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     pip_section = next(d["pip"] for d in conda if isinstance(d, dict))
     mirrored = [r for r in pip_section if not r.startswith("-e")]
-    assert sorted(map(_normalise, mirrored)) == sorted(map(_normalise, declared))
+    assert sorted(set(map(_normalise, mirrored))) == sorted(set(map(_normalise, declared)))
+    assert len(mirrored) == len(set(map(_normalise, mirrored)))  # each requirement listed once
 
 
 def test_python_version_satisfies_requires_python():
