@@ -74,7 +74,14 @@ def reset_peak_rss() -> None:
 
 
 def peak_rss_mib() -> float | None:
-    """The process's resident-set high-water mark in MiB."""
+    """The process's resident-set high-water mark in MiB: ``VmHWM`` on Linux (which
+    :func:`reset_peak_rss` restarts; ``getrusage`` keeps the peak of exited threads), else
+    ``getrusage``."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024 / MIB
+    except (OSError, StopIteration):
+        pass
     try:
         import resource
     except ImportError:  # Windows
