@@ -248,18 +248,17 @@ def frame_sequence(results: Results, folder: Path) -> Figure:
     frames = _dataset_frames(e, "Test")
     if isinstance(frames, str):
         return Figure(name, title, note=frames)
-    labelled = set(frames)
-    rows = []
+    rows: dict[str, list[tuple]] = {}  # video -> its first frames t, t+gap, t+2 gap with images
     for video, t in e.arrays("Test")[0]:
         keys = [(video, t + k * SEQUENCE_GAP) for k in range(3)]
-        if all(key in labelled for key in keys) and video not in {r[0][0] for r in rows}:
-            rows.append(keys)
+        if video not in rows and all(key in frames for key in keys):
+            rows[video] = keys
     if not rows:
         return Figure(name, title, note=f"skipped: no test video has labelled frames {SEQUENCE_GAP} frames apart")
-    rows = rows[:SEQUENCE_VIDEOS]
-    keys = [key for row in rows for key in row]
+    chosen = list(rows.values())[:SEQUENCE_VIDEOS]
+    keys = [key for row in chosen for key in row]
     titles = [f"video {v}  t{f'+{k * SEQUENCE_GAP}' if k else ''} (frame {f})"
-              for v, f, k in ((v, f, i % 3) for i, (v, f) in enumerate(keys))]
+              for row in chosen for k, (v, f) in enumerate(row)]
     image = grid(_overlays(e, "Test", frames, keys), cols=3, titles=titles, cell=320)
     caption = (f"{e.label} ({e.decoder} decoder): the prediction (left side orange, right side blue) and the "
                f"annotation (magenta) on frames {SEQUENCE_GAP} video frames apart, one test video per row, "
@@ -296,8 +295,7 @@ def trajectories(results: Results, folder: Path) -> Figure:
     e = showcase(results)
     if e is None:
         return Figure(name, title, note=NOT_RUN)
-    rows = e.predictions
-    tracks = video_trajectories(rows[(rows["split"] == "Test") & (rows["decoder"] == e.decoder)])
+    tracks = video_trajectories(e.rows("Test"))
     video = max(tracks, key=lambda v: len(tracks[v][0]))
     frames, arrays = tracks[video]
     fig = _new(11, 3 * len(TRAJECTORY_KEYPOINTS))
@@ -324,8 +322,7 @@ def jitter(results: Results, folder: Path) -> Figure:
     e = showcase(results)
     if e is None:
         return Figure(name, title, note=NOT_RUN)
-    rows = e.predictions
-    table = jitter_table(rows[(rows["split"] == "Test") & (rows["decoder"] == e.decoder)])
+    table = jitter_table(e.rows("Test"))
     table["keypoint"] = table["keypoint"].map(DISPLAY_NAMES)
     order = [DISPLAY_NAMES[k] for k in LABELS]
     fig = _new(13, 7)

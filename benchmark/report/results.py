@@ -70,11 +70,14 @@ class Experiment:
     def predictions(self) -> pd.DataFrame:
         return pd.read_csv(self.path / "predictions.csv", dtype={"video": str, "split": str})
 
+    def rows(self, split: str, decoder: str | None = None) -> pd.DataFrame:
+        """The ``predictions.csv`` rows of one split and decoder (default: the configured one)."""
+        rows = self.predictions
+        return rows[(rows["split"] == split) & (rows["decoder"] == (decoder or self.decoder))]
+
     def arrays(self, split: str, decoder: str | None = None) -> tuple[pd.MultiIndex, dict[str, np.ndarray]]:
         """``(video, frame)`` index and ``{annotation, prediction, truth: (N, 22, 2)}`` of one split."""
-        rows = self.predictions
-        rows = rows[(rows["split"] == split) & (rows["decoder"] == (decoder or self.decoder))]
-        return keypoint_arrays(rows)
+        return keypoint_arrays(self.rows(split, decoder))
 
     @property
     def notebook(self) -> Path | None:

@@ -224,8 +224,7 @@ def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> 
     e = showcase(results)
     if e is None:
         return Table(name, title, note=NOT_RUN)
-    rows = e.predictions
-    table = jitter_table(rows[(rows["split"] == "Test") & (rows["decoder"] == e.decoder)])
+    table = jitter_table(e.rows("Test"))
     table["acceleration"] *= 1000  # the unit shown: 1e-3 S / frame²
     if per_keypoint:
         scored = [LABELS[i] for i in subset_indices(e.config["eval_subset"])]
