@@ -1,3 +1,3 @@
-from .cli import main
+from benchmark.commands import main
 
 raise SystemExit(main())

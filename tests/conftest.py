@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.keypoints import NUM_KEYPOINTS
-from benchmark.labelme import annotation_dict
+from benchmark.data.labelme import annotation_dict
+from benchmark.study.keypoints import NUM_KEYPOINTS
 
 
 @pytest.fixture(scope="session", autouse=True)
 def frame_cache_in_tmp(tmp_path_factory):
-    """Point the frame cache (benchmark.frame_cache) at a temporary folder: tests never write home.
+    """Point the frame cache (benchmark.training.frame_cache) at a temporary folder: tests never write home.
 
     Session-scoped so it is in place before module-scoped fixtures train, and inherited by the
     notebook kernels the runner starts."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.drawing import BACKDROP, LEFT, MIDDLE, RIGHT, SINGLE, draw_pose, grid
-from benchmark.keypoints import INDEX, NUM_KEYPOINTS
+from benchmark.data.drawing import BACKDROP, LEFT, MIDDLE, RIGHT, SINGLE, draw_pose, grid
+from benchmark.study.keypoints import INDEX, NUM_KEYPOINTS
 
 
 def missing() -> np.ndarray:

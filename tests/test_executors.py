@@ -19,9 +19,11 @@ import pandas as pd
 import pytest
 from test_runner import MANIFEST  # the tiny dataset and smoke profile; registers "unknown_to_the_kernel"
 
-from benchmark.cli import main as cli
-from benchmark.executors import DaskExecutor, LocalExecutor, visible_gpus
-from benchmark.runner import REPO, run
+from benchmark.commands import main as cli
+from benchmark.common.environment import visible_gpus
+from benchmark.runner.execute import run
+from benchmark.runner.executors import DaskExecutor, LocalExecutor
+from benchmark.runner.manifest import REPO
 
 GOOD = ["loss-simple_baseline-mse", "loss-simple_baseline-kce", "loss-simple_baseline-bce"]
 BROKEN = "broken-unknown_to_the_kernel"

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.filters import FILTERS, oneeuro, parameters, savgol
+from benchmark.apply.filters import FILTERS, oneeuro, parameters, savgol
 
 
 def track(values: np.ndarray, keypoints: int = 3) -> np.ndarray:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark import frame_cache, pipeline
-from benchmark.labelme import load_dataset
-from benchmark.pipeline import prepare
+from benchmark.data.labelme import load_dataset
+from benchmark.training import frame_cache, pipeline
+from benchmark.training.pipeline import prepare
 
 
 @pytest.fixture

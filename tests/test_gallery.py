@@ -6,19 +6,19 @@ import shutil
 
 import numpy as np
 from PIL import Image
-
-from benchmark.cli import main
-from benchmark.drawing import grid
-from benchmark.gallery import gallery_image, spread
-from benchmark.labelme import load_image
-from benchmark.privacy.faces import check_face
 from test_predict import model, results, synth  # noqa: F401  (fixtures)
+
+from benchmark.apply.gallery import gallery_image, spread
+from benchmark.commands import main
+from benchmark.data.drawing import grid
+from benchmark.data.labelme import load_image
+from benchmark.privacy.faces import check_face
 
 
 def cell_of(picture: np.ndarray, image: np.ndarray, index: int, cols: int, cell: int) -> np.ndarray:
     """Where ``image`` lies in grid cell ``index`` of ``picture``, for a ``cell`` as large as the
     image's longer side (no scaling)."""
-    bar = max(12, cell // 14)  # the title bar of benchmark.drawing.grid
+    bar = max(12, cell // 14)  # the title bar of benchmark.data.drawing.grid
     row, col = divmod(index, cols)
     height, width = image.shape[:2]
     y = row * (cell + bar) + bar + (cell - height) // 2

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-
-from benchmark import transforms
-from benchmark.heatmaps import encode
-from benchmark.inference import decode_to_image
 from test_heatmaps import logits_for
+
+from benchmark.data import transforms
+from benchmark.study.codec import HeatmapCodec, encode
+from benchmark.training.inference import decode_to_image
 
 
 @pytest.mark.parametrize("loss", ["mse", "bce", "kce"])
@@ -20,7 +20,7 @@ def test_encode_then_decode_to_image_recovers_the_labels(loss, width, height):
     inputs = np.stack([transforms.apply(m, l) for m, l in zip(matrices, labels)])
     logits = logits_for(encode(inputs, (size, size), stride=4, sigma=2.0), loss)
     for method, tolerance in (("dark", 0.02), ("wa", 0.05)):
-        coords, confidence = decode_to_image(logits, matrices, loss, method, stride=4, sigma=2.0)
+        coords, confidence = decode_to_image(logits, matrices, HeatmapCodec(loss, method, 2.0))
         visible = ~np.isnan(labels[..., 0])
         # tolerance in input pixels, scaled back to the (larger) original picture
         scale = max(width, height) / size

@@ -1,6 +1,6 @@
 import numpy as np
 
-from benchmark import keypoints as kp
+from benchmark.study import keypoints as kp
 
 
 def test_schema_sizes_and_partition():

@@ -11,11 +11,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.keypoints import INDEX, NUM_KEYPOINTS
-from benchmark.labelme import (
-    AnnotationError, AnnotationWarning, annotation_dict, load_dataset, load_image, load_split,
-    read_annotation, write_truth,
+from benchmark.data.labelme import (
+    AnnotationError,
+    AnnotationWarning,
+    annotation_dict,
+    load_dataset,
+    load_image,
+    load_split,
+    read_annotation,
+    write_truth,
 )
+from benchmark.study.keypoints import INDEX, NUM_KEYPOINTS
 
 
 @contextmanager
@@ -321,7 +327,7 @@ def test_exif_orientation_is_applied_like_labelme_does(tmp_path):
     """A portrait photo stored landscape with EXIF orientation 6: labels refer to the turned picture."""
     from PIL import Image
 
-    from benchmark.labelme import image_size, load_image
+    from benchmark.data.labelme import image_size, load_image
 
     pixels = np.zeros((40, 60, 3), np.uint8)  # stored 60 wide, 40 high
     pixels[0, 0] = 255  # top-left as stored: after a 90-degree turn it is no longer at (0, 0)

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from benchmark.heatmaps import MISSING, encode
-from benchmark.losses import LOSSES, get_loss
+from benchmark.study.codec import ACTIVATIONS, MISSING, encode
+from benchmark.study.losses import _CLASSES, get_loss
+
+LOSSES = tuple(ACTIVATIONS)
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TF backend tests")
 
@@ -111,3 +113,8 @@ def test_losses_serialise_and_train(name):
 def test_get_loss_rejects_unknown_names():
     with pytest.raises(ValueError, match="kce"):
         get_loss("focal")
+
+
+def test_every_loss_of_the_codec_registry_has_a_loss_class():
+    # the codec's ACTIVATIONS is the registry of allowed loss names (the configuration checks it)
+    assert set(_CLASSES) == set(ACTIVATIONS)

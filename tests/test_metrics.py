@@ -5,9 +5,17 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from benchmark.keypoints import FACIAL_IDX, INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, REGIONS
-from benchmark.metrics import (
-    BETAS, DEFAULT_LAMBDA, distances, evaluate, mks, per_keypoint, per_region, pck, reference_scale,
+from benchmark.study.keypoints import FACIAL_IDX, INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, REGIONS
+from benchmark.study.metrics import (
+    BETAS,
+    DEFAULT_LAMBDA,
+    distances,
+    evaluate,
+    mks,
+    pck,
+    per_keypoint,
+    per_region,
+    reference_scale,
 )
 
 

@@ -12,13 +12,12 @@ import keras
 import numpy as np
 import pytest
 
-from benchmark.heatmaps import decode, encode, probabilities
-from benchmark.keypoints import NUM_KEYPOINTS
-from benchmark.losses import get_loss
-from benchmark.metrics import pck
-from benchmark.models import build_model, list_models, model_info, register_model
-from benchmark.models import registry
+from benchmark.models import build_model, list_models, model_info, register_model, registry
 from benchmark.models.blocks import imagenet_weights_path
+from benchmark.study.codec import decode, encode, probabilities
+from benchmark.study.keypoints import NUM_KEYPOINTS
+from benchmark.study.losses import get_loss
+from benchmark.study.metrics import pck
 
 MODELS = ("hourglass", "resunet", "simple_baseline")
 
@@ -51,7 +50,7 @@ def test_unknown_name_lists_registered_models():
 @pytest.mark.parametrize("kwargs, message", [
     ({"input_size": 100}, "multiple of 32"),
     ({"input_size": (128, 80)}, "multiple of 32"),
-    ({"size": "huge"}, "unknown size"),
+    ({"variant": "huge"}, "unknown variant"),
     ({"deconv_filters": 8, "blocks": 2}, r"unknown option\(s\) \['blocks'\]"),
     ({"backbone": "vgg16"}, "unknown backbone"),
 ])
@@ -62,8 +61,8 @@ def test_invalid_arguments_are_rejected(kwargs, message):
 
 def test_hourglass_depth_must_fit_the_input_size():
     with pytest.raises(ValueError, match="multiple of 64"):
-        build_model("hourglass", 96, size="paper")
-    model = build_model("hourglass", 96, size="paper", depth=3)
+        build_model("hourglass", 96, variant="paper")
+    model = build_model("hourglass", 96, variant="paper", depth=3)
     assert outputs_of(model, random_images(1, 96))[-1].shape == (1, 24, 24, NUM_KEYPOINTS)
 
 
@@ -86,13 +85,13 @@ def test_registering_a_new_model_makes_it_buildable(monkeypatch):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_tiny_model_shapes_and_info(name):
-    model = build_model(name, 128, size="tiny")
+    model = build_model(name, 128, variant="tiny")
     outputs = outputs_of(model, random_images(2))
     stacks = 2 if name == "hourglass" else 1
     assert [o.shape for o in outputs] == [(2, 32, 32, NUM_KEYPOINTS)] * stacks
     assert np.all(np.isfinite(outputs[-1])) and outputs[-1].min() < 0 < outputs[-1].max()  # raw logits
     info = model_info(model)
-    assert info["name"] == name and info["size"] == "tiny" and info["stride"] == 4
+    assert info["name"] == name and info["variant"] == "tiny" and info["stride"] == 4
     assert info["stacks"] == stacks and info["imagenet_weights"] is False
     assert 300_000 <= info["params"] <= 1_500_000
     if name == "hourglass":
@@ -134,29 +133,29 @@ def test_seeded_builds_are_identical(name):
     ("hourglass", "none", 5_000_000),
 ])
 def test_paper_variants_build(name, backbone, min_params):
-    model = build_model(name, 64, size="paper", pretrained=False)
+    model = build_model(name, 64, variant="paper", pretrained=False)
     assert [o.shape for o in outputs_of(model, random_images(1, 64))][-1] == (1, 16, 16, NUM_KEYPOINTS)
     info = model_info(model)
-    assert (info["size"], info["backbone"], info["imagenet_weights"]) == ("paper", backbone, False)
+    assert (info["variant"], info["backbone"], info["imagenet_weights"]) == ("paper", backbone, False)
     assert info["params"] >= min_params
 
 
 def test_imagenet_weights_come_only_from_the_keras_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     assert imagenet_weights_path("resnet50") is None
-    assert model_info(build_model("simple_baseline", 32, size="paper"))["imagenet_weights"] is False
+    assert model_info(build_model("simple_baseline", 32, variant="paper"))["imagenet_weights"] is False
 
     # A stand-in for the cached ImageNet file: a ResNet50 with known weights, saved in the legacy
     # H5 format under the file name keras.applications uses.
     cached = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(32, 32, 3))
     (tmp_path / "models").mkdir()
     cached.save(tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    model = build_model("simple_baseline", 32, size="paper")
+    model = build_model("simple_baseline", 32, variant="paper")
     assert model_info(model)["imagenet_weights"] is True
     for layer in ("conv1_conv", "conv5_block3_3_conv"):
         np.testing.assert_array_equal(model.get_layer(layer).get_weights()[0],
                                       cached.get_layer(layer).get_weights()[0])
-    random_init = build_model("simple_baseline", 32, size="paper", pretrained=False)
+    random_init = build_model("simple_baseline", 32, variant="paper", pretrained=False)
     assert model_info(random_init)["imagenet_weights"] is False
 
 

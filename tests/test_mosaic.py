@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.keypoints import FACIAL_IDX, INDEX, NUM_KEYPOINTS
-from benchmark.labelme import load_dataset, load_image
-from benchmark.mosaic import ellipse_mask, face_ellipse, face_mask, mosaic_face
+from benchmark.data.labelme import load_dataset, load_image
+from benchmark.data.mosaic import ellipse_mask, face_ellipse, face_mask, mosaic_face
+from benchmark.study.keypoints import FACIAL_IDX, INDEX, NUM_KEYPOINTS
 
 
 def frontal_pose() -> np.ndarray:
@@ -166,7 +166,7 @@ def test_real_sample_faces_are_covered(sample_root):
 
 
 def test_safe_to_show_mosaics_everything_when_no_face_region_can_be_found():
-    from benchmark.mosaic import safe_to_show
+    from benchmark.data.mosaic import safe_to_show
 
     image = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
     pose = np.full((22, 2), np.nan)  # no facial keypoint, no head, no shoulders

@@ -7,17 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from benchmark import frame_cache, perf
-from benchmark.cli import main as cli
-from benchmark.config import TrainConfig
-from benchmark.manifest import LoadedManifest
+from benchmark.commands import main as cli
 from benchmark.models import build_model, model_info
-from benchmark.runner import REPO, Outcome
-
-MANIFEST = REPO / "experiments" / "manifest.yaml"
+from benchmark.runner import perf
+from benchmark.runner.execute import Outcome
+from benchmark.runner.manifest import MANIFEST, LoadedManifest
+from benchmark.training import frame_cache
+from benchmark.training.config import TrainConfig
 
 
 @pytest.fixture
@@ -55,7 +53,7 @@ def test_model_figures_describe_the_compiled_training_step():
 
 PEAK_AFTER_RESET = """
 import numpy as np
-from benchmark import perf
+from benchmark.runner import perf
 big = np.ones(40 * 2**20 // 8)  # 40 MiB, touched
 high = perf.peak_rss_mib()
 del big

@@ -6,11 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmark import transforms
-from benchmark.heatmaps import MISSING, decode
-from benchmark.keypoints import FACIAL_IDX, INDEX
-from benchmark.labelme import Frame
-from benchmark.pipeline import HeatmapBatches, prepare
+from benchmark.data import transforms
+from benchmark.data.labelme import Frame
+from benchmark.study.codec import MISSING, decode
+from benchmark.study.keypoints import FACIAL_IDX, INDEX
+from benchmark.training.pipeline import HeatmapBatches, prepare
 
 WRIST_L, WRIST_R = INDEX["Wrist_L"], INDEX["Wrist_R"]
 

@@ -12,16 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-
-from benchmark import predict
-from benchmark.cli import main
-from benchmark.keypoints import LABELS, NUM_KEYPOINTS
-from benchmark.labelme import load_dataset, load_image
-from benchmark.pose_model import model_path
-from benchmark.privacy.faces import check_face
-from benchmark.synth import generate_dataset
-from benchmark.video import Frames, VideoError
 from test_video import tag_rotation, truncate, write_video
+
+from benchmark.apply import predict
+from benchmark.apply.pose_model import model_path
+from benchmark.commands import main
+from benchmark.data.labelme import load_dataset, load_image
+from benchmark.data.synth import generate_dataset
+from benchmark.data.video import Frames, VideoError
+from benchmark.privacy.faces import check_face
+from benchmark.study.keypoints import LABELS, NUM_KEYPOINTS
 
 COLUMNS = ["frame", "time_s", "keypoint", "x", "y", "confidence"]
 
@@ -33,7 +33,7 @@ def results(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("results") / "quick" / "tiny-kce"
     folder.mkdir(parents=True)
-    build_model("simple_baseline", input_size=64, size="tiny", pretrained=False).save(folder / "model.keras")
+    build_model("simple_baseline", input_size=64, variant="tiny", pretrained=False).save(folder / "model.keras")
     config = {"loss": "kce", "sigma": 2.0, "decoder": "wa", "facial_keypoints": "preserved"}
     (folder / "metrics.json").write_text(json.dumps({"config": config}))
     return folder.parents[1]

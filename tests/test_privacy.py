@@ -12,21 +12,23 @@ import shutil
 from pathlib import Path
 
 import cv2
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import ExifTags, Image
 
-from benchmark import pose_model as pose
-from benchmark.heatmaps import encode, normalise
-from benchmark.keypoints import FACIAL_IDX, INDEX
-from benchmark.labelme import load_dataset, load_image, read_annotation
-from benchmark.mosaic import face_mask, mosaic_face
+from benchmark.apply import pose_model as pose
+from benchmark.common.atomic import OutputError
+from benchmark.data import mosaic
+from benchmark.data.labelme import load_dataset, load_image, read_annotation
+from benchmark.data.mosaic import face_mask, mosaic_face
+from benchmark.data.synth import generate_dataset
 from benchmark.privacy import audit, deidentify, scrub
 from benchmark.privacy.faces import check_face
 from benchmark.privacy.metadata import name_issues
-from benchmark.privacy.output import OutputError
-from benchmark.synth import generate_dataset
+from benchmark.study.codec import HeatmapCodec, encode, normalise
+from benchmark.study.keypoints import FACIAL_IDX, INDEX
 
 
 def digest(root: Path) -> str:
@@ -120,7 +122,7 @@ def test_audit_finds_every_leak(leaky, tmp_path):
     assert saved["faces"][gps]["mosaicked"] is True and saved["faces"][visible[0]]["mosaicked"] is False
 
 
-@pytest.mark.filterwarnings("ignore::benchmark.labelme.AnnotationWarning")  # stale imagePath, imageData
+@pytest.mark.filterwarnings("ignore::benchmark.data.labelme.AnnotationWarning")  # stale imagePath, imageData
 def test_scrub_fixes_everything_and_keeps_the_labels(leaky, tmp_path):
     before = digest(leaky)
     clean = tmp_path / "clean"
@@ -242,7 +244,7 @@ def untrained_model(tmp_path_factory) -> Path:
     from benchmark.models import build_model
 
     path = tmp_path_factory.mktemp("model") / "model.keras"
-    build_model("simple_baseline", input_size=64, size="tiny", pretrained=False).save(path)
+    build_model("simple_baseline", input_size=64, variant="tiny", pretrained=False).save(path)
     (path.parent / "metrics.json").write_text(json.dumps({"config": {"loss": "kce", "sigma": 2.0}}))
     return path
 
@@ -268,9 +270,8 @@ def test_deidentify_leaves_no_face_visible(synth, untrained_model, tmp_path):
 
 def test_confidence_is_relative_to_a_perfect_target():
     """A KCE map equal to a training target has relative confidence about 1."""
-    target = normalise(encode(np.array([[30.0, 22.0]]), (64, 64), sigma=2.0))
-    pose_model = pose.PoseModel(model=None, loss="kce", sigma=2.0, decoder="wa", facial=True)
-    assert target.max() / pose_model.target_peak == pytest.approx(1.0, abs=0.05)
+    target = keras.ops.convert_to_numpy(normalise(encode(np.array([[30.0, 22.0]]), (64, 64), sigma=2.0)))
+    assert target.max() / HeatmapCodec("kce", sigma=2.0).target_peak == pytest.approx(1.0, abs=0.05)
 
 
 def test_deidentify_reads_videos(synth, untrained_model, tmp_path):
@@ -313,7 +314,7 @@ def test_deidentify_frame_uses_every_confident_region(synth, unsure, region):
     image = load_image(frame)
     confidence = np.ones(len(frame.truth))
     confidence[unsure] = 0.1
-    result, used = deidentify.deidentify_frame(image, frame.truth, confidence, threshold=0.3, seed="x")
+    result, used = mosaic.deidentify_frame(image, frame.truth, confidence, threshold=0.3, seed="x")
     assert used == region
     assert check_face(result, frame.truth).mosaicked
     changed = (result != image).any(axis=2).mean()
@@ -341,7 +342,7 @@ def test_mirror_check_undoes_the_flip_and_distrusts_disagreement():
         image[y0:y0 + 4, x0:x0 + 4, channel] = 255
     centre = {channel: np.array([x0 + 2.0, y0 + 2.0]) for channel, (x0, y0) in spots.items()}
 
-    pose_model = pose.PoseModel(model, loss="kce", sigma=2.0, decoder="wa", facial=True)
+    pose_model = pose.PoseModel(model, HeatmapCodec("kce", "wa", 2.0), facial=True)
     coords, confidence = (a[0] for a in pose.predict(pose_model, [image]))
     np.testing.assert_allclose(coords[INDEX["Head"]], centre[0], atol=0.1)
     np.testing.assert_allclose(coords[INDEX["Shoulder_L"]], centre[1], atol=0.1)

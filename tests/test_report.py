@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import zlib
 from pathlib import Path
 
@@ -13,12 +14,15 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.keypoints import INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, REGIONS
-from benchmark.labelme import write_annotation, write_truth
-from benchmark.metrics import evaluate, per_region
+from benchmark.data.labelme import load_dataset, write_annotation, write_truth
+from benchmark.report import figure_names, table_names
 from benchmark.report import tables as T
-from benchmark import manifest
-from benchmark.report.results import REFERENCE, load_results, showcase
+from benchmark.report.results import REFERENCE, Results, load_results, showcase
+from benchmark.runner import snapshot
+from benchmark.runner.snapshot import write_snapshot
+from benchmark.runner.manifest import MANIFEST, LoadedManifest
+from benchmark.study.keypoints import INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, REGIONS
+from benchmark.study.metrics import evaluate, per_region
 
 SIZE = 96                       # image side in pixels
 SPLITS = ("Valid", "Test", "DomainShift")
@@ -75,7 +79,7 @@ def write_experiment(folder: Path, exp_id: str, group: str, config: dict, qualit
     """An experiment folder like the runner's; metrics computed honestly from its predictions."""
     rng = np.random.default_rng(zlib.crc32(exp_id.encode()))
     folder.mkdir(parents=True)
-    config = {"size": "tiny", "decoder": "wa", "train_face": "visible", "eval_face": "visible",
+    config = {"variant": "tiny", "decoder": "wa", "train_face": "visible", "eval_face": "visible",
               "facial_keypoints": "preserved", "eval_subset": "non_facial", "input_size": 128,
               "epochs": 3, **config}
     rows, metrics = [], {}
@@ -136,6 +140,8 @@ def make_results(root: Path, groups=("loss", "occlusion"), synthetic: bool = Tru
                              {"model": "simple_baseline", "loss": "kce", "train_face": train_face,
                               "eval_face": eval_face, "facial_keypoints": facial}, quality,
                              dataset_root, synthetic)
+    if (dataset_root / "Test").is_dir():  # what the run stage writes for the report
+        write_snapshot(load_dataset(dataset_root), "f1ngerpr1nt", base, progress=False)
     return root / "results"
 
 
@@ -278,8 +284,8 @@ def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path)
 
 # --- the rendered report -----------------------------------------------------------------------
 
-ALL_TABLES = list(manifest.TABLES)
-ALL_FIGURES = list(manifest.FIGURES)
+ALL_TABLES = table_names()
+ALL_FIGURES = figure_names()
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +313,7 @@ def test_report_writes_every_table_in_every_format(report, results):
     assert r"simple\_baseline" in tex and shown in tex
     assert tex.count(r"\\") == 1 + 3 * len(LOSS)  # one header row and three rows per setting
     markdown = (folder / "tables" / "loss.md").read_text()
-    assert f"| hourglass | mse | ours | " in markdown and shown in markdown
+    assert "| hourglass | mse | ours | " in markdown and shown in markdown
     html = report.read_text()
     assert shown in html and "0.752/0.741" in html  # ours and the published mKS of hourglass + MSE
 
@@ -331,33 +337,52 @@ def test_report_draws_every_figure(report):
         assert f'src="figures/{name}.png"' in html
 
 
+def test_the_snapshot_mosaics_every_face_before_writing_and_only_when_the_data_change(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    write_dataset(root)
+    mosaicked, original = [], snapshot.safe_to_show
+
+    def spy(image, keypoints, seed):
+        mosaicked.append(seed)
+        return original(image, keypoints, seed=seed)
+
+    monkeypatch.setattr(snapshot, "safe_to_show", spy)
+    dataset = load_dataset(root)
+    folder = write_snapshot(dataset, "fp1", tmp_path / "results", progress=False)
+    doc = json.loads((folder / "dataset.json").read_text())
+    frames = [f for split in ("Test", "DomainShift") for f in dataset.frames(split)]
+    assert sorted(mosaicked) == sorted(f.id for f in frames) and len(doc["frames"]) == len(frames)
+    assert all((folder / entry["file"]).is_file() for entry in doc["frames"])
+    assert doc["audit"]["rows"] == [] and doc["fingerprint"] == "fp1" and doc["synthetic"]
+    mosaicked.clear()
+    write_snapshot(dataset, "fp1", tmp_path / "results", progress=False)
+    assert mosaicked == []  # same data: kept as it is
+    write_snapshot(dataset, "fp2", tmp_path / "results", progress=False)
+    assert len(mosaicked) == len(frames)
+
+
 @pytest.mark.parametrize("name, split", [("sample_predictions", "Test"), ("frame_sequence", "Test"),
                                          ("domain_shift_gallery", "DomainShift")])
-def test_image_figures_mosaic_every_face_before_drawing(results, tmp_path, monkeypatch, name, split):
+def test_image_figures_draw_only_the_snapshots_mosaicked_frames(results, tmp_path, monkeypatch, name, split):
     from benchmark.report import figures
 
-    mosaicked, drawn, outputs = [], [], []
-    original_mosaic, original_draw = figures.safe_to_show, figures.draw_pose
-
-    def mosaic(image, keypoints, seed):
-        out = original_mosaic(image, keypoints, seed=seed)
-        mosaicked.append((seed, out))
-        return out
-
-    def draw(image, keypoints, *args, **kwargs):
-        drawn.append(image)
-        outputs.append(original_draw(image, keypoints, *args, **kwargs))
-        return outputs[-1]
-
-    monkeypatch.setattr(figures, "safe_to_show", mosaic)
-    monkeypatch.setattr(figures, "draw_pose", draw)
+    loaded, original = [], Results.image
+    monkeypatch.setattr(Results, "image", lambda self, entry: loaded.append(entry) or original(self, entry))
     figure = figures.FIGURES[name](results, tmp_path)
     assert figure.path and (tmp_path / f"{name}.png").is_file()
-    # every frame is mosaicked once; the annotation is drawn on the mosaic, the prediction on that
-    assert drawn and len(drawn) == 2 * len(mosaicked)
-    assert all(image is out for image, (_, out) in zip(drawn[0::2], mosaicked))
-    assert all(image is out for image, out in zip(drawn[1::2], outputs[0::2]))
-    assert all(seed.startswith(f"{split}/") for seed, _ in mosaicked)
+    assert loaded and all(entry["split"] == split for entry in loaded)
+    assert not hasattr(figures, "load_image") and not hasattr(figures, "load_dataset")  # results only
+
+
+def test_image_figures_say_when_results_have_no_snapshot(results_dir, tmp_path):
+    from benchmark.report import figures
+
+    bare = tmp_path / "bare"
+    for folder in (results_dir / "quick").iterdir():
+        if not folder.name.startswith("_"):
+            shutil.copytree(folder, bare / "quick" / folder.name)
+    figure = figures.sample_predictions(load_results(bare, "quick"), tmp_path)
+    assert figure.path is None and "no dataset snapshot" in figure.note
 
 
 def test_frame_sequence_shows_frames_t_t15_t30_of_a_video(results, tmp_path, monkeypatch):
@@ -365,8 +390,8 @@ def test_frame_sequence_shows_frames_t_t15_t30_of_a_video(results, tmp_path, mon
 
     drawn = []
     overlays = figures._overlays
-    monkeypatch.setattr(figures, "_overlays", lambda e, split, frames, keys: drawn.append(keys) or
-                        overlays(e, split, frames, keys))
+    monkeypatch.setattr(figures, "_overlays", lambda results, e, split, frames, keys: drawn.append(keys) or
+                        overlays(results, e, split, frames, keys))
     figure = figures.frame_sequence(results, tmp_path)
     # test videos are labelled every 5 frames from 0: each row is frames t, t+15, t+30 of one video
     assert drawn == [[("000", 0), ("000", 15), ("000", 30), ("001", 0), ("001", 15), ("001", 30)]]
@@ -385,7 +410,7 @@ def test_domain_shift_gallery_states_its_metrics(results, tmp_path):
 
 
 def test_smoothness_tables_compare_annotation_prediction_and_truth(results):
-    from benchmark.smoothness import by_region, compare_sources, jitter_table
+    from benchmark.study.smoothness import by_region, compare_sources, jitter_table
 
     e = showcase(results)
     rows = e.predictions
@@ -463,17 +488,53 @@ def test_unknown_names_are_rejected(tmp_path):
         build_report(tmp_path, tmp_path / "reports", [], ["bars"], "quick")
 
 
-def test_cli_renders_the_manifest_lists(tmp_path, capsys):
-    from benchmark.report import cli
+MINIMAL_MANIFEST = "datasets: {d: {path: data}}\nprofiles: {quick: {dataset: d}}\nexperiments: []\n"
+
+
+def _report_cli(results_dir: Path, out: Path, manifest: Path) -> int:
+    from benchmark.commands import report as cli
+
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    return cli.main(parser.parse_args(["--results", str(results_dir), "--out", str(out),
+                                       "--manifest", str(manifest), "--profile", "quick"]))
+
+
+def test_a_report_is_rendered_again_only_when_its_inputs_change(tmp_path, capsys, monkeypatch):
+    from nbconvert import HTMLExporter
 
     results_dir = make_results(tmp_path, groups=("loss",))
     manifest = tmp_path / "manifest.yaml"
-    manifest.write_text("experiments: []\ntables: [loss, decoder]\nfigures: [training_curves]\n")
-    parser = argparse.ArgumentParser()
-    cli.configure(parser)
-    args = parser.parse_args(["--results", str(results_dir), "--out", str(tmp_path / "out"),
-                              "--manifest", str(manifest), "--profile", "quick"])
-    assert cli.main(args) == 0
+    manifest.write_text(MINIMAL_MANIFEST + "tables: [loss]\nfigures: [training_curves]\n")
+    converted, original = [], HTMLExporter.from_filename
+    monkeypatch.setattr(HTMLExporter, "from_filename", lambda self, path: converted.append(Path(path).parent.name)
+                        or original(self, path))
+    index = tmp_path / "out" / "quick" / "index.html"
+    assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
+    assert sorted(converted) == sorted(p.name for p in (results_dir / "quick").iterdir() if p.name[0] not in "._")
+    first = index.stat().st_mtime_ns
+    assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
+    assert "report up to date" in capsys.readouterr().out and index.stat().st_mtime_ns == first
+
+    # one experiment reruns: the report is rendered again, but only its notebook is converted again
+    converted.clear()
+    rerun = results_dir / "quick" / "loss-hourglass-mse"
+    (rerun / "COMPLETE.json").write_text((rerun / "COMPLETE.json").read_text().replace("2024-01-01", "2024-02-02"))
+    write_notebook(rerun / "notebook.ipynb", "trained again")
+    assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
+    assert converted == ["loss-hourglass-mse"] and "trained again" in (index.parent / "notebooks" /
+                                                                       "loss-hourglass-mse.html").read_text()
+    # the manifest asks for another table: rendered again
+    manifest.write_text(MINIMAL_MANIFEST + "tables: [loss, decoder]\nfigures: [training_curves]\n")
+    assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
+    assert (index.parent / "tables" / "decoder.csv").is_file()
+
+
+def test_cli_renders_the_manifest_lists(tmp_path, capsys):
+    results_dir = make_results(tmp_path, groups=("loss",))
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(MINIMAL_MANIFEST + "tables: [loss, decoder]\nfigures: [training_curves]\n")
+    assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
     folder = tmp_path / "out" / "quick"
     assert str(folder / "index.html") in capsys.readouterr().out
     assert sorted(p.name for p in (folder / "tables").glob("*.tex")) == ["decoder.tex", "loss.tex"]
@@ -481,11 +542,12 @@ def test_cli_renders_the_manifest_lists(tmp_path, capsys):
 
 
 def test_every_table_and_figure_of_the_study_manifest_is_registered():
-    from benchmark.report import cli, figures
+    from benchmark.report import figures
 
-    tables, figure_names = cli.read_lists(cli.REPO / "experiments" / "manifest.yaml")
-    assert tables and figure_names
-    assert set(tables) <= set(T.TABLES) and set(figure_names) <= set(figures.FIGURES)
+    study = LoadedManifest(MANIFEST)
+    study.check_report(table_names(), figure_names())
+    assert study.data.tables and study.data.figures
+    assert set(study.data.tables) <= set(T.TABLES) and set(study.data.figures) <= set(figures.FIGURES)
 
 
 def test_truth_is_scored_only_where_an_annotation_exists():

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import TrainConfig
-from benchmark.manifest import Experiment
 from benchmark.models import register_model
 from benchmark.report import build_report
-from benchmark.runner import REPO, EpochBars, Job, run
+from benchmark.runner.execute import EpochBars, Job, run
+from benchmark.runner.manifest import REPO, Experiment
+from benchmark.training.config import TrainConfig
 
 MANIFEST = """\
 datasets:
@@ -27,7 +27,7 @@ datasets:
 profiles:
   smoke:
     dataset: tiny
-    train: {size: tiny, input_size: 64, epochs: 1, batch_size: 8, augment: false}
+    train: {variant: tiny, input_size: 64, epochs: 1, batch_size: 8, augment: false}
 experiments:
   - group: loss
     grid:
@@ -194,7 +194,7 @@ def test_epoch_bars_follow_the_staging_status_files(tmp_path):
 def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
     """experiments/manifest.yaml, profile smoke: every experiment through papermill, then the report
     with every table and figure the manifest lists (a few minutes on 2 cores)."""
-    from benchmark.manifest import LoadedManifest
+    from benchmark.runner.manifest import LoadedManifest
 
     manifest = REPO / "experiments" / "manifest.yaml"
     outcomes = run(manifest, "smoke", results_dir=tmp_path / "results", data_dir=tmp_path / "data", progress=False)

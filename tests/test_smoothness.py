@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy.signal import savgol_coeffs
 
-from benchmark import smoothness
-from benchmark.keypoints import INDEX, LABELS, NUM_KEYPOINTS, REGIONS
-from benchmark.metrics import reference_scale
+from benchmark.study import smoothness
+from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS, REGIONS
+from benchmark.study.metrics import reference_scale
 
 K = NUM_KEYPOINTS
 

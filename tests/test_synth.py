@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark import cli
-from benchmark.keypoints import INDEX, LABELS, NUM_KEYPOINTS
-from benchmark.labelme import load_dataset, load_image
-from benchmark.synth import generate, generate_dataset, sheet
-from benchmark.synth.annotator import NOISE_SIGMA, annotate
-from benchmark.synth.body import LENGTH_RANGE, sample_body
-from benchmark.synth.generate import assign_splits
-from benchmark.synth.motion import band_limited
+from benchmark import commands as cli
+from benchmark.data import contact_sheet as sheet
+from benchmark.data.labelme import load_dataset, load_image
+from benchmark.data.synth import generate, generate_dataset
+from benchmark.data.synth.annotator import NOISE_SIGMA, annotate
+from benchmark.data.synth.body import LENGTH_RANGE, sample_body
+from benchmark.data.synth.generate import assign_splits
+from benchmark.data.synth.motion import band_limited
+from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
 SMALL = dict(videos=4, frames_per_video=12, size=96, seed=0, frame_step=5, domain_shift_videos=2,
              workers=1, progress=False)

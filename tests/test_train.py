@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark import train as train_module
-from benchmark.config import TrainConfig
-from benchmark.environment import gpu_available
-from benchmark.synth import generate_dataset
-from benchmark.train import TrainingDiverged, resolve_precision, train
+from benchmark.common.environment import gpu_available
+from benchmark.data.synth import generate_dataset
+from benchmark.training import train as train_module
+from benchmark.training.config import TrainConfig
+from benchmark.training.train import TrainingDiverged, resolve_precision, train
 
 CONFIG = TrainConfig(model="simple_baseline", loss="kce", input_size=64, epochs=2, batch_size=8)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from benchmark import transforms
+from benchmark.data import transforms
 
 
 @pytest.mark.parametrize("width,height", [(640, 480), (480, 640), (480, 480), (333, 517)])

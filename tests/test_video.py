@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
-from benchmark.video import Frames, VideoError, batches, read_frames
+from benchmark.data.video import Frames, VideoError, batches, read_frames
 
 SIZE = (48, 32)  # width, height
 

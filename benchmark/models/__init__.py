@@ -1,9 +1,9 @@
-"""Pose models of the study behind a registry: ``build_model("resunet", size="tiny")``.
+"""Pose models behind a registry: ``build_model("resunet", variant="tiny")``.
 
-Importing this package registers every model module below.
+Every module of this folder that registers a model is found by :mod:`.registry` without an import
+line here; see docs/ADDING_A_MODEL.md.
 """
 
-from benchmark.models import hourglass, resunet, simple_baseline  # noqa: F401  (registers models)
-from benchmark.models.registry import build_model, list_models, model_info, register_model
+from benchmark.models.registry import build_model, import_all, list_models, model_info, model_source, register_model
 
-__all__ = ["build_model", "list_models", "model_info", "register_model"]
+__all__ = ["build_model", "import_all", "list_models", "model_info", "model_source", "register_model"]

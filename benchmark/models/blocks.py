@@ -7,11 +7,12 @@ at strides 4, 8, 16 and 32 of the input.
 
 from __future__ import annotations
 
-import os
 import re
 
 import keras
 from keras import layers, ops
+
+from benchmark.models.weights import imagenet_weights_path
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -81,13 +82,6 @@ def tiny_resnet(images, widths=TINY_RESNET_WIDTHS, name="encoder"):
         x = basic_block(x, filters, strides=1 if stage == 0 else 2, name=f"{name}_stage{stage + 1}")
         features.append(x)
     return features
-
-
-def imagenet_weights_path(backbone: str) -> str | None:
-    """The cached ImageNet weights file (no top) of a keras.applications ResNet, or None if absent."""
-    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
-    path = os.path.join(keras_home, "models", f"{backbone}_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    return path if os.path.isfile(path) else None
 
 
 def keras_resnet(images, backbone: str, pretrained: bool):

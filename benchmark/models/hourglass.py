@@ -32,12 +32,12 @@ def hourglass_module(x, depth, channels, name):
 
 
 @register_model("hourglass")
-def hourglass(input_size, num_keypoints, size, pretrained, **overrides):
+def hourglass(input_size, num_keypoints, variant, pretrained, **overrides):
     """Stem to stride 4, then ``stacks`` hourglasses; outputs ``stack_1`` .. ``stack_n`` (last = prediction).
 
     No ImageNet backbone, so ``pretrained`` has no effect.
     """
-    config = resolve_config(CONFIGS, size, overrides)
+    config = resolve_config(CONFIGS, variant, overrides)
     channels, depth = config["channels"], config["depth"]
     multiple = 4 * 2**depth
     if input_size[0] % multiple or input_size[1] % multiple:
@@ -63,4 +63,4 @@ def hourglass(input_size, num_keypoints, size, pretrained, **overrides):
                 layers.Conv2D(channels, 1, name=f"hg{stack}_merge_features")(y),
                 layers.Conv2D(channels, 1, name=f"hg{stack}_merge_heatmaps")(heatmaps),
             ])
-    return keras.Model(images, outputs, name=model_name("hourglass", size, "none", False))
+    return keras.Model(images, outputs, name=model_name("hourglass", variant, "none", False))

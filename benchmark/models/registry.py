@@ -1,23 +1,33 @@
-"""Model registry: build any pose model of the study by name (like timm).
+"""Model registry: build any pose model by name (like timm), without an import line per model.
 
-A model is one module with a builder function decorated with
-``@register_model("name")``; importing the module registers it. A builder has
-the signature ``builder(input_size, num_keypoints, size, pretrained, **overrides)``
+A model is one module in ``benchmark/models/`` with a builder function decorated with
+``@register_model("name")``. The registry finds the models by reading those decorators in the
+sources (:func:`list_models` and :func:`model_source` import nothing, so validating a manifest or
+hashing a model's code stays fast); a model's module is imported when the model is first built.
+A builder has the signature ``builder(input_size, num_keypoints, variant, pretrained, **overrides)``
 with ``input_size`` an ``(H, W)`` tuple, and returns a ``keras.Model`` named with
-:func:`model_name`, so that :func:`model_info` can read back what was built even
-after the model was saved and loaded.
+:func:`model_name`, so that :func:`model_info` can read back what was built even after the model
+was saved and loaded.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+import inspect
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-import keras
+from benchmark.common.registry import decorated_names
+from benchmark.study.keypoints import NUM_KEYPOINTS
 
-from benchmark.keypoints import NUM_KEYPOINTS
+if TYPE_CHECKING:
+    import keras
 
-SIZES = ("tiny", "paper")
+VARIANTS = ("tiny", "paper")
 INPUT_MULTIPLE = 32  # every backbone downsamples to stride 32
+MODELS_DIR = Path(__file__).resolve().parent
+NOT_MODELS = ("__init__", "registry", "blocks", "weights")  # shared modules of this folder
 
 _REGISTRY: dict[str, Callable[..., keras.Model]] = {}
 
@@ -36,41 +46,74 @@ def register_model(name: str):
     return decorator
 
 
+@lru_cache(maxsize=1)
+def _index() -> dict[str, Path]:
+    """Model name -> source file, from the ``@register_model("name")`` decorators of this folder."""
+    index: dict[str, Path] = {}
+    for path in sorted(MODELS_DIR.glob("*.py")):
+        if path.stem in NOT_MODELS:
+            continue
+        for name in decorated_names(path, "register_model"):
+            if name in index:
+                raise ValueError(f"model {name!r} is registered in both {index[name].name} and {path.name}")
+            index[name] = path
+    return index
+
+
 def list_models() -> list[str]:
-    """Names of the registered models, sorted."""
-    return sorted(_REGISTRY)
+    """Names of the available models (this folder's and any registered at run time), sorted."""
+    return sorted(set(_index()) | set(_REGISTRY))
+
+
+def model_source(name: str) -> Path:
+    """The source file that defines model ``name``."""
+    if name in _index():
+        return _index()[name]
+    if name in _REGISTRY:
+        return Path(inspect.getsourcefile(_REGISTRY[name]))
+    raise ValueError(f"unknown model {name!r}; registered: {', '.join(list_models())}")
+
+
+def import_all() -> None:
+    """Import every model module, so that their custom layers are known to ``keras.saving``."""
+    for path in _index().values():
+        importlib.import_module(f"benchmark.models.{path.stem}")
+
+
+def _builder(name: str) -> Callable[..., keras.Model]:
+    if name not in _REGISTRY:
+        importlib.import_module(f"benchmark.models.{model_source(name).stem}")
+    return _REGISTRY[name]
 
 
 def build_model(name: str, input_size: int | tuple[int, int] = 128,
-                num_keypoints: int = NUM_KEYPOINTS, size: str = "tiny",
+                num_keypoints: int = NUM_KEYPOINTS, variant: str = "tiny",
                 pretrained: bool = True, **kwargs) -> keras.Model:
     """Build a registered model.
 
-    ``input_size`` is ``S`` (square) or ``(H, W)``, each a multiple of 32. The
-    model takes float32 NHWC images in [0, 1] and returns heatmap logits of shape
-    ``(B, H/4, W/4, num_keypoints)`` (a list of them, one per stack, for the
-    hourglass). ``pretrained`` loads ImageNet weights for backbones that have
-    them, only if the weights are already in the Keras cache (never downloads).
-    ``kwargs`` override entries of the model's size configuration.
+    ``input_size`` is ``S`` (square) or ``(H, W)``, each a multiple of 32. The model takes float32
+    NHWC images in [0, 1] and returns heatmap logits of shape ``(B, H/4, W/4, num_keypoints)`` (a
+    list of them, one per stack, for the hourglass). ``variant`` is ``"tiny"`` (CPU-sized) or
+    ``"paper"`` (the study's scale). ``pretrained`` loads ImageNet weights for backbones that have
+    them. ``kwargs`` override entries of the variant's configuration.
     """
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown model {name!r}; registered: {', '.join(list_models())}")
-    if size not in SIZES:
-        raise ValueError(f"unknown size {size!r}; allowed: {', '.join(SIZES)}")
+    builder = _builder(name)
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; allowed: {', '.join(VARIANTS)}")
     height, width = tuple(input_size) if isinstance(input_size, (tuple, list)) else (input_size,) * 2
     if height % INPUT_MULTIPLE or width % INPUT_MULTIPLE or min(height, width) <= 0:
         raise ValueError(
             f"input size {(height, width)}: height and width must each be a positive multiple of "
             f"{INPUT_MULTIPLE}")
-    model = _REGISTRY[name]((height, width), num_keypoints, size, pretrained, **kwargs)
+    model = builder((height, width), num_keypoints, variant, pretrained, **kwargs)
     if model.name.split("-")[0] != name:
         raise ValueError(f"builder of {name!r} must name its model with model_name({name!r}, ...)")
     return model
 
 
-def resolve_config(configs: dict[str, dict], size: str, overrides: dict) -> dict:
-    """A model's configuration for ``size`` with ``overrides`` applied (unknown keys rejected)."""
-    config = dict(configs[size])
+def resolve_config(configs: dict[str, dict], variant: str, overrides: dict) -> dict:
+    """A model's configuration for ``variant`` with ``overrides`` applied (unknown keys rejected)."""
+    config = dict(configs[variant])
     unknown = set(overrides) - set(config)
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(config)}")
@@ -78,21 +121,21 @@ def resolve_config(configs: dict[str, dict], size: str, overrides: dict) -> dict
     return config
 
 
-def model_name(name: str, size: str, backbone: str, imagenet_weights: bool) -> str:
+def model_name(name: str, variant: str, backbone: str, imagenet_weights: bool) -> str:
     """The Keras model name recording what was built, e.g. ``resunet-paper-resnet101-imagenet``."""
-    return "-".join([name, size, backbone, "imagenet" if imagenet_weights else "random"])
+    return "-".join([name, variant, backbone, "imagenet" if imagenet_weights else "random"])
 
 
 def model_info(model: keras.Model) -> dict:
-    """What a built (or loaded) model is: registry name, size, parameters, stride, stacks, backbone."""
+    """What a built (or loaded) model is: registry name, variant, parameters, stride, stacks, backbone."""
     parts = model.name.split("-")
     if len(parts) != 4:
         raise ValueError(f"model {model.name!r} was not built by benchmark.models.build_model")
-    name, size, backbone, weights = parts
+    name, variant, backbone, weights = parts
     outputs = model.outputs
     return {
         "name": name,
-        "size": size,
+        "variant": variant,
         "params": model.count_params(),
         "stride": model.inputs[0].shape[1] // outputs[-1].shape[1],
         "stacks": len(outputs),

@@ -15,9 +15,9 @@ CONFIGS = {
 
 
 @register_model("resunet")
-def resunet(input_size, num_keypoints, size, pretrained, **overrides):
+def resunet(input_size, num_keypoints, variant, pretrained, **overrides):
     """From stride 32 to 4: each up-block upsamples x2, concatenates the skip, applies a basic block."""
-    config = resolve_config(CONFIGS, size, overrides)
+    config = resolve_config(CONFIGS, variant, overrides)
     images = keras.Input((*input_size, 3), name="images")
     features, imagenet = encoder(images, config["backbone"], pretrained)
     x = features[-1]
@@ -27,4 +27,4 @@ def resunet(input_size, num_keypoints, size, pretrained, **overrides):
         x = layers.Concatenate(name=f"up{i + 1}_concat")([x, skip])
         x = basic_block(x, filters, name=f"up{i + 1}")
     heatmaps = layers.Conv2D(num_keypoints, 1, name="heatmaps")(x)
-    return keras.Model(images, heatmaps, name=model_name("resunet", size, config["backbone"], imagenet))
+    return keras.Model(images, heatmaps, name=model_name("resunet", variant, config["backbone"], imagenet))

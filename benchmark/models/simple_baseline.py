@@ -15,9 +15,9 @@ CONFIGS = {
 
 
 @register_model("simple_baseline")
-def simple_baseline(input_size, num_keypoints, size, pretrained, **overrides):
+def simple_baseline(input_size, num_keypoints, variant, pretrained, **overrides):
     """Stride-32 ResNet features upsampled by three 4x4 stride-2 deconvs (BN + ReLU) to stride 4."""
-    config = resolve_config(CONFIGS, size, overrides)
+    config = resolve_config(CONFIGS, variant, overrides)
     images = keras.Input((*input_size, 3), name="images")
     features, imagenet = encoder(images, config["backbone"], pretrained)
     x = features[-1]
@@ -28,4 +28,4 @@ def simple_baseline(input_size, num_keypoints, size, pretrained, **overrides):
         x = layers.ReLU(name=f"deconv{i + 1}_relu")(x)
     heatmaps = layers.Conv2D(num_keypoints, 1, name="heatmaps")(x)
     return keras.Model(images, heatmaps,
-                       name=model_name("simple_baseline", size, config["backbone"], imagenet))
+                       name=model_name("simple_baseline", variant, config["backbone"], imagenet))

@@ -22,11 +22,9 @@ is high, else 0.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import io
-import json
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -36,14 +34,14 @@ import pandas as pd
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
-from ..keypoints import LABELS
-from ..labelme import AnnotationError, image_size, load_image, parse_annotation
-from ..mosaic import face_mask
-from .faces import FaceCheck, check_face
-from .metadata import image_issues, name_issues
+from benchmark.data.labelme import AnnotationError, image_size, load_image, parse_annotation
+from benchmark.data.layout import annotation_path_of, image_path_of, is_annotation, is_image
+from benchmark.data.mosaic import face_mask
+from benchmark.privacy.faces import FaceCheck, check_face
+from benchmark.privacy.metadata import image_issues, name_issues
+from benchmark.study.keypoints import LABELS
 
 SEVERITIES = ("high", "medium", "low")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # Mean absolute difference (grey levels) inside the face region above which an embedded frame is
 # another picture than the image file: re-encoding moves pixels by a few levels, a mosaic by tens.
 DIFF_THRESHOLD = 10.0
@@ -98,7 +96,7 @@ class Report:
 def read_labels(path: Path) -> tuple[dict, np.ndarray, list[str]]:
     """A LabelMe document, its keypoints ``(22, 2)`` (NaN = missing) and the reader's warnings.
 
-    Unlike :func:`benchmark.labelme.read_annotation` it does not require the keypoints to lie in
+    Unlike :func:`benchmark.data.labelme.read_annotation` it does not require the keypoints to lie in
     the image: the audit reports that, and the scrub keeps such labels as they are."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -108,7 +106,7 @@ def read_labels(path: Path) -> tuple[dict, np.ndarray, list[str]]:
 
 def decode_image_data(data: str) -> np.ndarray:
     """The RGB uint8 picture in a LabelMe ``imageData`` (base64 of an image file), as displayed
-    (EXIF orientation applied, as LabelMe and :func:`benchmark.labelme.load_image` do)."""
+    (EXIF orientation applied, as LabelMe and :func:`benchmark.data.labelme.load_image` do)."""
     with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as image:
         return np.array(ImageOps.exif_transpose(image).convert("RGB"))
 
@@ -186,19 +184,6 @@ def image_problems(path: Path, keypoints: np.ndarray | None) -> tuple[list[Probl
     return problems, verdict
 
 
-def annotation_path_of(image_path: Path) -> Path:
-    return image_path.parent.parent / "ann" / f"{image_path.stem}.json"
-
-
-def image_path_of(annotation_path: Path) -> Path | None:
-    """The image ``../img/<stem>.<jpg|jpeg|png>`` of an annotation, if it exists."""
-    for suffix in IMAGE_SUFFIXES:
-        path = annotation_path.parent.parent / "img" / f"{annotation_path.stem}{suffix}"
-        if path.is_file():
-            return path
-    return None
-
-
 def frame_keypoints(image_path: Path) -> np.ndarray | None:
     """The keypoints of an image's annotation; None when there is none or it cannot be read (the
     annotation's own finding says so)."""
@@ -207,14 +192,6 @@ def frame_keypoints(image_path: Path) -> np.ndarray | None:
         return read_labels(path)[1] if path.is_file() else None
     except AnnotationError:
         return None
-
-
-def is_annotation(path: Path) -> bool:
-    return path.suffix == ".json" and path.parent.name == "ann" and path.is_file()
-
-
-def is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
 
 
 def audit_dataset(root: Path, progress: bool = False) -> Report:
@@ -234,20 +211,3 @@ def audit_dataset(root: Path, progress: bool = False) -> Report:
             problems += found
         report.findings += [Finding(rel, check, s, m) for check, s, m in problems]
     return report
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("root", type=Path, help="dataset root (<root>/<Split>/img, ann)")
-    parser.add_argument("--json", type=Path, help="also write the full report as JSON to this file")
-
-
-def main(args: argparse.Namespace) -> int:
-    report = audit_dataset(args.root, progress=True)
-    print(report.summary())
-    if report.findings:
-        with pd.option_context("display.max_colwidth", 120, "display.width", 250):
-            print(report.table().to_string(index=False))
-    if args.json:
-        args.json.write_text(json.dumps(report.to_json(), indent=2))
-        print(f"wrote {args.json}")
-    return 0 if report.clean else 1

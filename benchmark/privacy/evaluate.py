@@ -4,7 +4,7 @@
 
 The synthetic generator draws visible faces. Every frame is judged three times, from its
 annotation's keypoints as the audit does: as generated (``visible``); mosaicked with
-:func:`benchmark.mosaic.mosaic_face` (``mosaic``: blocks plus noise, seeded by the frame id); and
+:func:`benchmark.data.mosaic.mosaic_face` (``mosaic``: blocks plus noise, seeded by the frame id); and
 ``pixelated`` (plain blocks of the mean colour, no noise, the same region and block size, to
 exercise the block test alone). Mosaicked versions are re-encoded as JPEG at their video's quality,
 as a published frame would be. A visible face judged mosaicked is a *missed leak*; a mosaicked or
@@ -13,19 +13,16 @@ pixelated face judged visible is a *false alarm*.
 
 from __future__ import annotations
 
-import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
 
-from ..labelme import load_dataset, load_image
-from ..mosaic import ellipse_mask, face_ellipse, mosaic_face
-from ..synth import generate_dataset
-from .faces import check_face
+from benchmark.data.labelme import load_dataset, load_image
+from benchmark.data.mosaic import ellipse_mask, face_ellipse, mosaic_face
+from benchmark.privacy.faces import check_face
 
 
 def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
@@ -36,7 +33,7 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
 
 def pixelate_face(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
-    """The face region of :func:`benchmark.mosaic.mosaic_face` as plain blocks of their mean colour
+    """The face region of :func:`benchmark.data.mosaic.mosaic_face` as plain blocks of their mean colour
     (same block size and grid, no noise)."""
     ellipse = face_ellipse(keypoints)
     block = max(2, round(min(ellipse[1]) / 3))
@@ -81,35 +78,3 @@ def error_rates(rows: pd.DataFrame) -> pd.DataFrame:
                     "error rate": round(float(wrong.mean()), 4) if len(judged) else float("nan"),
                     "error": "missed leak" if truth == "visible" else "false alarm"})
     return pd.DataFrame(out)
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--root", type=Path, help="an existing synthetic dataset (default: generate one)")
-    add("--videos", type=int, default=12, help="videos to generate (default 12)")
-    add("--frames-per-video", type=int, default=10, help="frames per video (default 10)")
-    add("--domain-shift-videos", type=int, default=4, help="DomainShift videos (default 4)")
-    add("--seed", type=int, default=1, help="generator seed (default 1)")
-    add("--csv", type=Path, help="also write the per-frame scores to this CSV file")
-
-
-def main(args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = args.root
-        if root is None:
-            root = Path(tmp) / "synth"
-            generate_dataset(root, videos=args.videos, frames_per_video=args.frames_per_video,
-                             seed=args.seed, domain_shift_videos=args.domain_shift_videos, progress=False)
-        rows = judge_frames(root)
-    if args.csv:
-        rows.to_csv(args.csv, index=False)
-    print(error_rates(rows).to_string(index=False))
-    for split, group in rows.groupby("split", sort=False):
-        print(f"\n{split}:\n{error_rates(group).to_string(index=False)}")
-    return 0
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    configure(parser)
-    raise SystemExit(main(parser.parse_args()))

@@ -1,6 +1,6 @@
 """Is the face in a frame mosaicked? A test from the facial keypoints, no face detector needed.
 
-The face is :mod:`benchmark.mosaic`'s ellipse without margin (the face itself, well inside any
+The face is :mod:`benchmark.data.mosaic`'s ellipse without margin (the face itself, well inside any
 mosaic drawn with the default margin); a ring around the default mosaic region holds the natural
 texture of the same picture (same camera noise, same JPEG grid) as the reference. A mosaic leaves
 one of two signatures there, each measured relative to the ring:
@@ -11,7 +11,7 @@ one of two signatures there, each measured relative to the ring:
   ratio is divided by the ring's on the same grid (cancelling the JPEG 8x8 grid, which covers the
   whole picture). ``blockiness`` is the best such score over block sizes and offsets, taking the
   weaker of the horizontal and vertical grids (a mosaic has both).
-- **noise**: mosaics that add random colour noise (:func:`benchmark.mosaic.mosaic_face`, the
+- **noise**: mosaics that add random colour noise (:func:`benchmark.data.mosaic.mosaic_face`, the
   reference dataset's noisy oval) hold far more pixel-level noise than skin. ``noise`` is the
   median, over the region, of the absolute difference from a 3x3 median filter (summed over RGB);
   it must reach :data:`NOISE_LEVEL` and :data:`NOISE_RATIO` times the ring's. The ring's level
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..mosaic import Ellipse, ellipse_mask, face_ellipse
+from benchmark.data.mosaic import Ellipse, ellipse_mask, face_ellipse
 
 BLOCKINESS_THRESHOLD = 1.8  # region boundary ratio over the ring's, on the best grid
 NOISE_LEVEL = 14.0          # median residual of a noisy mosaic, at least (grey levels, RGB summed)
@@ -122,7 +122,7 @@ def noise_threshold(ring_noise: float) -> float:
 def check_face(image: np.ndarray, keypoints: np.ndarray) -> FaceCheck | None:
     """Judge the face region of ``image`` (RGB uint8) given its pose ``(22, 2)`` (NaN = missing).
 
-    None when the pose gives no face region (see :func:`benchmark.mosaic.face_ellipse`) or the region
+    None when the pose gives no face region (see :func:`benchmark.data.mosaic.face_ellipse`) or the region
     has fewer than :data:`MIN_PIXELS` pixels in the picture."""
     face = face_ellipse(keypoints, margin=0.0)
     if face is None:

@@ -10,8 +10,8 @@ import re
 
 from PIL import ExifTags, Image
 
-from ..keypoints import LABELS
-from ..labelme import SPLITS
+from benchmark.data.layout import SPLITS
+from benchmark.study.keypoints import LABELS
 
 Issue = tuple[str, str]
 

@@ -2,7 +2,7 @@
 
 The copy keeps the meaning of every label and picture and drops what could identify the infant:
 
-- annotations are rewritten as canonical LabelMe files (:func:`benchmark.labelme.annotation_dict`):
+- annotations are rewritten as canonical LabelMe files (:func:`benchmark.data.labelme.annotation_dict`):
   the same keypoints with the same coordinates, ``imageData`` null, ``imagePath`` the bare image
   file name; shapes that are not keypoints (and free-text fields) are dropped. With
   ``--omit-facial-keypoints`` the five facial keypoints are dropped too (the study's "omitted"
@@ -10,7 +10,7 @@ The copy keeps the meaning of every label and picture and drops what could ident
 - images lose their metadata (EXIF, comments, XMP, IPTC, thumbnails). A JPEG whose pixels need no
   change keeps its compressed data byte for byte (only metadata segments are removed, so pixels
   stay identical); a face that :mod:`.faces` finds visible is mosaicked with
-  :func:`benchmark.mosaic.mosaic_face` and the image re-encoded at quality 95;
+  :func:`benchmark.data.mosaic.mosaic_face` and the image re-encoded at quality 95;
 - a video id that holds a possible name or a date is replaced by ``anonNNN`` in every file of that
   video (img, ann, truth); any other file or folder whose name looks identifying is left out. The
   mapping is printed, never written into the copy;
@@ -22,7 +22,6 @@ audited (:mod:`.audit`), and renamed into place only when the audit finds nothin
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import re
@@ -32,16 +31,15 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..keypoints import FACIAL_IDX
-from ..labelme import annotation_dict, image_size, load_image
-from ..mosaic import mosaic_face
-from .audit import audit_dataset, frame_keypoints, image_path_of, is_annotation, is_image, read_labels
-from .faces import check_face
-from .metadata import name_issues
-from .output import OutputError, check_output, staged_folder
+from benchmark.common.atomic import check_output, staged_folder
+from benchmark.data.labelme import annotation_dict, image_size, load_image
+from benchmark.data.layout import FOLDERS, image_path_of, is_annotation, is_image, parse_stem
+from benchmark.data.mosaic import mosaic_face
+from benchmark.privacy.audit import audit_dataset, frame_keypoints, read_labels
+from benchmark.privacy.faces import check_face
+from benchmark.privacy.metadata import name_issues
+from benchmark.study.keypoints import FACIAL_IDX
 
-LAYOUT_FOLDERS = ("img", "ann", "truth")
-STEM = re.compile(r"(?P<video>.+)_(?P<frame>\d+)")
 JPEG_QUALITY = 95
 # JPEG segments that carry no metadata but are needed to decode colours as before.
 KEEP = {0xE0: b"JFIF", 0xE2: b"ICC_PROFILE\0", 0xEE: b"Adobe"}
@@ -112,8 +110,8 @@ def identifying(name: str) -> bool:
 
 def _layout_stem(rel: Path) -> re.Match | None:
     """The ``<video>_<frame>`` match of a file in an img/ann/truth folder."""
-    if len(rel.parts) >= 2 and rel.parent.name in LAYOUT_FOLDERS:
-        return STEM.fullmatch(rel.stem)
+    if len(rel.parts) >= 2 and rel.parent.name in FOLDERS:
+        return parse_stem(rel.stem)
     return None
 
 
@@ -226,31 +224,3 @@ def scrub_dataset(root: Path, out: Path, omit_facial_keypoints: bool = False,
                              f"{high.to_string(index=False)}")
     return {"out": str(Path(out).resolve()), **scrubber.counts, "mosaicked": scrubber.mosaicked,
             "renamed videos": renamed, "left out": left_out, "audit": report.counts()}
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("root", type=Path, help="dataset root to clean (never modified)")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="new or empty folder for the clean copy (not inside the input)")
-    parser.add_argument("--omit-facial-keypoints", action="store_true",
-                        help="drop the five facial keypoints from the annotations")
-
-
-def main(args: argparse.Namespace) -> int:
-    try:
-        summary = scrub_dataset(args.root, args.out, args.omit_facial_keypoints, progress=True)
-    except (ScrubError, OutputError) as err:
-        print(f"error: {err}")
-        return 2
-    print(f"wrote {summary['out']}")
-    for key in ("annotations", "images", "other files", "imageData removed",
-                "non-keypoint shapes dropped", "facial keypoints dropped",
-                "images with metadata stripped", "faces mosaicked"):
-        print(f"  {key}: {summary[key]}")
-    for old, new in summary["renamed videos"].items():
-        print(f"  renamed video {old!r} -> {new!r} (its name looked identifying)")
-    for rel in summary["left out"]:
-        print(f"  left out {rel} (its name looks identifying)")
-    counts = ", ".join(f"{n} {s}" for s, n in summary["audit"].items())
-    print(f"  audit of the copy: {counts}")
-    return 0

@@ -1,13 +1,30 @@
 """The report stage: the study's tables and figures, rendered from ``results/<profile>/`` alone.
 
-``build_report`` (in :mod:`benchmark.report.render`) is imported lazily, so that loading results or
-the table registry does not pull in matplotlib and nbconvert.
+:func:`table_names` and :func:`figure_names` read the registries of :mod:`.tables` and
+:mod:`.figures` from their sources, and ``build_report`` (:mod:`.render`) is imported lazily, so
+that checking a manifest's lists, or finding a report up to date, loads no plotting library.
 """
+
+from pathlib import Path
+
+from benchmark.common.registry import decorated_names
+
+HERE = Path(__file__).resolve().parent
+
+
+def table_names() -> list[str]:
+    """The tables a manifest may list."""
+    return decorated_names(HERE / "tables.py", "register")
+
+
+def figure_names() -> list[str]:
+    """The figures a manifest may list."""
+    return decorated_names(HERE / "figures.py", "register")
 
 
 def __getattr__(name: str):
     if name == "build_report":
-        from .render import build_report
+        from benchmark.report.render import build_report
 
         return build_report
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,8 @@
 
 Each function writes ``<folder>/<name>.png`` and returns its title and caption, or a note saying why
 it was skipped (no results yet, no images). Plots use matplotlib's object API (no pyplot state, no
-display needed) with seaborn. Images of infants are always face-mosaicked before they are drawn.
+display needed) with seaborn. Images of infants come from the run stage's dataset snapshot, face-mosaicked before they were written
+(:mod:`benchmark.runner.snapshot`).
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from matplotlib import rc_context
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from ..drawing import draw_pose, grid
-from ..keypoints import DISPLAY_NAMES, INDEX, LABELS
-from ..labelme import load_dataset, load_image
-from ..metrics import evaluate
-from ..mosaic import safe_to_show
-from ..smoothness import POLYORDER, WINDOW, jitter_table, video_trajectories
-from .results import Experiment, Results, showcase
-from .tables import NOT_RUN, per_region_table
+from benchmark.data.drawing import draw_pose, grid
+from benchmark.report.results import Result, Results, showcase
+from benchmark.report.tables import NOT_RUN, per_region_table
+from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS
+from benchmark.study.metrics import evaluate
+from benchmark.study.smoothness import POLYORDER, WINDOW, jitter_table, video_trajectories
 
 DPI = 110
 SOURCE_STYLE = {  # trajectory source -> line style
@@ -80,7 +79,7 @@ def _save(fig: mpl.Figure, folder: Path, name: str) -> str:
     return f"{folder.name}/{name}.png"
 
 
-def _loss_facets(experiments: list[Experiment], draw, width: float = 4.2, height: float = 3.2,
+def _loss_facets(experiments: list[Result], draw, width: float = 4.2, height: float = 3.2,
                  rows: int = 1) -> mpl.Figure:
     """One column per loss, one line per model: ``draw(axes_column, experiment, colour)``."""
     losses = list(dict.fromkeys(e.config["loss"] for e in experiments))
@@ -141,7 +140,7 @@ def training_curves(results: Results, folder: Path) -> Figure:
     if not experiments:
         return Figure(name, title, note=NOT_RUN)
 
-    def draw(axes, e: Experiment, colour):
+    def draw(axes, e: Result, colour):
         history = e.history
         axes[0].plot(history["epoch"], history["loss"], marker=".", color=colour, label=e.config["model"])
         axes[0].set_yscale("log")
@@ -167,7 +166,7 @@ def pck_curves(results: Results, folder: Path) -> Figure:
     if not experiments:
         return Figure(name, title, note=NOT_RUN)
 
-    def draw(axes, e: Experiment, colour):
+    def draw(axes, e: Result, colour):
         _, arrays = e.arrays("Test")
         scores = evaluate(arrays["prediction"], arrays["annotation"], e.config["eval_subset"], betas=PCK_BETAS)
         axes[0].plot(PCK_BETAS, [scores[f"pck@{b:g}"] for b in PCK_BETAS], color=colour, label=e.config["model"])
@@ -182,29 +181,29 @@ def pck_curves(results: Results, folder: Path) -> Figure:
     return Figure(name, title, caption, _save(fig, folder, name))
 
 
-def _dataset_frames(e: Experiment, split: str) -> dict | str:
-    """``{(video, frame): Frame}`` of a split of the experiment's dataset, or why it is unavailable."""
-    root = Path(e.summary["dataset"]["root"])
-    if not (root / split).is_dir():
-        return f"skipped: the {split} images are not available here ({root / split})"
-    return {(f.video, f.frame): f for f in load_dataset(root, [split]).frames(split)}
+def _frames(results: Results, split: str) -> dict | str:
+    """``{(video, frame): snapshot entry}`` of a split, or why there are no images to draw."""
+    if results.dataset is None:
+        return (f"skipped: no dataset snapshot in {results.root} (written by `python -m benchmark run`; "
+                "rerun it to add the images)")
+    return results.frames(split) or f"skipped: the snapshot has no {split} frames"
 
 
-def _overlays(e: Experiment, split: str, frames: dict, keys: list[tuple]) -> list[np.ndarray]:
-    """The frames ``keys`` of a split, face mosaicked, with the annotation (magenta) and ``e``'s
-    prediction (by side) drawn on them."""
+def _overlays(results: Results, e: Result, split: str, frames: dict, keys: list[tuple]) -> list[np.ndarray]:
+    """The frames ``keys`` of a split (face mosaicked in the snapshot), with the annotation (magenta)
+    and ``e``'s prediction (by side) drawn on them."""
     index, arrays = e.arrays(split)
     position = {key: i for i, key in enumerate(index)}
     images = []
     for key in keys:
-        frame = frames[key]
-        image = safe_to_show(load_image(frame), frame.keypoints, seed=frame.id)
-        image = draw_pose(image, arrays["annotation"][position[key]], color_by_side=False)
-        images.append(draw_pose(image, arrays["prediction"][position[key]]))
+        entry = frames[key]
+        image = draw_pose(results.image(entry), arrays["annotation"][position[key]] * entry["scale"],
+                          color_by_side=False)
+        images.append(draw_pose(image, arrays["prediction"][position[key]] * entry["scale"]))
     return images
 
 
-def _spread(e: Experiment, split: str, frames: dict, count: int) -> list[tuple]:
+def _spread(e: Result, split: str, frames: dict, count: int) -> list[tuple]:
     """``count`` frames of a split spread evenly over its sorted ``(video, frame)`` keys (so over
     the videos), among those with images."""
     index = [key for key in e.arrays(split)[0] if key in frames]
@@ -223,7 +222,7 @@ def sample_predictions(results: Results, folder: Path) -> Figure:
     experiments = results.group("loss") or results.experiments
     if not experiments:
         return Figure(name, title, note=NOT_RUN)
-    frames = _dataset_frames(experiments[0], "Test")
+    frames = _frames(results, "Test")
     if isinstance(frames, str):
         return Figure(name, title, note=frames)
     chosen = _spread(experiments[0], "Test", frames, SAMPLE_FRAMES)
@@ -231,8 +230,8 @@ def sample_predictions(results: Results, folder: Path) -> Figure:
         return Figure(name, title, note="skipped: the test frames of the results are not in the dataset")
     images, titles = [], []
     for e in experiments:
-        images += _overlays(e, "Test", frames, chosen)
-        titles += [f"{e.label}  {frames[key].stem}" for key in chosen]
+        images += _overlays(results, e, "Test", frames, chosen)
+        titles += [f"{e.label}  {frames[key]['stem']}" for key in chosen]
     caption = (f"Predicted poses ({experiments[0].decoder} decoder; left side orange, right side blue, "
                f"midline green) over the annotation (magenta) on {len(chosen)} test frames, one row per "
                "experiment. Faces are mosaicked.")
@@ -245,7 +244,7 @@ def frame_sequence(results: Results, folder: Path) -> Figure:
     e = showcase(results)
     if e is None:
         return Figure(name, title, note=NOT_RUN)
-    frames = _dataset_frames(e, "Test")
+    frames = _frames(results, "Test")
     if isinstance(frames, str):
         return Figure(name, title, note=frames)
     rows: dict[str, list[tuple]] = {}  # video -> its first frames t, t+gap, t+2 gap with images
@@ -259,7 +258,7 @@ def frame_sequence(results: Results, folder: Path) -> Figure:
     keys = [key for row in chosen for key in row]
     titles = [f"video {v}  t{f'+{k * SEQUENCE_GAP}' if k else ''} (frame {f})"
               for row in chosen for k, (v, f) in enumerate(row)]
-    image = grid(_overlays(e, "Test", frames, keys), cols=3, titles=titles, cell=320)
+    image = grid(_overlays(results, e, "Test", frames, keys), cols=3, titles=titles, cell=320)
     caption = (f"{e.label} ({e.decoder} decoder): the prediction (left side orange, right side blue) and the "
                f"annotation (magenta) on frames {SEQUENCE_GAP} video frames apart, one test video per row, "
                "as in the study's comparison of annotation and prediction over time. Faces are mosaicked.")
@@ -275,11 +274,12 @@ def domain_shift_gallery(results: Results, folder: Path) -> Figure:
     scores = e.scores("DomainShift")
     if scores is None:
         return Figure(name, title, note="skipped: the dataset has no DomainShift split (synthetic data only)")
-    frames = _dataset_frames(e, "DomainShift")
+    frames = _frames(results, "DomainShift")
     if isinstance(frames, str):
         return Figure(name, title, note=frames)
     chosen = _spread(e, "DomainShift", frames, GALLERY_FRAMES)
-    image = grid(_overlays(e, "DomainShift", frames, chosen), cols=4, titles=[frames[k].stem for k in chosen])
+    image = grid(_overlays(results, e, "DomainShift", frames, chosen), cols=4,
+                 titles=[frames[k]["stem"] for k in chosen])
     test = e.scores("Test") or {}
     caption = (f"{e.label} ({e.decoder} decoder) on {len(chosen)} frames of the DomainShift split (infants, "
                "mats and cameras the model never saw), annotation in magenta. PCKsh@0.1 there: "

@@ -12,9 +12,9 @@ report is only replaced by a complete one.
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +22,11 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from .figures import FIGURES, Figure
-from .results import Results, load_results
-from .tables import TABLES, Table, display, problems_table
+from benchmark.common.atomic import staged_folder
+from benchmark.report.figures import FIGURES, Figure
+from benchmark.report.freshness import KEY_FILE, report_key
+from benchmark.report.results import Results, load_results
+from benchmark.report.tables import TABLES, Table, display, problems_table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOT_COMPARABLE = ("These numbers come from SYNTHETIC data. They test the pipeline and are NOT comparable "
@@ -108,19 +110,38 @@ def write_table(table: Table, folder: Path, env: jinja2.Environment) -> Rendered
     return RenderedTable(table, html(shown, table.name), markdown, files)
 
 
-def convert_notebooks(results: Results, folder: Path) -> dict[str, str]:
-    """Every executed notebook (finished and failed) as HTML: experiment id -> path in the report."""
-    from nbconvert import HTMLExporter
+def convert_notebooks(results: Results, folder: Path, previous: Path | None = None) -> dict[str, str]:
+    """Every executed notebook (finished and failed) as HTML: experiment id -> path in the report.
 
-    exporter, links = HTMLExporter(), {}
+    A notebook whose bytes are those the ``previous`` report converted (``hashes.json`` there) is
+    copied from it instead of converted again (nbconvert takes about a second per notebook)."""
+    done = _read_json(previous / "hashes.json") if previous else {}
+    exporter, links, hashes = None, {}, {}
     for item in [*results.experiments, *results.problems]:
         if item.notebook is None:
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        body, _ = exporter.from_filename(str(item.notebook))
-        (folder / f"{item.id}.html").write_text(body, encoding="utf-8")
-        links[item.id] = f"{folder.name}/{item.id}.html"
+        hashes[item.id] = hashlib.sha256(item.notebook.read_bytes()).hexdigest()
+        html = folder / f"{item.id}.html"
+        if done.get(item.id) == hashes[item.id] and (previous / html.name).is_file():
+            shutil.copy2(previous / html.name, html)
+        else:
+            if exporter is None:
+                from nbconvert import HTMLExporter
+
+                exporter = HTMLExporter()
+            html.write_text(exporter.from_filename(str(item.notebook))[0], encoding="utf-8")
+        links[item.id] = f"{folder.name}/{html.name}"
+    if hashes:
+        (folder / "hashes.json").write_text(json.dumps(hashes, indent=1))
     return links
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _check_names(tables: list[str], figures: list[str]) -> None:
@@ -130,7 +151,7 @@ def _check_names(tables: list[str], figures: list[str]) -> None:
             raise ValueError(f"unknown {kind}(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
 
 
-def _render(results: Results, folder: Path, tables: list[str], figures: list[str]) -> None:
+def _render(results: Results, folder: Path, tables: list[str], figures: list[str], previous: Path) -> None:
     env = _environment()
     built = [TABLES[name](results) for name in tables]
     if results.problems:
@@ -144,7 +165,7 @@ def _render(results: Results, folder: Path, tables: list[str], figures: list[str
         "warning": NOT_COMPARABLE if results.synthetic else "",
         "tables": rendered,
         "figures": drawn,
-        "notebooks": convert_notebooks(results, folder / "notebooks"),
+        "notebooks": convert_notebooks(results, folder / "notebooks", previous),
         "experiments": results.experiments,
         "problems": results.problems,
     }
@@ -152,31 +173,14 @@ def _render(results: Results, folder: Path, tables: list[str], figures: list[str
     (folder / "README.md").write_text(env.get_template("report.md.j2").render(**context), encoding="utf-8")
 
 
-def _swap(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new``: the old report is moved aside first and deleted last."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def build_report(results_dir: Path, out_dir: Path, tables: list[str], figures: list[str],
-                 profile: str) -> Path:
+                 profile: str, key: str | None = None) -> Path:
     """Render the report of ``<results_dir>/<profile>`` into ``<out_dir>/<profile>``; returns the
     path of its ``index.html``. Table and figure names are keys of ``TABLES`` and ``FIGURES``."""
     _check_names(tables, figures)
     results = load_results(results_dir, profile)
     target = Path(out_dir) / profile
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{profile}.", dir=target.parent))
-    try:
-        _render(results, scratch, tables, figures)
-        scratch.chmod(0o755)  # mkdtemp makes it private; a report is meant to be read
-        _swap(scratch, target)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
+    with staged_folder(target, replace=True) as scratch:
+        _render(results, scratch, tables, figures, target / "notebooks")
+        (scratch / KEY_FILE).write_text(key or report_key(results.root, tables, figures))
     return target / "index.html"

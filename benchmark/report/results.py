@@ -3,7 +3,9 @@ numbers they are compared with.
 
 Only a folder with ``COMPLETE.json`` is a result. A ``FAILED.json``, a folder with neither (still
 running, or interrupted) and a complete folder whose files cannot be read are listed as problems and
-never aggregated. Folders starting with a dot (the runner's ``.staging``) are ignored.
+never aggregated. Folders starting with a dot (the runner's ``.staging``) are ignored, and ``_dataset``
+is the run stage's snapshot of the dataset (:mod:`benchmark.runner.snapshot`): its description,
+privacy audit and the face-mosaicked evaluation frames the figures draw.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
-from ..smoothness import keypoint_arrays
+from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
+from benchmark.study.smoothness import keypoint_arrays
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
@@ -28,7 +32,7 @@ SETTINGS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass
-class Experiment:
+class Result:
     """One finished experiment: its ``COMPLETE.json`` record and ``metrics.json`` summary; the larger
     CSV files are read on first use."""
 
@@ -104,10 +108,28 @@ class Problem:
 class Results:
     profile: str
     root: Path
-    experiments: list[Experiment] = field(default_factory=list)
+    experiments: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def group(self, name: str) -> list[Experiment]:
+    @cached_property
+    def dataset(self) -> dict | None:
+        """The run stage's ``_dataset/dataset.json`` (None when absent: no run wrote it)."""
+        try:
+            return json.loads((self.root / SNAPSHOT_FOLDER / "dataset.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def frames(self, split: str) -> dict[tuple[str, int], dict]:
+        """``(video, frame)`` -> snapshot entry (``file``, ``scale``, ``stem``) of a split's frames."""
+        entries = (self.dataset or {}).get("frames", [])
+        return {(e["video"], e["frame"]): e for e in entries if e["split"] == split}
+
+    def image(self, entry: dict) -> np.ndarray:
+        """The face-mosaicked RGB picture of a snapshot entry (see :meth:`frames`)."""
+        with Image.open(self.root / SNAPSHOT_FOLDER / entry["file"]) as image:
+            return np.array(image.convert("RGB"))
+
+    def group(self, name: str) -> list[Result]:
         """The finished experiments of a manifest group, ordered by their setting."""
         fields = SETTINGS.get(name, ())
         chosen = [e for e in self.experiments if e.group == name]
@@ -152,13 +174,13 @@ def _order(field_name: str, value) -> tuple:
     return (known.index(value), "") if value in known else (len(known), str(value))
 
 
-def _read(folder: Path) -> Experiment | Problem:
+def _read(folder: Path) -> Result | Problem:
     complete, failed = folder / "COMPLETE.json", folder / "FAILED.json"
     try:
         if complete.is_file():
             record = json.loads(complete.read_text())
             summary = json.loads((folder / "metrics.json").read_text())
-            return Experiment(record.get("id", folder.name), record.get("group", "?"), folder, record, summary)
+            return Result(record.get("id", folder.name), record.get("group", "?"), folder, record, summary)
         if failed.is_file():
             record = json.loads(failed.read_text())
             return Problem(record.get("id", folder.name), folder, "failed", record.get("error", ""))
@@ -171,11 +193,11 @@ def load_results(results_dir: Path, profile: str) -> Results:
     """Every experiment folder of ``<results_dir>/<profile>``; a missing folder gives no results."""
     root = Path(results_dir) / profile
     results = Results(profile, root)
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
         if root.is_dir() else []
     for folder in folders:
         item = _read(folder)
-        (results.experiments if isinstance(item, Experiment) else results.problems).append(item)
+        (results.experiments if isinstance(item, Result) else results.problems).append(item)
     return results
 
 
@@ -184,7 +206,7 @@ def published(name: str) -> pd.DataFrame:
     return pd.read_csv(REFERENCE / f"{name}_table.csv")
 
 
-def showcase(results: Results) -> Experiment | None:
+def showcase(results: Results) -> Result | None:
     """The experiment whose predictions the sample figures show: the study's recommended Simple
     Baseline with KCE if it ran, else the first of the loss grid, else any."""
     candidates = results.group("loss") or results.experiments

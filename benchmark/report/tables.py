@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from ..keypoints import DISPLAY_NAMES, LABELS, REGIONS, subset_indices
-from ..metrics import BETAS, distances, evaluate, per_region
-from ..smoothness import POLYORDER, WINDOW, by_region, compare_sources, jitter_table
-from .results import Experiment, Results, published, showcase
+from benchmark.report.results import Result, Results, published, showcase
+from benchmark.study.keypoints import DISPLAY_NAMES, LABELS, REGIONS, subset_indices
+from benchmark.study.metrics import BETAS, distances, evaluate, per_region
+from benchmark.study.smoothness import POLYORDER, WINDOW, by_region, compare_sources, jitter_table
 
 NOT_RUN = "not run yet"
 SOURCES = ("ours", "published", "difference")
@@ -94,7 +92,7 @@ def _compare(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     return stacked.reorder_levels([*range(1, ours.index.nlevels + 1), 0]).reindex(order)
 
 
-def _settings(experiments: list[Experiment], field_name: str) -> str:
+def _settings(experiments: list[Result], field_name: str) -> str:
     return ", ".join(sorted({str(e.config[field_name]) for e in experiments}))
 
 
@@ -111,7 +109,7 @@ def labelled_truth(arrays: dict) -> np.ndarray:
     return np.where(np.isnan(arrays["annotation"]), np.nan, arrays["truth"])
 
 
-def _ordered(results: Results) -> list[Experiment]:
+def _ordered(results: Results) -> list[Result]:
     """Every finished experiment, grouped as in the manifest (loss, occlusion, then others)."""
     groups = sorted({e.group for e in results.experiments}, key=lambda g: (g not in ("loss", "occlusion"), g))
     return [e for g in groups for e in results.group(g)]
@@ -220,7 +218,7 @@ def truth_table(results: Results) -> Table:
 
 def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> Table:
     """Jitter of the annotation, the prediction and the truth of the showcase experiment's test
-    videos, side by side (:func:`benchmark.smoothness.compare_sources`)."""
+    videos, side by side (:func:`benchmark.study.smoothness.compare_sources`)."""
     e = showcase(results)
     if e is None:
         return Table(name, title, note=NOT_RUN)
@@ -255,30 +253,18 @@ def smoothness_keypoint_table(results: Results) -> Table:
 
 @register("audit")
 def audit_table(results: Results) -> Table:
-    """The privacy audit (``python -m benchmark audit``) of every dataset the results used."""
-    from ..privacy.audit import audit_dataset
-
+    """The privacy audit (``python -m benchmark audit``) of the dataset, from the run stage's snapshot."""
     title = "Privacy audit of the dataset"
-    roots = [Path(r) for r in results.provenance()["dataset_roots"] if r not in ("", "None")]
-    if not roots:
+    if results.dataset is None:
         return Table("audit", title, note=NOT_RUN)
-    rows = {}
-    for root in roots:
-        if not root.is_dir():
-            rows[(str(root), "-", "-")] = {"files": np.nan, "example": "dataset folder not found"}
-            continue
-        findings = audit_dataset(root).table()
-        if findings.empty:
-            rows[(str(root), "none", "-")] = {"files": 0, "example": "clean"}
-        for (severity, check), group in findings.groupby(["severity", "check"], sort=False):
-            rows[(str(root), severity, check)] = {"files": len(group), "example": group["message"].iloc[0]}
+    root, rows = results.dataset["root"], results.dataset["audit"]["rows"]
+    rows = rows or [{"severity": "none", "check": "-", "files": 0, "example": "clean"}]
     caption = ("Findings per severity and check; run `python -m benchmark audit ROOT` for the list. "
                "Synthetic faces are drawn visible on purpose (the occluded experiments mosaic them at "
                "load time), so 'face' findings are expected there; on real data any high finding "
                "must be fixed (`python -m benchmark scrub`) before sharing.")
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["dataset", "severity", "check"])
-    return Table("audit", title, caption, frame)
+    frame = pd.DataFrame(rows).assign(dataset=root).set_index(["dataset", "severity", "check"])
+    return Table("audit", title, caption, frame[["files", "example"]])
 
 
 def problems_table(results: Results) -> Table:

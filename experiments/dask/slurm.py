@@ -19,7 +19,7 @@ import dask
 import yaml
 from dask_jobqueue import SLURMCluster
 
-from benchmark import runner
+from benchmark.runner.execute import execute as runner
 
 SETTINGS = Path(__file__).with_name("jobqueue.yaml")
 

@@ -1,0 +1,1 @@
+"""Trained models on new pictures and videos: loading, prediction, temporal filters, galleries."""

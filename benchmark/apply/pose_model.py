@@ -1,0 +1,120 @@
+"""A trained pose model ready for unlabelled pictures: loading it by path or experiment id, and
+predicting keypoints with a confidence that can be trusted.
+
+``load_pose_model`` takes a ``model.keras`` path or an experiment id of the runner
+(``loss-simple_baseline-kce`` is ``<results>/<profile>/loss-simple_baseline-kce/model.keras``).
+The heatmap codec (loss, sigma, decoder, stride) and the facial-keypoint setting come from the
+``metrics.json`` that training writes beside the model (its ``codec``; older results: its
+``config``); the input size is the model's.
+
+:func:`predict` sees each picture and, by default, its mirror image (test-time flip). A keypoint's
+confidence is its heatmap peak relative to the peak of a perfect training target (1 for MSE and
+BCE, ``1 / (2 pi sigma^2)`` for KCE's normalised Gaussian); with the flip, the lower of the two
+peaks, or 0 where the two predictions lie further apart than ``agreement`` times the predicted
+Head-to-shoulders length: a model outside its training domain is often confident, but rarely
+consistently so. Positions are then the mean of the two. A model trained with its facial
+keypoints omitted gets confidence 0 on them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from benchmark.data.transforms import letterbox_image, mirror_labels
+from benchmark.models import import_all
+from benchmark.study.codec import HeatmapCodec
+from benchmark.study.keypoints import FACIAL_IDX, FLIP_PERMUTATION, INDEX
+from benchmark.training.inference import decode_to_image, predict_heatmaps
+
+AGREEMENT = 0.15  # largest distance between the predictions on a picture and on its mirror image,
+                  # relative to the predicted Head-to-shoulders length
+
+
+@dataclass(frozen=True)
+class PoseModel:
+    """A trained model and what decoding its heatmaps needs."""
+
+    model: keras.Model
+    codec: HeatmapCodec
+    facial: bool  # trained with the facial keypoints
+
+    @property
+    def input_size(self) -> int:
+        return int(self.model.inputs[0].shape[1])
+
+
+def model_path(spec: str | Path, results: str | Path = "results", profile: str = "quick") -> Path:
+    """The ``model.keras`` that ``spec`` names: a file, a folder holding one, or an experiment id
+    (``<results>/<profile>/<id>/model.keras``). A missing model is a ``FileNotFoundError`` naming
+    what was looked for and the experiments that have a model."""
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "model.keras"
+    if path.is_file():
+        return path
+    if path.suffix == ".keras" or len(path.parts) > 1:
+        raise FileNotFoundError(f"model file {path} does not exist")
+    root = Path(results) / profile
+    candidate = root / str(spec) / "model.keras"
+    if candidate.is_file():
+        return candidate
+    found = sorted(p.parent.name for p in root.glob("*/model.keras"))
+    listing = (f"experiments with a model there: {', '.join(found)}" if found
+               else f"no experiment in {root} has a model")
+    raise FileNotFoundError(f"--model {spec}: neither a model file nor an experiment id "
+                            f"(looked for {spec} and {candidate}); {listing}")
+
+
+def load_pose_model(spec: str | Path, results: str | Path = "results", profile: str = "quick") -> PoseModel:
+    """Load the model that ``spec`` names (see :func:`model_path`) and the training configuration
+    in the ``metrics.json`` beside it."""
+    path = model_path(spec, results, profile)
+    metrics = path.with_name("metrics.json")
+    summary = json.loads(metrics.read_text()) if metrics.is_file() else {}
+    config = summary.get("config", {})
+    import_all()  # the custom layers of every model, for deserialisation
+    model = keras.saving.load_model(path, compile=False)
+    height, width = model.inputs[0].shape[1:3]
+    if height != width:
+        raise ValueError(f"{path}: expected a square input, got {height}x{width}")
+    codec = HeatmapCodec(**summary["codec"]) if "codec" in summary else HeatmapCodec(
+        config.get("loss", "kce"), config.get("decoder", "wa"), float(config.get("sigma", 2.0)))
+    return PoseModel(model, codec, config.get("facial_keypoints", "preserved") == "preserved")
+
+
+def _predict_once(pose_model: PoseModel, images: list[np.ndarray],
+                  batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints ``(N, 22, 2)`` in image pixels and heatmap peaks relative to the target peak."""
+    boxed = [letterbox_image(image, pose_model.input_size) for image in images]
+    logits = predict_heatmaps(pose_model.model, np.stack([b[0] for b in boxed]), batch_size)
+    coords, peaks = decode_to_image(logits, np.stack([b[1] for b in boxed]), pose_model.codec)
+    return coords, peaks / pose_model.codec.target_peak
+
+
+def predict(pose_model: PoseModel, images: list[np.ndarray], agreement: float = AGREEMENT,
+            flip: bool = True, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints ``(N, 22, 2)`` in image pixels and their confidence ``(N, 22)`` for RGB uint8
+    images of any sizes (see the module docstring). ``batch_size`` is the model's batch: keep it
+    fixed across calls, so the compiled predict step is traced once."""
+    coords, peaks = _predict_once(pose_model, images, batch_size)
+    confidence = peaks
+    if flip:
+        mirrored, mirrored_peaks = _predict_once(
+            pose_model, [np.ascontiguousarray(i[:, ::-1]) for i in images], batch_size)
+        mirrored, mirrored_peaks = mirror_labels(mirrored), mirrored_peaks[:, FLIP_PERMUTATION]
+        widths = np.array([image.shape[1] for image in images], dtype=float)
+        mirrored[..., 0] = widths[:, None] - mirrored[..., 0]  # x -> W - x undoes the mirror
+        mean = (coords + mirrored) / 2
+        neck = mean[:, [INDEX["Shoulder_R"], INDEX["Shoulder_L"]]].mean(axis=1)
+        length = np.linalg.norm(mean[:, INDEX["Head"]] - neck, axis=-1)
+        apart = np.linalg.norm(coords - mirrored, axis=-1)
+        confidence = np.where(apart <= agreement * length[:, None], np.minimum(peaks, mirrored_peaks), 0.0)
+        coords = mean
+    if not pose_model.facial:
+        confidence[:, FACIAL_IDX] = 0.0
+    return coords, confidence

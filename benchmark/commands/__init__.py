@@ -1,0 +1,57 @@
+"""``python -m benchmark <command>``: one sub-command per module.
+
+Each command module exposes ``configure(parser)`` (adds its arguments) and ``main(args) -> int``.
+Modules are imported only when their command runs, so ``--help`` and light commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from benchmark.data.labelme import AnnotationError
+from benchmark.runner.manifest import ManifestError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": ("benchmark.commands.synth", "generate the synthetic infant video dataset"),
+    "contact-sheet": ("benchmark.commands.contact_sheet", "render a contact sheet of frames with keypoints"),
+    "info": ("benchmark.commands.info", "summarise a dataset (splits, videos, frames, labels)"),
+    "run": ("benchmark.commands.run", "run the experiments of the manifest (papermill, cached; locally or on Dask)"),
+    "report": ("benchmark.commands.report", "render the study's tables and figures from results"),
+    "audit": ("benchmark.commands.audit", "find privacy leaks in a dataset (embedded images, visible faces, metadata)"),
+    "scrub": ("benchmark.commands.scrub", "write a de-identified copy of a dataset"),
+    "deidentify": ("benchmark.commands.deidentify", "mosaic faces in unlabelled frames or videos with a trained model"),
+    "predict": ("benchmark.commands.predict", "run a trained model on a video or a folder of frames: keypoints.csv and an overlay video"),
+    "gallery": ("benchmark.commands.gallery", "draw a trained model's predictions on unlabelled images as a grid"),
+    "face-test": ("benchmark.commands.face_test", "measure the error rates of the audit's visible-face test on synthetic frames"),
+    "perf": ("benchmark.commands.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmark",
+                                     description="Infant pose estimation benchmark: data, experiments, reports.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if argv and argv[0] in COMMANDS:
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+        sub = argparse.ArgumentParser(prog=f"python -m benchmark {argv[0]}",
+                                      description=COMMANDS[argv[0]][1])
+        module.configure(sub)
+        args = sub.parse_args(argv[1:])
+        try:
+            return int(module.main(args) or 0)
+        except (ManifestError, AnnotationError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    parser.parse_args(argv)  # prints usage / help and exits
+    return 2

@@ -1,0 +1,35 @@
+"""``python -m benchmark gallery``: the command line of :mod:`benchmark.apply.gallery`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmark.apply.gallery import gallery
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--model", required=True,
+        help="model.keras written by training, or an experiment id such as loss-simple_baseline-kce")
+    add("--input", type=Path, required=True, help="a folder of unlabelled images (or a video)")
+    add("--out", type=Path, required=True, help="the image file to write (e.g. gallery.png)")
+    add("--cols", type=int, default=4, help="pictures per row (default 4)")
+    add("--limit", type=int, default=16, help="pictures shown, spread evenly over the input (default 16)")
+    add("--cell", type=int, default=256, help="size of each picture in the grid, pixels (default 256)")
+    add("--batch-size", type=int, default=16, help="pictures per model call (default 16)")
+    add("--results", type=Path, default=Path("results"),
+        help="results folder of experiment ids (default results)")
+    add("--profile", default="quick", help="profile of experiment ids (default quick)")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        count = gallery(args.input, args.model, args.out, args.cols, args.limit, args.cell,
+                        args.batch_size, args.results, args.profile, progress=True)
+    except ValueError as err:  # unreadable input, non-square model
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: predictions on {count} pictures")
+    return 0

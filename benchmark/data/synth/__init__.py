@@ -1,0 +1,18 @@
+"""Synthetic infant video dataset: the suite's embedded default dataset.
+
+The reference recordings are private, so the suite generates a stand-in with the same layout
+(see ``docs/CONVENTIONS.md``): top-down videos of a supine 0-6 month infant on a mat, moving
+smoothly (writhing- and fidgety-like joint motion at 0.2-3 Hz), rendered with shaded body parts,
+face, hair, clothes, textured mats, lighting, blur, noise and JPEG loss; labels carry simulated
+annotator noise (the exact keypoints are written to ``truth/``).
+
+Modules: :mod:`.body` (proportions, skeleton), :mod:`.motion` (joint-angle trajectories),
+:mod:`.style` (appearance per video), :mod:`.camera`, :mod:`.textures`, :mod:`.scene` (static
+background), :mod:`.figure` (drawn body parts), :mod:`.render` (one frame), :mod:`.annotator`
+(label noise), :mod:`.video` (one video), :mod:`.generate` (the dataset), :mod:`.cli`,
+:mod:`.sheet` (contact sheet).
+"""
+
+from benchmark.data.synth.generate import generate_dataset
+
+__all__ = ["generate_dataset"]

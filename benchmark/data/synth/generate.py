@@ -1,0 +1,137 @@
+"""Write a whole synthetic dataset: split videos, generate them (in parallel), describe it.
+
+Videos are split by video, never by frame: the first ~70 % of the ids are Train, then ~15 % Valid
+and ~15 % Test (at least one video each), like the reference dataset's id ranges; DomainShift
+videos come after them. Each video depends only on ``(seed, video id)``, so the dataset is
+byte-identical for a seed whatever the number of workers. The dataset is written into a temporary
+folder next to ``out`` and renamed into place at the end: an interrupted run leaves ``out``
+untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+import cv2
+from tqdm import tqdm
+
+from benchmark.common.atomic import staged_folder
+from benchmark.data.layout import FOLDERS
+from benchmark.study.keypoints import LABELS
+from benchmark.data.synth.annotator import NOISE_SIGMA, NOISE_UNIT
+from benchmark.data.synth.body import LENGTH_RANGE
+from benchmark.data.synth.motion import DRIFT_BAND, FIDGETY_BAND, WRITHING_BAND
+from benchmark.data.synth.video import SUPERSAMPLE, VideoJob, make_video
+
+GENERATOR_VERSION = "1.0.0"
+SPLITS = ("Train", "Valid", "Test")
+HELD_OUT_FRACTION = 0.15  # of the videos, for each of Valid and Test
+SETTINGS_FILE = "synth.json"
+
+
+def assign_splits(videos: int, domain_shift_videos: int = 0) -> dict[str, list[int]]:
+    """Video ids per split: consecutive ranges, Train first, then Valid, Test and DomainShift."""
+    if videos < len(SPLITS):
+        raise ValueError(f"need at least {len(SPLITS)} videos (one per split), got {videos}")
+    held_out = max(1, round(HELD_OUT_FRACTION * videos))
+    train = videos - 2 * held_out
+    bounds = {"Train": (0, train), "Valid": (train, train + held_out),
+              "Test": (train + held_out, videos), "DomainShift": (videos, videos + domain_shift_videos)}
+    return {split: list(range(*b)) for split, b in bounds.items() if b[1] > b[0]}
+
+
+def _check_target(out: Path) -> None:
+    """Refuse to replace anything but an empty folder or a previous synthetic dataset."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder")
+    if any(out.iterdir()) and not (out / SETTINGS_FILE).is_file():
+        raise FileExistsError(f"refusing to write into {out}: it is not empty and not a synthetic "
+                              f"dataset (no {SETTINGS_FILE}); choose an empty or new folder")
+
+
+def _worker_init() -> None:
+    cv2.setNumThreads(1)  # one process per core already
+
+
+def _run(jobs: list[VideoJob], root: Path, workers: int, progress: bool) -> list[dict]:
+    """Generate every job, in ``workers`` processes when more than one; metadata in job order."""
+    make = partial(make_video, root=root)
+    bar = tqdm(total=sum(job.frames for job in jobs), unit="frame", desc="synth", disable=not progress)
+    results = []
+    with bar:
+        if workers == 1:
+            for job in jobs:
+                results.append(make(job))
+                bar.update(job.frames)
+        else:
+            context = multiprocessing.get_context("spawn")  # safe whatever the parent has loaded
+            with context.Pool(min(workers, len(jobs)), initializer=_worker_init) as pool:
+                for meta in pool.imap_unordered(make, jobs):
+                    results.append(meta)
+                    bar.update(len(meta["frames"]))
+    return sorted(results, key=lambda meta: meta["id"])
+
+
+def settings(splits: dict[str, list[int]], video_settings: list[dict], **params) -> dict:
+    """The content of ``synth.json``: the arguments of :func:`generate_dataset`, the noise model,
+    the splits and per-video facts (``video_settings``)."""
+    return {
+        "generator": "benchmark.data.synth", "version": GENERATOR_VERSION, **params,
+        "supersample": SUPERSAMPLE,
+        "frame_index": "frame of the simulated video at fps; labelled every frame_step frames",
+        "body_length_cm": list(LENGTH_RANGE),
+        "motion_bands_hz": {"writhing": list(WRITHING_BAND), "fidgety": list(FIDGETY_BAND),
+                            "drift": list(DRIFT_BAND)},
+        "noise": {"unit": NOISE_UNIT, "sigma": {label: NOISE_SIGMA[label] for label in LABELS},
+                  "per_video_unit": "video_settings[].noise_unit_px"},
+        "missing": "keypoints outside the picture are omitted from ann/ and kept, exact, in truth/",
+        "splits": {split: [f"{v:03d}" for v in ids] for split, ids in splits.items()},
+        "video_settings": video_settings,
+    }
+
+
+def generate_dataset(out: Path, videos: int = 48, frames_per_video: int = 20, size: int = 256,
+                     seed: int = 0, fps: float = 25.0, frame_step: int = 5,
+                     domain_shift_videos: int = 4, workers: int = 2, progress: bool = True) -> dict:
+    """Generate the synthetic dataset at ``out`` and return a summary: frames and videos per
+    split, seconds, frames per second and the output path.
+
+    ``out`` must not exist, be empty, or hold a previous synthetic dataset (then it is replaced).
+    """
+    for name, value, low in (("videos", videos, 3), ("frames_per_video", frames_per_video, 1),
+                             ("size", size, 64), ("frame_step", frame_step, 1),
+                             ("domain_shift_videos", domain_shift_videos, 0), ("workers", workers, 1)):
+        if value < low:
+            raise ValueError(f"{name} must be at least {low}, got {value}")
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    out = Path(out)
+    _check_target(out)
+    splits = assign_splits(videos, domain_shift_videos)
+    jobs = [VideoJob(video, split, split == "DomainShift", seed, frames_per_video, size, fps, frame_step)
+            for split, ids in splits.items() for video in ids]
+
+    start = time.perf_counter()
+    with staged_folder(out, replace=True) as tmp:
+        for split in splits:
+            for folder in FOLDERS:
+                (tmp / split / folder).mkdir(parents=True)
+        metadata = _run(jobs, tmp, workers, progress)
+        doc = settings(splits, metadata, videos=videos, frames_per_video=frames_per_video,
+                       size=size, seed=seed, fps=fps, frame_step=frame_step,
+                       domain_shift_videos=domain_shift_videos)
+        (tmp / SETTINGS_FILE).write_text(json.dumps(doc, indent=1))
+    seconds = time.perf_counter() - start
+    frames = {split: len(ids) * frames_per_video for split, ids in splits.items()}
+    return {"out": str(out), "videos": {split: len(ids) for split, ids in splits.items()},
+            "frames": frames, "seconds": round(seconds, 3),
+            "frames_per_s": round(sum(frames.values()) / seconds, 2)}

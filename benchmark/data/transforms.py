@@ -1,0 +1,89 @@
+"""Affine geometry between original images and the network input.
+
+All matrices are 2x3 in the continuous pixel convention of ``docs/CONVENTIONS.md`` (pixel ``i``
+covers ``[i, i+1)``). Preprocessing is a single matrix ``A`` (letterbox, then augmentation), so
+predictions map back to the original image through the exact inverse ``invert(A)``.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from benchmark.study.keypoints import FLIP_PERMUTATION
+
+
+def to3x3(matrix: np.ndarray) -> np.ndarray:
+    return np.vstack([matrix, [0.0, 0.0, 1.0]])
+
+
+def compose(*matrices: np.ndarray) -> np.ndarray:
+    """``compose(A, B)`` applies ``B`` first, then ``A``."""
+    out = np.eye(3)
+    for m in matrices:
+        out = out @ to3x3(m)
+    return out[:2]
+
+
+def invert(matrix: np.ndarray) -> np.ndarray:
+    return np.linalg.inv(to3x3(matrix))[:2]
+
+
+def apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Transform ``(..., 2)`` points; NaN (missing) points stay NaN."""
+    points = np.asarray(points, dtype=np.float64)
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def letterbox(width: int, height: int, size: int) -> np.ndarray:
+    """Scale the longer side to ``size`` and centre the picture in a ``size x size`` square.
+
+    The resized picture has whole-pixel size and offset, so ``letterbox_image`` can use an
+    area-averaging resize (no aliasing) and stay exactly on this matrix.
+    """
+    scale = size / max(width, height)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    return np.array([[new_w / width, 0.0, (size - new_w) // 2],
+                     [0.0, new_h / height, (size - new_h) // 2]])
+
+
+def letterbox_image(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The letterboxed ``size x size`` picture and its matrix (see ``letterbox``)."""
+    height, width = image.shape[:2]
+    matrix = letterbox(width, height, size)
+    new_w, new_h = round(matrix[0, 0] * width), round(matrix[1, 1] * height)
+    x0, y0 = int(matrix[0, 2]), int(matrix[1, 2])
+    out = np.zeros((size, size) + image.shape[2:], dtype=image.dtype)
+    out[y0:y0 + new_h, x0:x0 + new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    return out, matrix
+
+
+def random_augmentation(rng: np.random.Generator, size: int, rotation: float = 30.0,
+                        scale: tuple[float, float] = (0.75, 1.25), translate: float = 0.1,
+                        flip: bool = True) -> tuple[np.ndarray, bool]:
+    """A random rotation/scale/translation about the input centre, and whether to mirror."""
+    c = size / 2
+    angle = rng.uniform(-rotation, rotation)
+    s = rng.uniform(*scale)
+    shift = rng.uniform(-translate, translate, size=2) * size
+    matrix = cv2.getRotationMatrix2D((c, c), angle, s)  # exact about (c, c) in any convention
+    matrix[:, 2] += shift
+    mirror = bool(flip and rng.random() < 0.5)
+    if mirror:
+        matrix = compose(np.array([[-1.0, 0.0, size], [0.0, 1.0, 0.0]]), matrix)
+    return matrix, mirror
+
+
+def mirror_labels(keypoints: np.ndarray) -> np.ndarray:
+    """Swap left/right keypoints after a horizontal mirror of the picture."""
+    return keypoints[..., FLIP_PERMUTATION, :]
+
+
+def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """Warp ``image`` into a ``size x size`` picture; black outside the source."""
+    # OpenCV puts pixel centres at integers: shift by half a pixel on both sides.
+    half = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])
+    back = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5]])
+    cv_matrix = compose(back, matrix, half)
+    return cv2.warpAffine(image, cv_matrix, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)

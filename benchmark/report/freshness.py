@@ -1,0 +1,42 @@
+"""Is a rendered report up to date? A key over everything the report is rendered from.
+
+The key hashes the report's own code (:mod:`benchmark.report.render` and what it imports, found by
+:func:`benchmark.runner.provenance.closure`, and the templates), the tables and figures asked for,
+and the results folder's state: every experiment folder's ``COMPLETE.json`` or ``FAILED.json``
+(which change whenever an experiment is rerun) and the dataset snapshot. The report stores its key
+in :data:`KEY_FILE`; when the key matches, nothing needs rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from benchmark.runner.provenance import closure
+
+HERE = Path(__file__).resolve().parent
+KEY_FILE = ".inputs-key"
+
+
+def report_key(results_root: Path, tables: list[str], figures: list[str]) -> str:
+    """The key of the report of ``results_root`` (a profile's results folder) with these lists."""
+    digest = hashlib.sha256(json.dumps([tables, figures]).encode())
+    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*"))]):
+        digest.update(path.name.encode() + path.read_bytes())
+    root = Path(results_root)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    for folder in folders:
+        digest.update(folder.name.encode())
+        for name in ("COMPLETE.json", "FAILED.json", "dataset.json"):
+            if (folder / name).is_file():
+                digest.update(name.encode() + (folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def up_to_date(report: Path, key: str) -> bool:
+    """Whether the report folder ``report`` was rendered with ``key``."""
+    try:
+        return (Path(report) / KEY_FILE).read_text().strip() == key
+    except OSError:
+        return False

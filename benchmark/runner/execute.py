@@ -1,0 +1,253 @@
+"""Execute the manifest: one papermill run of ``notebooks/train_evaluate.ipynb`` per experiment.
+
+Results go to ``results/<profile>/<experiment>/``. An experiment is complete only when its
+``COMPLETE.json`` exists and records the experiment's content hash (resolved config, dataset
+fingerprint, code version): such experiments are skipped. Work happens in
+``results/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
+interrupted run leaves no partial result and simply resumes. A failing experiment keeps its
+executed notebook and a ``FAILED.json``; the others go on, and the exit status is non-zero.
+
+The experiments to run are handed to an executor (``benchmark.runner.executors``): this process, one at
+a time, or Dask workers side by side (which must see the results folder on a shared filesystem).
+Only this process decides what is cached, shows progress and prints.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shutil
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from benchmark.common.atomic import swap_in
+from benchmark.data.info import describe
+from benchmark.data.labelme import load_dataset
+from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
+from benchmark.runner.manifest import Experiment, LoadedManifest
+from benchmark.runner.provenance import NOTEBOOK, experiment_code, experiment_hash, training_environment
+from benchmark.runner.snapshot import write_snapshot
+
+
+def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = None,
+                    data_dir: Path = Path("data"), progress: bool = True) -> Path:
+    """The dataset root of a profile: ``data`` if given, else the manifest's, generated if synthetic."""
+    if data is not None:
+        if not Path(data).is_dir():
+            raise FileNotFoundError(f"--data {data}: no such dataset folder")
+        return Path(data)
+    name = manifest.profile(profile).dataset
+    spec = manifest.data.datasets[name]
+    if spec.path is not None:
+        return Path(spec.path)
+    from benchmark.data.synth.generate import GENERATOR_VERSION, generate_dataset
+
+    root = Path(data_dir) / name
+    wanted = {**spec.synthetic.model_dump(), "version": GENERATOR_VERSION}
+    recorded = root / "synth.json"
+    if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in wanted.items()):
+        return root
+    # Missing, or made with other settings or another generator version: (re)generate. The
+    # generator refuses to replace anything but a previous synthetic dataset, and swaps atomically.
+    generate_dataset(root, progress=progress, **spec.synthetic.model_dump())
+    return root
+
+
+@dataclass
+class Outcome:
+    id: str
+    status: str  # cached | ran | failed
+    wall_time_s: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One experiment to execute, with absolute paths: what a (Dask) worker needs to run it."""
+
+    experiment: Experiment
+    digest: str
+    dataset: Path
+    out: Path
+    profile: str
+    notebook: Path = NOTEBOOK
+
+    @property
+    def staging(self) -> Path:
+        return self.out.parent / ".staging" / self.out.name
+
+
+def run_experiment(job: Job) -> Outcome:
+    """Execute one experiment's notebook in its staging folder and move it into place.
+
+    Runs wherever the executor puts it, so it shows nothing: the client follows the staging
+    folder's ``status.json`` instead. A rerun first discards what an earlier attempt left there.
+    """
+    import papermill
+
+    staging = job.staging
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    status_file = staging / "status.json"
+    record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
+              "notebook": "notebook.ipynb"}
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(job.notebook), str(staging / "notebook.ipynb"), kernel_name="python3", progress_bar=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the console
+            parameters={"config_json": job.experiment.config.model_dump_json(), "dataset": str(job.dataset),
+                        "out_dir": str(staging), "status_file": str(status_file)})
+        error = None
+    except Exception as exc:  # the executed notebook with the traceback is kept
+        error = error_line(exc)
+    record["wall_time_s"] = time.perf_counter() - started
+    record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    status_file.unlink(missing_ok=True)
+    if error:
+        record["error"] = error
+        (staging / "FAILED.json").write_text(json.dumps(record, indent=2))
+    else:
+        (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
+    swap_in(staging, job.out)
+    return Outcome(job.experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "")
+
+
+def _lost(done: Done) -> Outcome:
+    """An experiment whose run gave no outcome (its worker died): drop what it left in staging."""
+    shutil.rmtree(done.item.staging, ignore_errors=True)
+    return Outcome(done.item.experiment.id, "failed", 0.0, done.error)
+
+
+class EpochBars:
+    """One epoch bar per running experiment, read from its staging ``status.json`` by a thread here.
+
+    Works the same whether the experiments run in this process or on Dask workers; a bar appears
+    when an experiment's staging folder does, and goes when :meth:`finished` is called for it.
+    """
+
+    def __init__(self, jobs: list[Job], enabled: bool = True):
+        self.waiting = {job.experiment.id: job for job in jobs}
+        self.bars: dict[str, tqdm] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True) if enabled and jobs else None
+
+    def __enter__(self) -> EpochBars:
+        if self.thread:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.thread:
+            self.thread.join()
+        for exp_id in list(self.bars):
+            self.finished(exp_id)
+
+    def finished(self, exp_id: str) -> None:
+        with self.lock:
+            self.waiting.pop(exp_id, None)
+            bar = self.bars.pop(exp_id, None)
+            if bar is not None:
+                bar.close()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.5):
+            with self.lock:
+                for exp_id, job in self.waiting.items():
+                    self._refresh(exp_id, job)
+
+    def _refresh(self, exp_id: str, job: Job) -> None:
+        if exp_id not in self.bars:
+            if not job.staging.is_dir():
+                return
+            self.bars[exp_id] = tqdm(desc=f"  {exp_id}", total=job.experiment.config.epochs, unit="epoch",
+                                     leave=False)
+        try:
+            status = json.loads((job.staging / "status.json").read_text())
+        except (OSError, ValueError):
+            return
+        bar = self.bars[exp_id]
+        bar.set_postfix(loss=f"{status['loss']:.4g}", val_pck=f"{status.get('val_pck@0.1', float('nan')):.3f}",
+                        refresh=False)
+        bar.update(status["epoch"] - bar.n)
+
+
+def _recover(base: Path) -> None:
+    """After an interruption: move finished staging folders into place, drop unfinished ones."""
+    for staging in sorted((base / ".staging").glob("*")):
+        if (staging / "COMPLETE.json").exists() or (staging / "FAILED.json").exists():
+            swap_in(staging, base / staging.name)
+        else:
+            shutil.rmtree(staging)
+    for old in base.glob(".*.old"):
+        shutil.rmtree(old)
+
+
+def is_complete(out: Path, digest: str) -> bool:
+    try:
+        return json.loads((out / "COMPLETE.json").read_text())["hash"] == digest
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def select(experiments: list[Experiment], only: str | None) -> list[Experiment]:
+    """``--only``: a glob on experiment ids, or a substring when it has no wildcard."""
+    if not only:
+        return experiments
+    if any(c in only for c in "*?["):
+        return [e for e in experiments if fnmatch.fnmatch(e.id, only)]
+    return [e for e in experiments if only in e.id]
+
+
+def run(manifest_path: Path, profile: str, only: str | None = None, data: Path | None = None,
+        force: bool = False, results_dir: Path = Path("results"), data_dir: Path = Path("data"),
+        progress: bool = True, notebook: Path = NOTEBOOK,
+        executor: LocalExecutor | DaskExecutor | None = None) -> list[Outcome]:
+    """Run every selected experiment that is not already complete; return one outcome each.
+
+    ``executor`` (entered by the caller) runs them; by default this process, one at a time.
+    """
+    manifest = LoadedManifest(manifest_path)
+    experiments = select(manifest.experiments(profile), only)
+    if not experiments:
+        raise ValueError(f"--only {only!r} matches no experiment of profile {profile!r}")
+    dataset = resolve_dataset(manifest, profile, data, data_dir, progress)
+    loaded = load_dataset(dataset)
+    fingerprint = loaded.fingerprint()
+    code = {model: experiment_code(model, notebook) for model in {e.config.model for e in experiments}}
+    environment = training_environment()
+    base = Path(results_dir).resolve() / profile
+    _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
+    write_snapshot(loaded, fingerprint, base, progress)  # what the report needs of the dataset
+
+    executor = executor or LocalExecutor()
+    outcomes, jobs = {}, []
+    for experiment in experiments:
+        job = Job(experiment, experiment_hash(experiment, fingerprint, code[experiment.config.model], environment), dataset.resolve(),
+                  base / experiment.id, profile, Path(notebook).resolve())
+        if not force and is_complete(job.out, job.digest):
+            outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0)
+        else:
+            jobs.append(job)
+    if progress:
+        print(f"{describe(loaded, fingerprint)}\n{len(experiments)} experiment(s) selected for profile "
+              f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run on {executor}.")
+
+    bar = tqdm(total=len(experiments), initial=len(outcomes), desc="experiments", unit="exp",
+               disable=not progress)
+    with bar, EpochBars(jobs, progress) as epochs, closing(executor.map(run_experiment, jobs)) as finished:
+        for done in finished:
+            outcome = done.value or _lost(done)
+            epochs.finished(outcome.id)
+            outcomes[outcome.id] = outcome
+            bar.set_postfix_str(f"{outcome.id} {outcome.status}")
+            bar.update()
+    return [outcomes[e.id] for e in experiments]

@@ -1,0 +1,195 @@
+"""The experiment manifest (``experiments/manifest.yaml``): validation and resolution.
+
+Errors name the file, the line, the field and the allowed values. Resolution turns the manifest
+and a profile into a list of :class:`Experiment` objects, each with a readable id and a fully
+resolved :class:`~benchmark.training.config.TrainConfig` (defaults < profile < group base < grid/row values).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from benchmark.training.config import TrainConfig
+
+TRAIN_FIELDS = tuple(TrainConfig.model_fields)
+REPO = Path(__file__).resolve().parents[2]
+MANIFEST = REPO / "experiments" / "manifest.yaml"  # the default manifest
+
+
+class ManifestError(ValueError):
+    """A manifest problem, with file and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SyntheticSpec(_Strict):
+    videos: int = Field(24, ge=3)
+    frames_per_video: int = Field(40, ge=1)
+    size: int = Field(256, ge=64)
+    seed: int = 0
+    domain_shift_videos: int = Field(4, ge=0)
+    frame_step: int = Field(5, ge=1)
+
+
+class DatasetSpec(_Strict):
+    synthetic: SyntheticSpec | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.synthetic is None) == (self.path is None):
+            raise ValueError("give exactly one of 'synthetic' (generator settings) or 'path' (a dataset root)")
+        return self
+
+
+class Profile(_Strict):
+    dataset: str
+    train: dict[str, Any] = {}
+
+
+class Group(_Strict):
+    group: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    base: dict[str, Any] = {}
+    grid: dict[str, list[Any]] | None = None
+    rows: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _grid_or_rows(self):
+        if (self.grid is None) == (self.rows is None):
+            raise ValueError("give exactly one of 'grid' (a cross product) or 'rows' (a list of settings)")
+        return self
+
+    def settings(self) -> list[dict[str, Any]]:
+        if self.grid is not None:
+            keys = list(self.grid)
+            return [dict(zip(keys, values)) for values in itertools.product(*self.grid.values())]
+        return list(self.rows)
+
+
+class Manifest(_Strict):
+    datasets: dict[str, DatasetSpec]
+    profiles: dict[str, Profile]
+    defaults: dict[str, Any] = {}
+    experiments: list[Group]
+    tables: list[str] = []   # names in the report's table registry (checked by the report)
+    figures: list[str] = []  # names in the report's figure registry
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    group: str
+    config: TrainConfig
+
+
+def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Map every path of keys/indices in the YAML document to its 1-based line number."""
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[path + (key.value,)] = key.start_mark.line + 1
+            _line_index(value, path + (key.value,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            _line_index(value, path + (i,), out)
+    return out
+
+
+def _where(path: Path, lines: dict[tuple, int], loc: tuple) -> str:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return f"{path}:{lines[loc[:end]]}"
+    return str(path)
+
+
+class LoadedManifest:
+    """A validated manifest with the line numbers needed for later error messages."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            text = self.path.read_text()
+            node = yaml.compose(text)
+            raw = yaml.safe_load(text)
+        except FileNotFoundError:
+            raise ManifestError(f"{self.path}: manifest not found") from None
+        except yaml.YAMLError as e:
+            raise ManifestError(f"{self.path}: not valid YAML: {e}") from None
+        if not isinstance(raw, dict):
+            raise ManifestError(f"{self.path}: expected a mapping with datasets, profiles and experiments")
+        self.lines = _line_index(node)
+        try:
+            self.data = Manifest.model_validate(raw)
+        except ValidationError as e:
+            raise ManifestError("\n".join(
+                f"{_where(self.path, self.lines, err['loc'])}: {'.'.join(map(str, err['loc']))}: {err['msg']}"
+                for err in e.errors())) from None
+        self._check_names()
+
+    def error(self, loc: tuple, message: str) -> ManifestError:
+        return ManifestError(f"{_where(self.path, self.lines, loc)}: {'.'.join(map(str, loc))}: {message}")
+
+    def _check_names(self) -> None:
+        for name, profile in self.data.profiles.items():
+            if profile.dataset not in self.data.datasets:
+                raise self.error(("profiles", name, "dataset"), f"unknown dataset {profile.dataset!r} "
+                                 f"(defined: {', '.join(self.data.datasets)})")
+            self._check_settings(profile.train, ("profiles", name, "train"))
+        self._check_settings(self.data.defaults, ("defaults",))
+        for i, group in enumerate(self.data.experiments):
+            self._check_settings(group.base, ("experiments", i, "base"))
+            for key, values in (group.grid or {}).items():
+                for j, value in enumerate(values):
+                    self._check_setting(key, value, ("experiments", i, "grid", key, j))
+            for j, row in enumerate(group.rows or []):
+                self._check_settings(row, ("experiments", i, "rows", j))
+
+    def _check_settings(self, settings: dict, loc: tuple) -> None:
+        for key, value in settings.items():
+            self._check_setting(key, value, loc + (key,))
+
+    def _check_setting(self, key: str, value: Any, loc: tuple) -> None:
+        """Validate one setting on its own, so the error points at its line."""
+        if key not in TRAIN_FIELDS:
+            raise self.error(loc, f"unknown setting {key!r} (allowed: {', '.join(TRAIN_FIELDS)})")
+        try:
+            TrainConfig.model_validate({key: value})
+        except ValidationError as e:
+            raise self.error(loc, f"invalid value {value!r}: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+
+    def check_report(self, tables, figures) -> None:
+        """Check the ``tables`` and ``figures`` lists against the report's registries (passed in by
+        the caller: the report is a later stage than the runner)."""
+        for kind, known in (("tables", tables), ("figures", figures)):
+            for i, name in enumerate(getattr(self.data, kind)):
+                if name not in known:
+                    raise self.error((kind, i), f"unknown {kind[:-1]} {name!r} (allowed: {', '.join(known)})")
+
+    def profile(self, name: str) -> Profile:
+        if name not in self.data.profiles:
+            raise ManifestError(f"{self.path}: unknown profile {name!r} (defined: {', '.join(self.data.profiles)})")
+        return self.data.profiles[name]
+
+    def experiments(self, profile: str) -> list[Experiment]:
+        """Every experiment of the manifest, resolved for ``profile``."""
+        base = {**self.data.defaults, **self.profile(profile).train}
+        experiments, seen = [], {}
+        for i, group in enumerate(self.data.experiments):
+            varying = list(group.grid or dict.fromkeys(k for row in group.rows for k in row))
+            for j, setting in enumerate(group.settings()):
+                config = TrainConfig.model_validate({**base, **group.base, **setting})
+                exp_id = "-".join([group.group] + [str(setting[k]) for k in varying if k in setting])
+                if exp_id in seen:
+                    raise self.error(("experiments", i), f"experiment id {exp_id!r} appears twice")
+                seen[exp_id] = True
+                experiments.append(Experiment(exp_id, group.group, config))
+        return experiments

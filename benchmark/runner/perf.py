@@ -1,0 +1,223 @@
+"""``python -m benchmark perf``: how fast this machine runs the data pipeline, the models and the suite.
+
+Every table is headed by what its figures depend on (date, device, backend, package versions,
+load), so they can be recorded as they are (docs/PERFORMANCE.md); ``--json`` saves them too. The
+backend is Keras's: ``KERAS_BACKEND=jax python -m benchmark perf``.
+
+- pipeline, per input size, images/s: decoding JPEGs and letterboxing (threads), the same with
+  the face mosaic, reading the frame cache instead, and building batches of heatmap targets with
+  and without augmentation (one thread);
+- models, per model and input size: training and inference images/s on random images, with the
+  training step ``train`` compiles (same precision, XLA setting and loss); the first step's time
+  (tracing and compiling); and peak memory: the process's resident set since the model was built
+  and, on a GPU, the device's;
+- suite (``--suite``): the runner on a fresh results folder (every experiment of a profile, cold
+  frame cache), the same again (all cached), and after adding one experiment to a copy of the
+  manifest, with where each experiment's time went.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import yaml
+
+from benchmark.common import environment
+from benchmark.data.labelme import load_dataset
+from benchmark.models import model_info
+from benchmark.runner import execute as runner
+from benchmark.study.codec import encode
+from benchmark.training import frame_cache
+from benchmark.training.config import TrainConfig
+from benchmark.training.pipeline import HeatmapBatches, prepare
+from benchmark.training.train import build_for_training, compile_for_training
+
+MIB = 2**20
+
+
+def machine() -> dict:
+    """What the figures depend on: the environment record, the date and the load."""
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **environment.record(),
+            "load_average": load}
+
+
+def reset_peak_rss() -> None:
+    """Restart the resident-set high-water mark (Linux; elsewhere it counts from process start)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mib() -> float | None:
+    """The process's resident-set high-water mark in MiB: ``VmHWM`` on Linux (which
+    :func:`reset_peak_rss` restarts; ``getrusage`` keeps the peak of exited threads), else
+    ``getrusage``."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024 / MIB
+    except (OSError, StopIteration):
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / MIB if platform.system() == "Darwin" else peak * 1024 / MIB  # bytes on macOS, KiB elsewhere
+
+
+def reset_device_peak() -> None:
+    """Restart the GPU's peak-memory counter where the backend can (JAX cannot)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        if tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.reset_memory_stats("GPU:0")
+    elif backend == "torch":
+        import torch
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+
+
+def device_peak_mib() -> float | None:
+    """Peak GPU memory in MiB, or None on the CPU. JAX's counts from process start."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        if tf.config.list_physical_devices("GPU"):
+            return tf.config.experimental.get_memory_info("GPU:0")["peak"] / MIB
+    elif backend == "jax":
+        import jax
+        stats = jax.devices()[0].memory_stats() or {}
+        if jax.default_backend() == "gpu" and "peak_bytes_in_use" in stats:
+            return stats["peak_bytes_in_use"] / MIB
+    elif backend == "torch":
+        import torch
+        if torch.cuda.is_available():
+            return torch.cuda.max_memory_allocated() / MIB
+    return None
+
+
+def _seconds(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+@contextmanager
+def _env(name: str, value: str):
+    """Set an environment variable (inherited by the notebook kernels) for the duration."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
+
+
+def measure_pipeline(root: Path, size: int, batch_size: int) -> dict:
+    """Images/s of each pipeline stage on the Train frames of ``root`` at input ``size``."""
+    frames = load_dataset(root).frames("Train")
+    n = len(frames)
+    row = {"input": size, "frames": n}
+    row["decode+letterbox"] = n / _seconds(lambda: prepare(frames, size, progress=False, cache=False))
+    row["+face mosaic"] = n / _seconds(lambda: prepare(frames, size, occlude=True, progress=False, cache=False))
+    with tempfile.TemporaryDirectory() as cache, _env(frame_cache.ENV, cache):
+        data = prepare(frames, size, progress=False)  # fills the cache
+        row["frame cache read"] = n / _seconds(lambda: prepare(frames, size, progress=False))
+    for name, augment in (("batches+targets", False), ("+augmentation", True)):
+        batches = HeatmapBatches(data, batch_size, augment=augment, shuffle=True)
+        row[name] = n / _seconds(lambda: [batches[i] for i in range(len(batches))])
+    return row
+
+
+def measure_model(config: TrainConfig, steps: int, warmup: int) -> dict:
+    """Training and inference images/s of one model with the training step ``train`` compiles."""
+    keras.utils.set_random_seed(0)
+    reset_peak_rss()
+    reset_device_peak()
+    model = build_for_training(config)
+    size, batch = config.input_size, config.batch_size
+    rng = np.random.default_rng(0)
+    images = rng.random((batch, size, size, 3), dtype=np.float32)
+    targets = encode(rng.uniform(8, size - 8, (batch, 22, 2)), (size, size))
+    targets = tuple(targets for _ in model.outputs) if len(model.outputs) > 1 else targets
+    compile_for_training(model, config, steps + warmup, (images, targets))
+    first_step = _seconds(lambda: model.train_on_batch(images, targets))
+    for _ in range(warmup - 1):
+        model.train_on_batch(images, targets)
+    train_s = _seconds(lambda: [model.train_on_batch(images, targets) for _ in range(steps)])
+    model.predict_on_batch(images)  # compiles the inference step
+    infer_s = _seconds(lambda: [model.predict_on_batch(images) for _ in range(steps)])
+    return {"model": config.model, "variant": config.variant, "input": size, "batch": batch,
+            "params": model_info(model)["params"], "precision": model.dtype_policy.name,
+            "xla": bool(model.jit_compile), "first step (s)": first_step,
+            "train img/s": steps * batch / train_s, "infer img/s": steps * batch / infer_s,
+            "peak RSS (MiB)": peak_rss_mib(), "peak device (MiB)": device_peak_mib()}
+
+
+def _with_added_experiment(manifest: Path, folder: Path) -> Path:
+    """A copy of the manifest with one more experiment (the recommended setting, another seed)."""
+    doc = yaml.safe_load(Path(manifest).read_text())
+    doc["experiments"].append({"group": "perf_added", "base": {"loss": "kce"},
+                               "rows": [{"model": "simple_baseline", "seed": 12345}]})
+    path = folder / "manifest.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _overheads(results: Path) -> pd.DataFrame:
+    """Per experiment that ran: the runner's wall time split into kernel start and imports (what is
+    left outside ``train``) and ``train``'s own parts."""
+    rows = []
+    for complete in sorted(results.glob("*/COMPLETE.json")):
+        summary = json.loads((complete.parent / "metrics.json").read_text())
+        runner_s = json.loads(complete.read_text())["wall_time_s"]
+        rows.append({"experiment": complete.parent.name, "runner (s)": runner_s,
+                     "kernel+imports": runner_s - summary["wall_time_s"],
+                     **summary.get("timings_s", {}), "epoch (s)": summary["epoch_time_s"]})
+    return pd.DataFrame(rows)
+
+
+def measure_suite(manifest: Path, profile: str, data_dir: Path, only: str | None = None) -> dict:
+    """Wall times of the runner: a fresh grid, a rerun with nothing to do, one added experiment.
+
+    ``only`` selects experiments as ``run --only`` does; the added one is a Simple Baseline. The
+    profile's dataset is expected to be ready (``main`` prepares it)."""
+    def timed_run(path: Path, results: Path) -> dict:
+        start = time.perf_counter()
+        outcomes = runner.run(path, profile, only=only, results_dir=results, data_dir=data_dir, progress=False)
+        failed = [o.id for o in outcomes if o.status == "failed"]
+        if failed:
+            raise RuntimeError(f"experiments failed while timing the suite: {', '.join(failed)}")
+        return {"wall (s)": time.perf_counter() - start, "experiments": len(outcomes),
+                "trained": sum(o.status == "ran" for o in outcomes)}
+
+    with tempfile.TemporaryDirectory() as tmp, _env(frame_cache.ENV, str(Path(tmp) / "cache")):
+        results = Path(tmp) / "results"
+        runs = {"whole grid": timed_run(manifest, results),
+                "cached rerun": timed_run(manifest, results),
+                "one added row": timed_run(_with_added_experiment(manifest, Path(tmp)), results)}
+        overheads = _overheads(results / profile)
+    return {"profile": profile, "only": only, "runs": runs,
+            "per experiment": overheads.to_dict(orient="records")}
+
+
+def text_table(rows: list[dict]) -> str:
+    """Rows as a text table; columns with no value at all (device memory on a CPU) are left out."""
+    frame = pd.DataFrame(rows).dropna(axis=1, how="all")
+    return frame.to_string(index=False, float_format=lambda x: f"{x:,.1f}", na_rep="-")

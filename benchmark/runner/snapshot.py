@@ -1,0 +1,77 @@
+"""What the report needs of a dataset, written beside the results by the run stage, so that the
+report reads results alone (and renders where the dataset is not, e.g. on a reader's laptop).
+
+``<results>/<profile>/_dataset/`` holds ``dataset.json`` (the dataset's root, fingerprint, per-split
+summary and privacy audit, grouped by severity and check) and ``frames/<Split>/<stem>.jpg``: every
+evaluation frame the figures may draw (Test and DomainShift), face-mosaicked by
+:func:`benchmark.data.mosaic.safe_to_show` from its labels before it is written, and scaled down to
+at most :data:`MAX_SIDE` pixels (``scale`` in ``dataset.json`` maps image pixels to these). It is
+rewritten only when the dataset's fingerprint changes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from benchmark.common.atomic import staged_folder
+from benchmark.data.info import summary
+from benchmark.data.labelme import Dataset, load_image
+from benchmark.data.mosaic import safe_to_show
+from benchmark.privacy.audit import audit_dataset
+
+FOLDER = "_dataset"  # inside a profile's results folder; not an experiment
+SPLITS = ("Test", "DomainShift")
+MAX_SIDE = 384  # figures show frames in cells of 256-320 pixels
+
+
+def audit_summary(root: Path) -> dict:
+    """The privacy audit of ``root``: its one-line summary and one row per severity and check with
+    the number of files and an example message."""
+    report = audit_dataset(root)
+    rows = [{"severity": severity, "check": check, "files": len(group), "example": group["message"].iloc[0]}
+            for (severity, check), group in report.table().groupby(["severity", "check"], sort=False)]
+    return {"summary": report.summary(), "counts": report.counts(), "rows": rows}
+
+
+def _frame_image(frame, folder: Path) -> dict:
+    """Write one evaluation frame, face mosaicked and scaled down; its entry in ``dataset.json``."""
+    image = safe_to_show(load_image(frame), frame.keypoints, seed=frame.id)
+    scale = min(1.0, MAX_SIDE / max(image.shape[:2]))
+    if scale < 1:
+        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    path = Path("frames") / frame.split / f"{frame.stem}.jpg"
+    (folder / path).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(folder / path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return {"split": frame.split, "video": frame.video, "frame": frame.frame, "stem": frame.stem,
+            "file": path.as_posix(), "scale": image.shape[1] / frame.width}
+
+
+def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, progress: bool = True) -> Path:
+    """Write (or keep, when its fingerprint matches) the dataset snapshot of the results ``base``."""
+    folder = Path(base) / FOLDER
+    try:
+        if json.loads((folder / "dataset.json").read_text())["fingerprint"] == fingerprint:
+            return folder
+    except (OSError, ValueError, KeyError):
+        pass
+    frames = [f for split in SPLITS if split in dataset.splits for f in dataset.frames(split)]
+    with staged_folder(folder, replace=True) as tmp:
+        written = [_frame_image(f, tmp) for f in tqdm(frames, desc="snapshot of the evaluation frames",
+                                                      unit="frame", disable=not progress, leave=False)]
+        table = summary(dataset)
+        doc = {"root": str(dataset.root), "fingerprint": fingerprint, "synthetic": dataset.is_synthetic,
+               "splits": table.to_dict(orient="records"), "audit": audit_summary(dataset.root),
+               "frames": written}
+        (tmp / "dataset.json").write_text(json.dumps(doc, indent=1, default=_plain))
+    return folder
+
+
+def _plain(value):
+    """JSON for NumPy scalars in the summary table."""
+    return value.item() if isinstance(value, np.generic) else str(value)

@@ -1,0 +1,1 @@
+"""One experiment: its configuration, the input pipeline, training, and decoding predictions."""

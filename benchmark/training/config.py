@@ -1,0 +1,70 @@
+"""The settings of one training run (validated; shared by the manifest, the runner and training).
+
+Names are checked against the registries that own them (models, losses, decoders), so a new model,
+loss or decoder is allowed here as soon as it exists there.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from benchmark.models.registry import VARIANTS, list_models
+from benchmark.study.codec import ACTIVATIONS, DECODERS
+
+
+def _one_of(value: str, allowed, what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r} (allowed: {', '.join(allowed)})")
+    return value
+
+
+class TrainConfig(BaseModel):
+    """Everything that changes the result of one training run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = "simple_baseline"
+    variant: str = "tiny"  # the model's preset: CPU-sized or the study's scale
+    loss: str = "kce"
+    decoder: str = "wa"
+    train_face: Literal["visible", "occluded"] = "visible"
+    eval_face: Literal["visible", "occluded"] = "visible"
+    facial_keypoints: Literal["preserved", "omitted"] = "preserved"
+    eval_subset: Literal["all", "non_facial"] = "non_facial"
+    input_size: int = Field(128, ge=32, multiple_of=32)
+    sigma: float = Field(2.0, gt=0)
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(16, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    augment: bool = True
+    pretrained: bool = True
+    seed: int = 0
+    max_train_frames: int | None = Field(None, ge=1)
+    time_budget_s: float | None = Field(None, gt=0)
+    # How the numbers are computed. ``auto`` precision is mixed_bfloat16 on a GPU and float32
+    # elsewhere; ``auto`` jit_compile is Keras's choice (XLA on JAX; none on TensorFlow, whose op
+    # determinism excludes it, and on PyTorch). Losses and decoders always see float32 logits.
+    precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
+    jit_compile: Literal["auto", "on", "off"] = "auto"
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        return _one_of(value, list_models(), "model")
+
+    @field_validator("variant")
+    @classmethod
+    def _variant(cls, value: str) -> str:
+        return _one_of(value, VARIANTS, "variant")
+
+    @field_validator("loss")
+    @classmethod
+    def _loss(cls, value: str) -> str:
+        return _one_of(value, ACTIVATIONS, "loss")
+
+    @field_validator("decoder")
+    @classmethod
+    def _decoder(cls, value: str) -> str:
+        return _one_of(value, DECODERS, "decoder")

@@ -1,0 +1,34 @@
+"""Run a trained model and decode its heatmaps back to original image coordinates."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from benchmark.data import transforms
+from benchmark.study.codec import HeatmapCodec
+
+
+def predict_heatmaps(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """Heatmap logits of the final output (the last stack of a stacked hourglass).
+
+    Every batch is padded to ``batch_size`` so the compiled predict step is traced only once.
+    """
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size].astype(np.float32) / 255.0
+        count = len(batch)
+        batch = np.concatenate([batch, np.zeros((batch_size - count,) + batch.shape[1:], np.float32)])
+        out = model.predict_on_batch(batch)  # compiled; an eager call is slow for deep models
+        chunks.append(np.asarray(out[-1] if isinstance(out, (list, tuple)) else out)[:count])
+    return np.concatenate(chunks) if chunks else np.zeros((0,))
+
+
+def decode_to_image(logits: np.ndarray, matrices: np.ndarray, codec: HeatmapCodec,
+                    method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints (N, 22, 2) in original image pixels and confidences (N, 22), decoded by ``codec``
+    (with ``method``, default the codec's decoder) and mapped back through each frame's matrix."""
+    coords, confidence = codec.decode(logits, method)
+    coords = keras.ops.convert_to_numpy(coords).astype(np.float64)
+    back = np.stack([transforms.apply(transforms.invert(m), c) for m, c in zip(matrices, coords)])
+    return back, keras.ops.convert_to_numpy(confidence)

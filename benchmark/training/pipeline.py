@@ -1,0 +1,153 @@
+"""Input pipeline: labelled frames -> batches of (images, heatmap targets).
+
+Frames are decoded once, face-mosaicked when the experiment occludes faces, and letterboxed to the
+network input size (``prepare``); the result is kept in a disk cache shared by experiments
+(``frame_cache``). Batches are then built on the fly with optional augmentation (rotation, scale,
+translation, mirror with left/right swap, colour) by a ``keras.utils.PyDataset``, so the same
+pipeline feeds the TensorFlow, JAX and PyTorch backends.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from tqdm.auto import tqdm
+
+from benchmark.data import transforms
+from benchmark.data.labelme import Frame, load_image
+from benchmark.data.mosaic import mosaic_face
+from benchmark.study.codec import HeatmapCodec
+from benchmark.study.keypoints import FACIAL_IDX
+from benchmark.training import frame_cache
+
+
+@dataclass
+class Prepared:
+    """Letterboxed frames ready for the network, with the matrices that undo the letterbox."""
+
+    frames: list[Frame]
+    images: np.ndarray     # (N, size, size, 3) uint8
+    matrices: np.ndarray   # (N, 2, 3) original image -> network input
+    keypoints: np.ndarray  # (N, 22, 2) labels in network-input pixels, NaN where missing
+
+    @property
+    def size(self) -> int:
+        return self.images.shape[1]
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Labels in original image coordinates."""
+        return np.stack([f.keypoints for f in self.frames]) if self.frames else np.zeros((0, 22, 2))
+
+
+def _prepare_one(frame: Frame, size: int, occlude: bool) -> tuple[np.ndarray, np.ndarray]:
+    image = load_image(frame)
+    if occlude:
+        image = mosaic_face(image, frame.keypoints, seed=frame.id)
+    return transforms.letterbox_image(image, size)
+
+
+def prepare(frames: list[Frame], size: int, occlude: bool = False, progress: bool = True,
+            desc: str = "decoding", cache: bool = True) -> Prepared:
+    """Decode, optionally mosaic the face, and letterbox every frame (threads; OpenCV drops the GIL).
+
+    With ``cache`` the pixels come from, or go to, the shared frame cache (``frame_cache``)."""
+    def decode() -> dict[str, np.ndarray]:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            results = list(tqdm(pool.map(lambda f: _prepare_one(f, size, occlude), frames),
+                                total=len(frames), desc=desc, disable=not progress, leave=False))
+        return {"images": np.stack([r[0] for r in results]), "matrices": np.stack([r[1] for r in results])}
+
+    if not frames:
+        return Prepared([], np.zeros((0, size, size, 3), np.uint8), np.zeros((0, 2, 3)), np.zeros((0, 22, 2)))
+    arrays = frame_cache.load_or_compute(frame_cache.frames_key(frames, size, occlude), decode) \
+        if cache else decode()
+    keypoints = np.stack([transforms.apply(m, f.keypoints) for m, f in zip(arrays["matrices"], frames)])
+    return Prepared(list(frames), arrays["images"], arrays["matrices"], keypoints)
+
+
+def jitter_colour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random brightness, contrast and saturation on a float image in [0, 1]."""
+    grey = image.mean(axis=-1, keepdims=True)
+    image = grey + (image - grey) * rng.uniform(0.7, 1.3)          # saturation
+    image = image.mean() + (image - image.mean()) * rng.uniform(0.7, 1.3)  # contrast
+    return np.clip(image * rng.uniform(0.75, 1.25), 0.0, 1.0)       # brightness
+
+
+class HeatmapBatches(keras.utils.PyDataset):
+    """Batches of ``(images, targets)`` for ``model.fit``.
+
+    ``outputs`` > 1 repeats the targets for models with intermediate supervision (hourglass).
+    ``omit_facial`` drops the 5 facial keypoints from the targets (the study's "omitted" labels).
+    ``drop_remainder`` skips the last partial batch, so training sees one batch shape and its
+    compiled step is traced once (a partial batch costs a retrace, seconds for deep models).
+
+    ``repeat`` makes one endless stream of epochs: batch ``i`` is batch ``i % len(self)`` of epoch
+    ``i // len(self)``; train with ``fit(steps_per_epoch=len(batches))``. Keras then keeps one
+    data iterator for the whole run. A finite dataset makes Keras's TensorFlow backend build a new
+    ``tf.data`` iterator at every epoch and throw away the one that was already prefetching,
+    which stalls the first step of an epoch by 0.3-5 s.
+
+    Shuffling and augmentation draw from generators keyed by (seed, epoch[, frame]), so batches do
+    not depend on the order in which workers fetch them, nor on when Keras calls ``on_epoch_end``.
+    """
+
+    def __init__(self, data: Prepared, batch_size: int = 16, codec: HeatmapCodec = HeatmapCodec(),
+                 augment: bool = False, shuffle: bool = False, outputs: int = 1,
+                 omit_facial: bool = False, drop_remainder: bool = False, repeat: bool = False,
+                 seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.data, self.batch_size, self.codec = data, batch_size, codec
+        self.augment, self.shuffle, self.outputs, self.seed = augment, shuffle, outputs, seed
+        self.drop_remainder, self.repeat = drop_remainder, repeat
+        self.keypoints = data.keypoints.copy()
+        if omit_facial:
+            self.keypoints[:, FACIAL_IDX] = np.nan
+        self.epoch = 0  # of a finite dataset; advanced by Keras through ``on_epoch_end``
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The frame order of an epoch."""
+        n = len(self.data.images)
+        return np.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else np.arange(n)
+
+    def __len__(self) -> int:
+        batches = len(self.data.images) / self.batch_size
+        return math.floor(batches) if self.drop_remainder and batches >= 1 else math.ceil(batches)
+
+    @property
+    def num_batches(self) -> int | None:
+        return None if self.repeat else len(self)
+
+    def sample(self, index: int, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """One (image float32 in [0, 1], keypoints in input pixels) pair, augmented if enabled."""
+        image, keypoints = self.data.images[index], self.keypoints[index]
+        if not self.augment:
+            return image.astype(np.float32) / 255.0, keypoints
+        rng = np.random.default_rng([self.seed, epoch, int(index)])
+        size = self.data.size
+        matrix, mirrored = transforms.random_augmentation(rng, size)
+        image = transforms.warp(image, matrix, size).astype(np.float32) / 255.0
+        keypoints = transforms.apply(matrix, keypoints)
+        if mirrored:
+            keypoints = transforms.mirror_labels(keypoints)
+        return jitter_colour(image, rng).astype(np.float32), keypoints
+
+    def __getitem__(self, batch: int):
+        epoch, batch = divmod(batch, len(self)) if self.repeat else (self.epoch, batch)
+        indices = self.order(epoch)[batch * self.batch_size:(batch + 1) * self.batch_size]
+        images, keypoints = zip(*(self.sample(i, epoch) for i in indices))
+        size = self.data.size
+        targets = self.codec.encode(np.stack(keypoints), (size, size))
+        images = np.stack(images)
+        if self.outputs > 1:
+            return images, tuple(targets for _ in range(self.outputs))
+        return images, targets
+
+    def on_epoch_end(self) -> None:
+        if not self.repeat:
+            self.epoch += 1

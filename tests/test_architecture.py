@@ -1,0 +1,59 @@
+"""The package's layers (docs/ARCHITECTURE.md): a module imports only from its own layer's package
+or from the layers below it, so data flows one way and the study's formulas depend on nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmark.runner.provenance import PACKAGE, imported_modules
+
+# Lower numbers are lower layers; packages on the same level may not import each other.
+LAYERS = {
+    "study": 0, "common": 0,
+    "data": 10,
+    "models": 20,
+    "training": 30,
+    "apply": 40,
+    "privacy": 50,
+    "runner": 60,
+    "report": 70,
+    "commands": 80,
+}
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _package(module: str) -> str | None:
+    """The layer package of ``benchmark.<package>...``; None for the top-level modules."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_every_subpackage_has_a_layer():
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert folders == set(LAYERS), "give each new package a layer here and in docs/ARCHITECTURE.md"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_no_import_runs_upward(path: Path):
+    importer = _package(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
+    if importer is None:  # benchmark/__init__.py, __main__.py: the entry points
+        return
+    for module in imported_modules(path, PACKAGE):
+        imported = _package(module)
+        if imported is None or imported == importer:
+            continue
+        assert LAYERS[imported] < LAYERS[importer], (
+            f"{path.relative_to(PACKAGE)} ({importer}, layer {LAYERS[importer]}) imports {module} "
+            f"({imported}, layer {LAYERS[imported]}): imports may only run downward")
+
+
+def test_the_study_layer_needs_no_deep_learning_library_to_load():
+    """The runner validates and hashes configurations without TensorFlow: the study's names load light."""
+    import subprocess
+    import sys
+
+    code = ("import sys, benchmark.study.codec, benchmark.training.config, benchmark.runner.provenance; "
+            "sys.exit('keras' in sys.modules or 'tensorflow' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
