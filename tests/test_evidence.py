@@ -10,7 +10,7 @@ from benchmark.evidence import (Cell, ClaimsError, PredictionsSource, check, dif
                                 interval, load_claims, mean_cell, metric_cell, video_sums)
 from benchmark.evidence.claims import CLAIMS, ClaimsFile, combine, verdict
 from benchmark.keypoints import INDEX, LABELS, REGION_OF
-from benchmark.metrics import evaluate as evaluate_metrics, frame_sums, reference_scale
+from benchmark.metrics import evaluate as evaluate_metrics, frame_sums
 
 # A pose with a well-defined reference scale: S = sqrt(60 * 130) ~ 88 px.
 FIXED = {"Head": (100, 20), "Shoulder_R": (70, 60), "Shoulder_L": (130, 60), "Hip_R": (80, 150), "Hip_L": (120, 150)}
@@ -162,7 +162,7 @@ def test_convergence_slope_test():
 # --- claims ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def source():
+def planted():
     """Planted settings on the same 40 test videos. A model's error is mostly a per-video, per-keypoint
     offset (smooth over time) of ``error * S`` scaled by the video's difficulty, plus a little frame
     noise (0.005 S, below the annotation's): ``good`` (0.04), ``twin`` (0.04, other draws: a null),
@@ -180,7 +180,12 @@ def source():
         config = {"id": f"t-{name}", "group": "t", "model": name, "decoder": "wa", "eval_subset": "non_facial",
                   "seed": 0}
         items.append((config, table(data, pred), rising if name == "bad" else None))
-    return PredictionsSource(items)
+    return items
+
+
+@pytest.fixture(scope="module")
+def source(planted):
+    return PredictionsSource(planted)
 
 
 def test_planted_effects_get_the_right_verdicts(source):
@@ -208,12 +213,30 @@ def test_planted_effects_get_the_right_verdicts(source):
     assert too_few["verdict"] == "inconclusive" and too_few["note"].startswith("only 40 videos")
 
 
+def test_seeds_of_one_setting_are_pooled(planted):
+    """``good`` and ``twin`` as two seeds of one setting: one cell, two rows, the mean of both."""
+    seeds = [({**config, "model": "m", "seed": s, "id": f"m-{s}"}, rows)
+             for s, (config, rows, _) in enumerate(planted[:2])]
+    source = PredictionsSource(seeds + [planted[2]])
+    cell = source.cell({"model": "m"}, "Test", "pck@0.1")
+    assert cell.seeds == (0, 1) and cell.experiments == ("m-0", "m-1")
+    single = [source.cell({"id": f"m-{s}"}, "Test", "pck@0.1").value for s in (0, 1)]
+    assert cell.value == pytest.approx(np.mean(single))
+    row = evaluate(claims({"a": {"model": "m"}, "b": {"model": "bad"}, "metric": "pck@0.1", "direction": "greater"}),
+                   source).comparisons.iloc[0]
+    assert row["verdict"] == "holds" and row["seeds"].startswith("2 per-seed differences")
+    other = ({**planted[2][0], "model": "m", "sigma": 3.0, "id": "m-other"}, planted[2][1])
+    with pytest.raises(ValueError, match="differ in sigma"):
+        PredictionsSource([*seeds, other]).cell({"model": "m"}, "Test", "pck@0.1")
+
+
 def test_smoothness_claims(source):
     """Annotation noise is largest at the hips, so the prediction/annotation ratio is smallest there."""
     good = {"group": "t", "model": "good"}
     regions = sorted({r for r in REGION_OF.values()})
     result = evaluate(claims(
-        {"a": good, "b": 1.0, "metric": "jitter:Hip", "direction": "less", "each": {"metric": [f"jitter:{r}" for r in regions]}},
+        {"a": good, "b": 1.0, "metric": "jitter:Hip", "direction": "less",
+         "each": {"metric": [f"jitter:{r}" for r in regions]}},
         {"a": good, "metric": "jitter:Hip", "b_metric": "jitter:Knee", "direction": "less"},
         {"a": good, "metric": "jitter:Knee", "b_metric": "jitter:Hip", "direction": "less"},
     ), source)

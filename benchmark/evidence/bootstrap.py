@@ -29,7 +29,7 @@ one ``(B, V)`` count matrix and one matrix product (:func:`resample_counts`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -45,14 +45,15 @@ class Cell:
     """Per-video sufficient statistics of one metric for one setting: ``value = sum num / sum den``
     per seed, averaged over seeds.
 
-    ``videos`` ``(V,)`` ids; ``num``, ``den`` ``(S, V)`` (a ``(V,)`` array means one seed); ``seeds``,
-    ``experiments`` and ``converged`` (True, False, or None when untested) describe the S rows.
+    ``videos`` ``(V,)`` ids; ``num``, ``den`` ``(S, V)`` (a ``(V,)`` array means one seed); ``seeds``
+    (default ``0 .. S-1``), ``experiments`` and ``converged`` (True, False, or None when untested,
+    the default) describe the S rows.
     """
 
     videos: np.ndarray
     num: np.ndarray
     den: np.ndarray
-    seeds: tuple = (0,)
+    seeds: tuple = ()
     experiments: tuple[str, ...] = ()
     converged: tuple[bool | None, ...] = ()
 
@@ -66,6 +67,10 @@ class Cell:
         object.__setattr__(self, "videos", videos)
         object.__setattr__(self, "num", num)
         object.__setattr__(self, "den", den)
+        object.__setattr__(self, "seeds", tuple(self.seeds) or tuple(range(len(num))))
+        object.__setattr__(self, "converged", tuple(self.converged) or (None,) * len(num))
+        if len(self.seeds) != len(num) or len(self.converged) != len(num):
+            raise ValueError(f"{len(num)} seed rows but {len(self.seeds)} seeds, {len(self.converged)} converged flags")
 
     @property
     def per_seed(self) -> np.ndarray:
@@ -107,7 +112,7 @@ class Interval:
     level: float = LEVEL
     n_boot: int = N_BOOT
     n_videos: int = 0
-    seed_values: tuple[float, ...] = field(default=())
+    seed_values: tuple[float, ...] = ()
 
     @property
     def seed_spread(self) -> tuple[float, float, float]:
@@ -156,7 +161,7 @@ def mean_cell(values, videos=None) -> Cell:
     values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     videos = np.arange(values.shape[1]) if videos is None else np.asarray(videos)
     present = ~np.isnan(values)
-    return Cell(videos, np.where(present, values, 0), present.astype(np.float64), tuple(range(len(values))))
+    return Cell(videos, np.where(present, values, 0), present.astype(np.float64))
 
 
 def resample_counts(n_videos: int, n_boot: int = N_BOOT, seed: int | np.random.Generator = 0) -> np.ndarray:

@@ -11,20 +11,17 @@ itself (``a: {loss: kce}, b: {loss: kce, model: hourglass}, each: {model: [resun
 The statistic is ``D = value(a) - value(b)`` with its paired video-bootstrap interval ``[low, high]``
 (:func:`.bootstrap.difference`). Verdict of a comparison, by ``direction``:
 
-=============  ==========================  =================================  ===================
-direction      claims                      holds                              contradicted
-=============  ==========================  =================================  ===================
-greater        a beats b                   low > 0                            high < 0
-less           a below b                   high < 0                           low > 0
-equivalent     abs(D) < margin             -margin < low and high < margin    low >= margin or high <= -margin
-noninferior    a not worse than b - margin low > -margin                      high < -margin
-=============  ==========================  =================================  ===================
+- ``greater`` (a beats b): holds when ``low > 0``, contradicted when ``high < 0``;
+- ``less`` (a below b): holds when ``high < 0``, contradicted when ``low > 0``;
+- ``equivalent`` (``|D| < margin``): holds when ``-margin < low`` and ``high < margin``, contradicted
+  when ``low >= margin`` or ``high <= -margin``;
+- ``noninferior`` (``D > -margin``): holds when ``low > -margin``, contradicted when ``high < -margin``.
 
 Anything else is **inconclusive**, and so is a comparison with a missing experiment or with fewer
 than ``min_videos`` (10) contributing videos: a percentile bootstrap over so few clusters covers too
-rarely (docs/EVIDENCE.md). A claim holds when all its
-comparisons hold, is contradicted when any is contradicted, and is inconclusive otherwise. Rows
-drawn from an experiment that :mod:`.convergence` marks not converged say so (``not_converged``).
+rarely (docs/EVIDENCE.md). A claim holds when all its comparisons hold, is contradicted when any is
+contradicted, and is inconclusive otherwise. Rows drawn from an experiment that :mod:`.convergence`
+marks not converged say so (``not_converged``).
 """
 
 from __future__ import annotations
@@ -33,7 +30,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -125,9 +122,11 @@ class Comparison(_Strict):
             settings = {k: v for k, v in chosen.items() if k not in FIELDS}
             a = {**self.a, **settings}
             b = a if self.b is None else {**settings, **self.b} if isinstance(self.b, dict) else float(self.b)
-            label = self.label or ", ".join(f"{k}={v}" for k, v in chosen.items()) or fields["metric"]
-            out.append(Resolved(label, a, b, fields["metric"], fields["b_metric"] or fields["metric"], fields["split"],
-                                fields["decoder"], fields["b_decoder"] or fields["decoder"], self.direction, self.margin))
+            label = ", ".join([self.label] * bool(self.label) + [f"{k}={v}" for k, v in chosen.items()]) \
+                or fields["metric"]
+            out.append(Resolved(label, a, b, fields["metric"], fields["b_metric"] or fields["metric"],
+                                fields["split"], fields["decoder"], fields["b_decoder"] or fields["decoder"],
+                                self.direction, self.margin))
         return out
 
 
@@ -278,14 +277,16 @@ def _compare(c: Resolved, source: StatsSource, n_boot: int, seed: int, level: fl
         return row | {"note": f"not run: {e.args[0]}"}
     d = difference(a, b, paired=True, n_boot=n_boot, seed=seed, level=level)
     enough = d.n_videos >= min_videos
-    flags = {e: ok for cell in ([a, b] if isinstance(b, Cell) else [a]) for e, ok in zip(cell.experiments, cell.converged)}
+    cells = [a, b] if isinstance(b, Cell) else [a]
+    flags = {e: ok for cell in cells for e, ok in zip(cell.experiments, cell.converged)}
     stalled = sorted(e for e, ok in flags.items() if ok is False)
     untested = sorted(e for e, ok in flags.items() if ok is None)
     low, high, _ = d.seed_spread
     return row | {
         "value_a": a.value, "value_b": b.value if isinstance(b, Cell) else b, "difference": d.estimate,
         "low": d.low, "high": d.high, "display": d.format(signed=True), "n_videos": d.n_videos,
-        "seeds": f"{len(d.seed_values)} per-seed differences: {low:+.3f} to {high:+.3f}" if len(d.seed_values) > 1 else "",
+        "seeds": f"{len(d.seed_values)} per-seed differences: {low:+.3f} to {high:+.3f}"
+                 if len(d.seed_values) > 1 else "",
         "verdict": verdict(c.direction, d.low, d.high, c.margin) if enough else "inconclusive",
         "not_converged": bool(stalled),
         "convergence": "; ".join([f"not converged: {', '.join(stalled)}"] * bool(stalled)

@@ -38,7 +38,7 @@ SEED_FIELDS = ("seed", "id")  # may differ between the experiments of one select
 def parse_metric(name: str) -> tuple[str, Any]:
     """``("pck", beta)``, ``("mks", None)`` or ``("jitter", region)``; ValueError names the choices."""
     match = METRIC_PATTERN.match(name)
-    if not match or (match["region"] and match["region"] not in REGIONS) or (match["beta"] and float(match["beta"]) <= 0):
+    if not match or match["region"] and match["region"] not in REGIONS or match["beta"] and float(match["beta"]) <= 0:
         raise ValueError(f"unknown metric {name!r} (allowed: pck@<beta>, mks, "
                          f"jitter:<region> with region one of {', '.join(REGIONS)})")
     if match["beta"]:
@@ -81,12 +81,14 @@ class PredictionsSource:
         return str(self.configs[i].get("id", f"experiment {i}"))
 
     def matching(self, selector: Mapping[str, Any]) -> list[int]:
-        """Indices of the experiments whose config has every value of ``selector``; ValueError when
-        they differ in a setting other than the seed (the selector is ambiguous)."""
+        """Indices of the experiments whose config has every value of ``selector`` (compared as text);
+        ValueError when they differ in a setting other than the seed: the selector is ambiguous, a
+        mistake in the claims rather than missing evidence."""
         found = [i for i, config in enumerate(self.configs)
                  if all(k in config and str(config[k]) == str(v) for k, v in selector.items())]
+        first = self.configs[found[0]] if found else {}
         differing = sorted({k for i in found for k in self.configs[i]
-                            if k not in SEED_FIELDS and str(self.configs[i].get(k)) != str(self.configs[found[0]].get(k))})
+                            if k not in SEED_FIELDS and str(self.configs[i].get(k)) != str(first.get(k))})
         if differing:
             raise ValueError(f"selector {dict(selector)} matches experiments that differ in {', '.join(differing)}, "
                              f"not only in seed: {', '.join(self.id(i) for i in found)}")
@@ -104,9 +106,9 @@ class PredictionsSource:
                 num, den = sums[f"prediction:{detail}"], sums[f"annotation:{detail}"]
             else:
                 num, den = sums[metric], sums["n"]
-            check_ = self.convergence[i]
+            test = self.convergence[i]
             cells.append(Cell(sums.index.to_numpy(), num.to_numpy(), den.to_numpy(), (self.configs[i].get("seed", 0),),
-                              (self.id(i),), (None if check_ is None else check_.converged,)))
+                              (self.id(i),), (None if test is None else test.converged,)))
         return Cell.stack(cells)
 
     def _rows(self, i: int, split: str, decoder: str) -> pd.DataFrame:
@@ -115,8 +117,10 @@ class PredictionsSource:
             predictions = self._predictions[i] = predictions()
         return predictions[(predictions["split"] == split) & (predictions["decoder"] == decoder)]
 
-    def _sums(self, i: int, split: str, decoder: str, kind: str, beta) -> pd.DataFrame:
-        key = (i, split, decoder, "jitter" if kind == "jitter" else f"accuracy@{beta}")
+    def _sums(self, i: int, split: str, decoder: str, kind: str, detail) -> pd.DataFrame:
+        """Per-video sums of one experiment, split and decoder (cached): accuracy or jitter."""
+        extra = detail if kind == "pck" and detail not in BETAS else None  # a beta outside BETAS
+        key = (i, split, decoder, kind == "jitter", extra)
         if key not in self._cache:
             rows = self._rows(i, split, decoder)
             if rows.empty:
@@ -125,7 +129,7 @@ class PredictionsSource:
                 self._cache[key] = region_jitter(rows)
             else:
                 index, arrays = keypoint_arrays(rows)
-                betas = BETAS if beta is None or beta in BETAS else (*BETAS, beta)
+                betas = BETAS if extra is None else (*BETAS, extra)
                 self._cache[key] = video_sums(arrays["prediction"], arrays["annotation"],
                                               index.get_level_values("video"),
                                               self.configs[i].get("eval_subset", "non_facial"), betas)
