@@ -7,8 +7,9 @@ observations and give intervals far too narrow. The video is the resampling unit
 Every metric here is a ratio of sums over videos, ``sum_v num[v] / sum_v den[v]``: pooled PCK@beta
 (correct / scored keypoints), mKS (summed similarity / scored keypoints), a mean over videos of a
 per-video value (value / 1) or a ratio of such means (prediction jitter / annotation jitter). One
-resample draws V videos with replacement from the V videos of the split, i.e. multinomial counts
-``c[v]`` (how often video v was drawn), and its metric is ``c @ num / c @ den``. All B resamples are
+resample draws V videos with replacement from the V videos of the split that contribute (a positive
+denominator: at least one scored keypoint), i.e. multinomial counts ``c[v]`` (how often video v was
+drawn), and its metric is ``c @ num / c @ den``. All B resamples are
 one ``(B, V)`` count matrix and one matrix product (:func:`resample_counts`).
 
 - Interval: percentile, the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of the B resampled
@@ -83,7 +84,7 @@ class Cell:
         return float(self.per_seed.mean())
 
     def on(self, videos: np.ndarray) -> Cell:
-        """The same cell on a superset of its videos: absent videos contribute ``0 / 0``."""
+        """The same cell on another list of videos: new ones contribute ``0 / 0``, unlisted ones go."""
         position = pd.Index(self.videos).get_indexer(videos)
         present = position >= 0
         num, den = np.zeros((len(self.num), len(videos))), np.zeros((len(self.num), len(videos)))
@@ -176,9 +177,11 @@ def _resampled(cell: Cell, counts: np.ndarray) -> np.ndarray:
         return ((counts @ cell.num.T) / (counts @ cell.den.T)).mean(axis=1)
 
 
-def _informative(*cells: Cell) -> int:
-    """Videos that contribute to the metric (a positive denominator in any seed of any cell)."""
-    return len(set().union(*(c.videos[(c.den > 0).any(axis=0)].tolist() for c in cells)))
+def _informative(*cells: Cell) -> list[Cell]:
+    """The cells on the videos that contribute to any of them (a positive denominator in some seed),
+    in one order: the resampling units."""
+    videos = sorted(set().union(*(c.videos[(c.den > 0).any(axis=0)].tolist() for c in cells)))
+    return [c.on(np.array(videos, dtype=object)) for c in cells]
 
 
 def _interval(estimate: float, resampled: np.ndarray, level: float, n_videos: int, seed_values) -> Interval:
@@ -191,34 +194,35 @@ def _interval(estimate: float, resampled: np.ndarray, level: float, n_videos: in
 
 def interval(cell: Cell, n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> Interval:
     """The cell's value with its video-bootstrap percentile interval."""
+    cell, = _informative(cell)
     counts = resample_counts(len(cell.videos), n_boot, seed)
-    return _interval(cell.value, _resampled(cell, counts), level, _informative(cell), cell.per_seed)
+    return _interval(cell.value, _resampled(cell, counts), level, len(cell.videos), cell.per_seed)
 
 
 def difference(a: Cell, b: Cell | float, paired: bool = True, n_boot: int = N_BOOT, seed: int = 0,
                level: float = LEVEL) -> Interval:
     """``value(a) - value(b)`` with its interval; ``b`` may be a constant (e.g. 1 for a ratio).
 
-    Paired: both cells are put on the union of their videos and every resample applies the same
-    counts to both. Unpaired: independent counts for each. ``seed_values`` holds per-seed differences,
+    Paired: both cells are put on the union of their contributing videos and every resample applies
+    the same counts to both. Unpaired: independent counts for each. ``seed_values`` holds per-seed differences,
     matched by seed where both cells have the same seeds, else every pair.
     """
     rng = np.random.default_rng(seed)
     if not isinstance(b, Cell):
+        a, = _informative(a)
         counts = resample_counts(len(a.videos), n_boot, rng)
-        return _interval(a.value - b, _resampled(a, counts) - b, level, _informative(a), a.per_seed - b)
+        return _interval(a.value - b, _resampled(a, counts) - b, level, len(a.videos), a.per_seed - b)
     if paired:
-        videos = np.array(sorted(set(a.videos.tolist()) | set(b.videos.tolist())), dtype=object)
-        a, b = a.on(videos), b.on(videos)
-        counts = resample_counts(len(videos), n_boot, rng)
+        a, b = _informative(a, b)
+        counts = resample_counts(len(a.videos), n_boot, rng)
         resampled = _resampled(a, counts) - _resampled(b, counts)
     else:
+        (a,), (b,) = _informative(a), _informative(b)
         resampled = (_resampled(a, resample_counts(len(a.videos), n_boot, rng))
                      - _resampled(b, resample_counts(len(b.videos), n_boot, rng)))
     per_seed = (a.per_seed - b.per_seed if a.seeds == b.seeds
                 else (a.per_seed[:, None] - b.per_seed[None, :]).ravel())
-    n_videos = _informative(a, b) if paired else min(_informative(a), _informative(b))
-    return _interval(a.value - b.value, resampled, level, n_videos, per_seed)
+    return _interval(a.value - b.value, resampled, level, min(len(a.videos), len(b.videos)), per_seed)
 
 
 def metric_interval(pred, labels, videos, metric: str = "pck@0.1", subset: str = "non_facial",
