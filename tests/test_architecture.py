@@ -18,6 +18,7 @@ LAYERS = {
     "apply": 40,
     "privacy": 50,
     "runner": 60,
+    "evidence": 65,
     "report": 70,
     "commands": 80,
 }

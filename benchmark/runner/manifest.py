@@ -90,21 +90,21 @@ class Experiment:
     config: TrainConfig
 
 
-def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+def line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
     """Map every path of keys/indices in the YAML document to its 1-based line number."""
     out = {} if out is None else out
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             out[path + (key.value,)] = key.start_mark.line + 1
-            _line_index(value, path + (key.value,), out)
+            line_index(value, path + (key.value,), out)
     elif isinstance(node, yaml.SequenceNode):
         for i, value in enumerate(node.value):
-            _line_index(value, path + (i,), out)
+            line_index(value, path + (i,), out)
     return out
 
 
-def _where(path: Path, lines: dict[tuple, int], loc: tuple) -> str:
+def where(path: Path, lines: dict[tuple, int], loc: tuple) -> str:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
             return f"{path}:{lines[loc[:end]]}"
@@ -126,17 +126,17 @@ class LoadedManifest:
             raise ManifestError(f"{self.path}: not valid YAML: {e}") from None
         if not isinstance(raw, dict):
             raise ManifestError(f"{self.path}: expected a mapping with datasets, profiles and experiments")
-        self.lines = _line_index(node)
+        self.lines = line_index(node)
         try:
             self.data = Manifest.model_validate(raw)
         except ValidationError as e:
             raise ManifestError("\n".join(
-                f"{_where(self.path, self.lines, err['loc'])}: {'.'.join(map(str, err['loc']))}: {err['msg']}"
+                f"{where(self.path, self.lines, err['loc'])}: {'.'.join(map(str, err['loc']))}: {err['msg']}"
                 for err in e.errors())) from None
         self._check_names()
 
     def error(self, loc: tuple, message: str) -> ManifestError:
-        return ManifestError(f"{_where(self.path, self.lines, loc)}: {'.'.join(map(str, loc))}: {message}")
+        return ManifestError(f"{where(self.path, self.lines, loc)}: {'.'.join(map(str, loc))}: {message}")
 
     def _check_names(self) -> None:
         for name, profile in self.data.profiles.items():

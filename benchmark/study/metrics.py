@@ -78,6 +78,28 @@ def evaluate(pred, labels, subset: str = "non_facial", betas=BETAS, lam: float =
     return result
 
 
+def frame_sums(pred, labels, subset: str = "non_facial", betas=BETAS,
+               lam: float = DEFAULT_LAMBDA) -> dict[str, np.ndarray]:
+    """The sums behind the pooled metrics, per frame: ``{"n": scored keypoints, "pck@<beta>": correct
+    keypoints, "mks": summed similarity}``, each ``(N,)`` and aligned with the input frames.
+
+    Summing them over any group of frames (a video, a bootstrap resample) and dividing by the summed
+    ``n`` gives exactly :func:`evaluate`'s pooled metric on that group. Frames without a reference
+    scale have ``n = 0`` and add nothing.
+    """
+    usable = reference_scale(labels) > 0
+    ratio, _ = _normalised_distances(pred, labels, subset)
+    scored = ~np.isnan(ratio)
+    per_frame = {"n": scored.sum(axis=1)}
+    per_frame.update({f"pck@{beta:g}": _correct(ratio, beta).sum(axis=1) for beta in betas})
+    per_frame["mks"] = np.where(scored, _similarity(ratio, lam), 0).sum(axis=1)
+    out = {}
+    for name, values in per_frame.items():
+        out[name] = np.zeros(len(usable))
+        out[name][usable] = values
+    return out
+
+
 def per_keypoint(pred, labels, subset: str = "non_facial", betas=BETAS,
                  lam: float = DEFAULT_LAMBDA) -> pd.DataFrame:
     """One row per keypoint of the subset (index: label): display name, region, pck@<beta>, mks, n.

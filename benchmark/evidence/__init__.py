@@ -1,0 +1,28 @@
+"""Evidence, not only tables: intervals, paired comparisons, convergence and the claims' verdicts.
+
+- :mod:`.bootstrap`: video (cluster) bootstrap of the pooled metrics, paired differences, seeds;
+- :mod:`.convergence`: the slope test for "not converged";
+- :mod:`.sources`: the data-access protocol the claims read from, and its adapter for results;
+- :mod:`.claims`: ``experiments/claims.yaml``, its schema and the verdict rules.
+
+See docs/EVIDENCE.md for the definitions.
+"""
+
+from benchmark.evidence.bootstrap import (
+           Cell,
+           Interval,
+           difference,
+           format_interval,
+           interval,
+           mean_cell,
+           metric_cell,
+           metric_interval,
+           video_sums,
+)
+from benchmark.evidence.claims import ClaimsError, Verdicts, evaluate, load_claims
+from benchmark.evidence.convergence import Convergence, check
+from benchmark.evidence.sources import PredictionsSource, StatsSource
+
+__all__ = ["Cell", "ClaimsError", "Convergence", "Interval", "PredictionsSource", "StatsSource", "Verdicts",
+           "check", "difference", "evaluate", "format_interval", "interval", "load_claims", "mean_cell",
+           "metric_cell", "metric_interval", "video_sums"]

@@ -1,0 +1,158 @@
+"""Where the claims get their numbers: a small data-access protocol and its adapter for results.
+
+A :class:`StatsSource` answers one question: for the experiments matching a *selector* (a mapping of
+experiment settings, e.g. ``{group: loss, model: resunet, loss: kce}``), on one split and decoder,
+what are the per-video sufficient statistics of a metric? Several matching experiments that differ
+only in ``seed`` are seeds of one setting (one :class:`~.bootstrap.Cell` row each).
+
+Metrics (:func:`parse_metric`):
+
+- ``pck@<beta>``, ``mks``: pooled over the experiment's ``eval_subset`` keypoints, against the
+  annotation (:func:`benchmark.study.metrics.frame_sums` per video);
+- ``jitter:<Region>`` (a region of :data:`benchmark.study.keypoints.REGIONS`): the ratio of the
+  prediction's to the annotation's acceleration jitter (:func:`benchmark.study.smoothness.
+  acceleration_jitter`, both scaled by the annotation's ``S``). Per video, a region's jitter is the
+  mean over its keypoints; the ratio is ``sum over videos of prediction jitter / sum of annotation
+  jitter`` (a ratio of means over videos). Videos where either is undefined are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from benchmark.evidence.bootstrap import Cell, video_sums
+from benchmark.evidence.convergence import Convergence, check
+from benchmark.study.keypoints import INDEX, REGIONS
+from benchmark.study.metrics import BETAS, reference_scale
+from benchmark.study.smoothness import acceleration_jitter, keypoint_arrays, video_trajectories
+
+METRIC_PATTERN = re.compile(r"^(?:pck@(?P<beta>\d*\.?\d+)|mks|jitter:(?P<region>\w+))$")
+SEED_FIELDS = ("seed", "id")  # may differ between the experiments of one selector
+
+
+def parse_metric(name: str) -> tuple[str, Any]:
+    """``("pck", beta)``, ``("mks", None)`` or ``("jitter", region)``; ValueError names the choices."""
+    match = METRIC_PATTERN.match(name)
+    if not match or match["region"] and match["region"] not in REGIONS or match["beta"] and float(match["beta"]) <= 0:
+        raise ValueError(f"unknown metric {name!r} (allowed: pck@<beta>, mks, "
+                         f"jitter:<region> with region one of {', '.join(REGIONS)})")
+    if match["beta"]:
+        return "pck", float(match["beta"])
+    return ("jitter", match["region"]) if match["region"] else ("mks", None)
+
+
+class StatsSource(Protocol):
+    def cell(self, selector: Mapping[str, Any], split: str, metric: str, decoder: str | None) -> Cell:
+        """Per-video sums of ``metric`` for the experiments matching ``selector`` (one row per seed);
+        ``decoder`` None means each experiment's configured decoder. LookupError when none match."""
+
+
+Predictions = pd.DataFrame | Callable[[], pd.DataFrame]
+
+
+class PredictionsSource:
+    """A :class:`StatsSource` over finished experiments given as ``(config, predictions)`` or
+    ``(config, predictions, history)`` tuples.
+
+    ``config``: the experiment's settings (``metrics.json``'s ``config``), plus ``group`` and ``id``
+    for selectors and verdict rows, e.g. ``{"group": e.group, "id": e.id, **e.config}``.
+    ``predictions``: its ``predictions.csv`` rows, or a function returning them (read on first use).
+    ``history``: its ``history.csv``; when given, :func:`.convergence.check` marks the experiment
+    converged or not, and the verdicts drawn from it carry the flag.
+    """
+
+    def __init__(self, experiments: Iterable[tuple], tolerance: float = 0.01):
+        self.configs: list[dict] = []
+        self._predictions: list[Predictions] = []
+        self.convergence: list[Convergence | None] = []
+        for item in experiments:
+            config, predictions, history = (*item, None) if len(item) == 2 else item
+            self.configs.append(dict(config))
+            self._predictions.append(predictions)
+            self.convergence.append(None if history is None else check(history, tolerance=tolerance))
+        self._cache: dict[tuple, pd.DataFrame] = {}
+
+    def id(self, i: int) -> str:
+        return str(self.configs[i].get("id", f"experiment {i}"))
+
+    def matching(self, selector: Mapping[str, Any]) -> list[int]:
+        """Indices of the experiments whose config has every value of ``selector`` (compared as text);
+        ValueError when they differ in a setting other than the seed: the selector is ambiguous, a
+        mistake in the claims rather than missing evidence."""
+        found = [i for i, config in enumerate(self.configs)
+                 if all(k in config and str(config[k]) == str(v) for k, v in selector.items())]
+        first = self.configs[found[0]] if found else {}
+        differing = sorted({k for i in found for k in self.configs[i]
+                            if k not in SEED_FIELDS and str(self.configs[i].get(k)) != str(first.get(k))})
+        if differing:
+            raise ValueError(f"selector {dict(selector)} matches experiments that differ in {', '.join(differing)}, "
+                             f"not only in seed: {', '.join(self.id(i) for i in found)}")
+        return found
+
+    def cell(self, selector: Mapping[str, Any], split: str, metric: str, decoder: str | None = None) -> Cell:
+        found = self.matching(selector)
+        if not found:
+            raise LookupError(f"no finished experiment matches {dict(selector)}")
+        kind, detail = parse_metric(metric)
+        cells = []
+        for i in found:
+            sums = self._sums(i, split, decoder or self.configs[i].get("decoder", "wa"), kind, detail)
+            if kind == "jitter":
+                num, den = sums[f"prediction:{detail}"], sums[f"annotation:{detail}"]
+            else:
+                num, den = sums[metric], sums["n"]
+            test = self.convergence[i]
+            cells.append(Cell(sums.index.to_numpy(), num.to_numpy(), den.to_numpy(), (self.configs[i].get("seed", 0),),
+                              (self.id(i),), (None if test is None else test.converged,)))
+        return Cell.stack(cells)
+
+    def _rows(self, i: int, split: str, decoder: str) -> pd.DataFrame:
+        predictions = self._predictions[i]
+        if callable(predictions):
+            predictions = self._predictions[i] = predictions()
+        return predictions[(predictions["split"] == split) & (predictions["decoder"] == decoder)]
+
+    def _sums(self, i: int, split: str, decoder: str, kind: str, detail) -> pd.DataFrame:
+        """Per-video sums of one experiment, split and decoder (cached): accuracy or jitter."""
+        extra = detail if kind == "pck" and detail not in BETAS else None  # a beta outside BETAS
+        key = (i, split, decoder, kind == "jitter", extra)
+        if key not in self._cache:
+            rows = self._rows(i, split, decoder)
+            if rows.empty:
+                raise LookupError(f"{self.id(i)} has no {split} predictions decoded by {decoder}")
+            if kind == "jitter":
+                self._cache[key] = region_jitter(rows)
+            else:
+                index, arrays = keypoint_arrays(rows)
+                betas = BETAS if extra is None else (*BETAS, extra)
+                self._cache[key] = video_sums(arrays["prediction"], arrays["annotation"],
+                                              index.get_level_values("video"),
+                                              self.configs[i].get("eval_subset", "non_facial"), betas)
+        return self._cache[key]
+
+
+def region_jitter(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per video (index) of one split and decoder: ``prediction:<Region>`` and ``annotation:<Region>``
+    acceleration jitter (mean over the region's keypoints), 0 for both where either is undefined."""
+    videos, jitter = [], {"prediction": [], "annotation": []}
+    for video, (frames, arrays) in video_trajectories(rows).items():
+        scale = reference_scale(arrays["annotation"])
+        videos.append(video)
+        for source, values in jitter.items():
+            values.append(acceleration_jitter(arrays[source], frames, scale))
+    columns = {}
+    for region, names in REGIONS.items():
+        means = {}
+        for source, values in jitter.items():
+            values = np.array(values)[:, [INDEX[k] for k in names]]
+            present = ~np.isnan(values)
+            with np.errstate(invalid="ignore"):
+                means[source] = np.where(present, values, 0).sum(axis=1) / present.sum(axis=1)
+        defined = np.isfinite(means["prediction"]) & np.isfinite(means["annotation"])
+        columns.update({f"{source}:{region}": np.where(defined, m, 0.0) for source, m in means.items()})
+    return pd.DataFrame(columns, index=pd.Index(videos, name="video"))
