@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deidentify": ("benchmark.privacy.deidentify", "mosaic faces in unlabelled frames or videos with a trained model"),
     "predict": ("benchmark.predict", "run a trained model on a video or a folder of frames: keypoints.csv and an overlay video"),
     "gallery": ("benchmark.gallery", "draw a trained model's predictions on unlabelled images as a grid"),
+    "movement": ("benchmark.movement.command", "movement features per video (speed, range, frequency, left-right coordination) with plots"),
     "perf": ("benchmark.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
 }
 
