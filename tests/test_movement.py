@@ -303,3 +303,20 @@ def test_blob_video_through_predicts_output_format_recovers_its_frequency(tmp_pa
     assert value(table, "Ankle", "dominant_frequency") == pytest.approx(0.7, abs=0.05)
     # both wrists move together along the body's axis: mirror-symmetric
     assert value(table, "Wrist_L-Wrist_R", "velocity_correlation") == pytest.approx(1, abs=1e-6)
+
+
+def test_command_reads_every_keypoints_csv_that_predict_writes(tmp_path, capsys):
+    """``predict`` itself (an untrained tiny model, so confidence is ignored) on the blob video, then
+    ``movement`` on its output folder: the raw and the smoothed keypoints are two videos."""
+    from benchmark.models import build_model
+
+    model = tmp_path / "model" / "model.keras"
+    model.parent.mkdir()
+    build_model("simple_baseline", input_size=64, size="tiny", pretrained=False).save(model)
+    (model.parent / "metrics.json").write_text(json.dumps({"config": {"loss": "kce", "sigma": 2.0, "decoder": "wa"}}))
+    assert main(["predict", "--model", str(model), "--input", str(blob_video(tmp_path / "blob.mp4", frames=40)),
+                 "--out", str(tmp_path / "predicted"), "--filter", "savgol", "--no-overlay"]) == 0
+    code, err = run(capsys, "--input", tmp_path / "predicted", "--out", tmp_path / "out", "--min-confidence", "0")
+    assert code == 0, err
+    for video in ("keypoints", "keypoints_savgol"):
+        assert len(assert_outputs(tmp_path / "out", video)) > 0

@@ -256,7 +256,7 @@ def pair_correlation(left: np.ndarray, right: np.ndarray, times: np.ndarray, sca
 def video_features(keypoints: np.ndarray, times: np.ndarray, max_gap: float) -> pd.DataFrame:
     """Tidy features of one video (columns :data:`COLUMNS`): ``level`` keypoint (all 22), region
     (mean of its keypoints' values and missing shares, facial keypoints have none) and pair (left-right
-    correlation of the non-facial homologous keypoints)."""
+    correlation of the non-facial homologous keypoints). A region's value ignores keypoints without one."""
     keypoints = np.asarray(keypoints, dtype=float)
     times = np.asarray(times, dtype=float)
     if keypoints.ndim != 3 or keypoints.shape[1:] != (len(LABELS), 2) or times.shape != keypoints.shape[:1]:

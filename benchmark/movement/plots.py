@@ -80,6 +80,16 @@ def spectrum_figure(video: Trajectories) -> Figure:
     return fig
 
 
+def _bars(ax, labels: list[str], values: np.ndarray, colour: str) -> None:
+    """Horizontal bars, first label on top; a NaN value is written "n/a" instead of a bar."""
+    positions = np.arange(len(labels))
+    ax.barh(positions, np.nan_to_num(values), color=colour)
+    for position in positions[np.isnan(values)]:
+        ax.text(0, position, " n/a", va="center", fontsize="small", color="grey")
+    ax.set_yticks(positions, labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+
+
 @styled
 def summary_figure(features: pd.DataFrame, name: str = "") -> Figure:
     """Bars per body region of :data:`SUMMARY_FEATURES` and the left-right velocity correlations
@@ -91,17 +101,13 @@ def summary_figure(features: pd.DataFrame, name: str = "") -> Figure:
     order = list(REGIONS)
     for ax, feature in zip(axes, SUMMARY_FEATURES):
         values = regions[regions["feature"] == feature].set_index("part")["value"].reindex(order)
-        ax.barh(order, values.to_numpy(float), color="#4c72b0")
+        _bars(ax, order, values.to_numpy(float), "#4c72b0")
         ax.set(title=feature.replace("_", " "), xlabel="" if UNITS[feature] == "1" else UNITS[feature])
-        ax.invert_yaxis()
     ax = axes[len(SUMMARY_FEATURES)]
-    labels = [REGION_OF[part.split("-")[0]] for part in pairs["part"]]
-    ax.barh(labels, pairs["value"].to_numpy(float), color="#55a868")
+    _bars(ax, [REGION_OF[part.split("-")[0]] for part in pairs["part"]], pairs["value"].to_numpy(float), "#55a868")
     ax.set(title="left-right velocity correlation", xlim=(-1, 1))
-    ax.invert_yaxis()
     missing = regions.groupby("part", sort=False)["missing_share"].max().reindex(order)
-    axes[-1].barh(order, missing.to_numpy(float), color="#c44e52")
+    _bars(axes[-1], order, missing.to_numpy(float), "#c44e52")
     axes[-1].set(title="missing share (worst feature)", xlim=(0, 1))
-    axes[-1].invert_yaxis()
     fig.suptitle(f"{name}: movement features per region" if name else "movement features per region")
     return fig
