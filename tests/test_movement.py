@@ -264,6 +264,10 @@ def test_command_on_predictions_csv_reads_fps_from_synth_json(tmp_path, capsys):
                                                          "dataset": {"root": str(dataset)}}))
     code, err = run(capsys, "--input", experiment / "predictions.csv", "--out", tmp_path / "out")
     assert code == 2 and "--fps" in err and "'frame'" in err
+    code, err = run(capsys, "--input", experiment / "predictions.csv", "--out", tmp_path / "by-fps", "--fps", 25,
+                    "--split", "Test", "--source", "truth")
+    assert code == 0, err  # the gap limit from each video's median step
+    assert share(assert_outputs(tmp_path / "by-fps", "Test/000"), "Ankle", "acceleration_mean") == 0
     (dataset / "synth.json").write_text(json.dumps({"fps": 25.0, "frame_step": 5}))
     code, err = run(capsys, "--input", experiment / "predictions.csv", "--out", tmp_path / "out", "--source", "truth")
     assert code == 0, err

@@ -45,7 +45,8 @@ def labelled_videos(path: Path, args: argparse.Namespace) -> list[Trajectories]:
     if timing is None and args.fps is None:
         raise TrajectoryError(f"{path}: column 'frame' holds video frame indices, and no synth.json gives "
                               "their frame rate; pass --fps (and --frame-step) or --dataset")
-    fps, frame_step = timing if args.fps is None else (args.fps, args.frame_step)
+    fps = args.fps or timing[0]
+    frame_step = args.frame_step or (timing[1] if timing else None)
     rows = read_table(path, dtype={"video": str, "split": str})
     decoders = list(rows["decoder"].unique()) if "decoder" in rows else []
     decoder = args.decoder or configured_decoder(path) or (decoders[0] if len(decoders) == 1 else None)
@@ -104,13 +105,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="predictions.csv: dataset root whose synth.json gives fps and frame_step "
              "(default: the dataset named in metrics.json beside it)")
     add("--fps", type=float, default=None, help="predictions.csv: frame rate of the videos (overrides synth.json)")
-    add("--frame-step", type=int, default=1, help="with --fps: frames between labelled frames (default 1)")
+    add("--frame-step", type=int, default=None,
+        help="predictions.csv: frames between labelled frames, for the default --max-gap (default: "
+             "synth.json's, else each video's median step)")
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.max_gap is not None and not args.max_gap > 0:
-        print(f"error: --max-gap must be positive, got {args.max_gap}", file=sys.stderr)
-        return 2
+    for option in ("max_gap", "fps", "frame_step"):
+        if getattr(args, option) is not None and not getattr(args, option) > 0:
+            print(f"error: --{option.replace('_', '-')} must be positive, got {getattr(args, option)}",
+                  file=sys.stderr)
+            return 2
     try:
         check_output(args.out, args.input)
         count, stream = videos(args)

@@ -127,11 +127,12 @@ def is_predictions_csv(path: Path) -> bool:
     return all(c in header for c in ("split", "decoder", "label_x"))
 
 
-def sequences(rows: pd.DataFrame, source: str, fps: float, frame_step: int, path: Path | str = "predictions.csv",
-              max_gap: float | None = None) -> list[Trajectories]:
+def sequences(rows: pd.DataFrame, source: str, fps: float, frame_step: int | None,
+              path: Path | str = "predictions.csv", max_gap: float | None = None) -> list[Trajectories]:
     """The labelled sequences of ``predictions.csv`` rows of one decoder, one :class:`Trajectories`
     per ``split/video``, for ``source`` (prediction, annotation or truth). Frames are video frame
-    indices at ``fps``; ``max_gap`` defaults to :data:`GAP_FACTOR` times ``frame_step / fps``.
+    indices at ``fps``; ``max_gap`` defaults to :data:`GAP_FACTOR` times ``frame_step / fps`` (the
+    video's median time step when ``frame_step`` is None).
     The decoder's confidence is not thresholded (it is a heatmap peak on another scale than
     ``predict``'s)."""
     path = Path(path)
@@ -140,13 +141,14 @@ def sequences(rows: pd.DataFrame, source: str, fps: float, frame_step: int, path
         raise TrajectoryError(f"{path}: column 'decoder': rows of several decoders "
                               f"({', '.join(map(str, rows['decoder'].unique()))}); choose one")
     x_column, y_column = SOURCE_COLUMNS[source]
-    gap = default_max_gap(np.zeros(0), frame_step / fps) if max_gap is None else max_gap
     out = []
     for (split, video), group in rows.groupby(["split", "video"], sort=True):
         frames = _numeric(group, "frame", path)
         order, keypoints = _grid(frames, _keypoint_index(group, path), _numeric(group, x_column, path),
                                  _numeric(group, y_column, path), path)
-        out.append(Trajectories(f"{split}/{video}", order / fps, keypoints, gap))
+        times = order / fps
+        gap = default_max_gap(times, frame_step and frame_step / fps) if max_gap is None else max_gap
+        out.append(Trajectories(f"{split}/{video}", times, keypoints, gap))
     return out
 
 
