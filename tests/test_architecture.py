@@ -16,7 +16,7 @@ LAYERS = {
     "models": 20,
     "training": 30,
     "apply": 40,
-    "privacy": 50,
+    "privacy": 50, "movement": 50,
     "runner": 60,
     "evidence": 65,
     "report": 70,

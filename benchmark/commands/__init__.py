@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gallery": ("benchmark.commands.gallery", "draw a trained model's predictions on unlabelled images as a grid"),
     "face-test": ("benchmark.commands.face_test", "measure the error rates of the audit's visible-face test on synthetic frames"),
     "perf": ("benchmark.commands.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
+    "movement": ("benchmark.commands.movement", "movement features per video from keypoints.csv or predictions.csv, with plots"),
 }
 
 
