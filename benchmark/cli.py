@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("benchmark.predict", "run a trained model on a video or a folder of frames: keypoints.csv and an overlay video"),
     "gallery": ("benchmark.gallery", "draw a trained model's predictions on unlabelled images as a grid"),
     "perf": ("benchmark.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
+    "doctor": ("benchmark.doctor", "check the installation: backend build, devices, GPU use, precision, ImageNet weights"),
 }
 
 

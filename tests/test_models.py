@@ -18,7 +18,6 @@ from benchmark.losses import get_loss
 from benchmark.metrics import pck
 from benchmark.models import build_model, list_models, model_info, register_model
 from benchmark.models import registry
-from benchmark.models.blocks import imagenet_weights_path
 
 MODELS = ("hourglass", "resunet", "simple_baseline")
 
@@ -69,6 +68,7 @@ def test_hourglass_depth_must_fit_the_input_size():
 
 def test_registering_a_new_model_makes_it_buildable(monkeypatch):
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # undone after the test
+    monkeypatch.setattr(registry, "_CONFIGS", dict(registry._CONFIGS))
 
     @register_model("test_only_linear")
     def linear(input_size, num_keypoints, size, pretrained):
@@ -139,25 +139,6 @@ def test_paper_variants_build(name, backbone, min_params):
     info = model_info(model)
     assert (info["size"], info["backbone"], info["imagenet_weights"]) == ("paper", backbone, False)
     assert info["params"] >= min_params
-
-
-def test_imagenet_weights_come_only_from_the_keras_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert imagenet_weights_path("resnet50") is None
-    assert model_info(build_model("simple_baseline", 32, size="paper"))["imagenet_weights"] is False
-
-    # A stand-in for the cached ImageNet file: a ResNet50 with known weights, saved in the legacy
-    # H5 format under the file name keras.applications uses.
-    cached = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(32, 32, 3))
-    (tmp_path / "models").mkdir()
-    cached.save(tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    model = build_model("simple_baseline", 32, size="paper")
-    assert model_info(model)["imagenet_weights"] is True
-    for layer in ("conv1_conv", "conv5_block3_3_conv"):
-        np.testing.assert_array_equal(model.get_layer(layer).get_weights()[0],
-                                      cached.get_layer(layer).get_weights()[0])
-    random_init = build_model("simple_baseline", 32, size="paper", pretrained=False)
-    assert model_info(random_init)["imagenet_weights"] is False
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -31,7 +31,7 @@ def hourglass_module(x, depth, channels, name):
     return layers.Add(name=f"{name}_add")([skip, low])
 
 
-@register_model("hourglass")
+@register_model("hourglass", configs=CONFIGS)
 def hourglass(input_size, num_keypoints, size, pretrained, **overrides):
     """Stem to stride 4, then ``stacks`` hourglasses; outputs ``stack_1`` .. ``stack_n`` (last = prediction).
 

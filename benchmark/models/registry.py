@@ -5,7 +5,10 @@ A model is one module with a builder function decorated with
 the signature ``builder(input_size, num_keypoints, size, pretrained, **overrides)``
 with ``input_size`` an ``(H, W)`` tuple, and returns a ``keras.Model`` named with
 :func:`model_name`, so that :func:`model_info` can read back what was built even
-after the model was saved and loaded.
+after the model was saved and loaded. A model registered with its size
+configurations (``configs={"tiny": {...}, "paper": {...}}``) makes its backbone
+known without building it (:func:`backbone_of`), e.g. to fetch ImageNet weights
+before any training starts.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ SIZES = ("tiny", "paper")
 INPUT_MULTIPLE = 32  # every backbone downsamples to stride 32
 
 _REGISTRY: dict[str, Callable[..., keras.Model]] = {}
+_CONFIGS: dict[str, dict[str, dict]] = {}
 
 
-def register_model(name: str):
-    """Decorator registering a model builder under ``name``."""
+def register_model(name: str, configs: dict[str, dict] | None = None):
+    """Decorator registering a model builder under ``name``, with its size ``configs`` if it has any."""
     if "-" in name:
         raise ValueError(f"model name {name!r} must not contain '-' (used in model_name)")
 
@@ -31,9 +35,17 @@ def register_model(name: str):
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered")
         _REGISTRY[name] = builder
+        _CONFIGS[name] = configs or {}
         return builder
 
     return decorator
+
+
+def backbone_of(name: str, size: str) -> str | None:
+    """The ``backbone`` entry of a registered model's configuration for ``size``, if it declares one."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; registered: {', '.join(list_models())}")
+    return _CONFIGS[name].get(size, {}).get("backbone")
 
 
 def list_models() -> list[str]:
@@ -50,7 +62,8 @@ def build_model(name: str, input_size: int | tuple[int, int] = 128,
     model takes float32 NHWC images in [0, 1] and returns heatmap logits of shape
     ``(B, H/4, W/4, num_keypoints)`` (a list of them, one per stack, for the
     hourglass). ``pretrained`` loads ImageNet weights for backbones that have
-    them, only if the weights are already in the Keras cache (never downloads).
+    them (``benchmark.models.imagenet``: from the Keras cache, else downloaded
+    there; offline, an error that says where to put the file).
     ``kwargs`` override entries of the model's size configuration.
     """
     if name not in _REGISTRY:
