@@ -1,5 +1,7 @@
 # Sourced by run_all.sh and run_tests.sh: create .venv on first use and (re)install the package
-# whenever pyproject.toml changes. Then activates it.
+# whenever pyproject.toml or the device choice (scripts/device.sh: INFANT_POSE_DEVICE=auto|cpu|gpu)
+# changes: the gpu extra (TensorFlow with CUDA) where nvidia-smi lists a GPU, the cpu extra elsewhere.
+# Then activates it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -11,11 +13,23 @@ if [ ! -x "$ROOT/.venv/bin/python" ]; then
   echo "Creating $ROOT/.venv ..."
   "$PYTHON" -m venv "$ROOT/.venv"
 fi
-stamp="$ROOT/.venv/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+choice="$(bash "$ROOT/scripts/device.sh")"
+device="${choice%%$'\n'*}"
+stamp="$ROOT/.venv/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)-$device"
 if [ ! -f "$stamp" ]; then
-  echo "Installing the package and its dependencies into .venv (first run: a few minutes) ..."
-  "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip
-  "$ROOT/.venv/bin/python" -m pip install --quiet -e "$ROOT[test]"
+  echo "${choice#*$'\n'}"
+  echo "Installing the package and its dependencies ($device extra) into .venv (first run: a few minutes) ..."
+  pip=("$ROOT/.venv/bin/python" -m pip)
+  "${pip[@]}" install --quiet --upgrade pip
+  # TensorFlow's CPU and GPU builds install the same files: switching removes the installed one first.
+  wanted=tensorflow
+  [ "$device/$(uname -sm)" = "cpu/Linux x86_64" ] && wanted=tensorflow_cpu
+  installed="$("${pip[@]}" list --format=freeze 2>/dev/null | sed -nE 's/^(tensorflow([-_]cpu)?)==.*/\1/p' | tr - _)"
+  if [ -n "$installed" ] && [ "$installed" != "$wanted" ]; then
+    # shellcheck disable=SC2086  # one or two names
+    "${pip[@]}" uninstall --quiet --yes $installed
+  fi
+  "${pip[@]}" install --quiet -e "$ROOT[test,$device]"
   rm -f "$ROOT"/.venv/.installed-*
   touch "$stamp"
 fi

@@ -50,11 +50,12 @@ def test_no_import_runs_upward(path: Path):
             f"({imported}, layer {LAYERS[imported]}): imports may only run downward")
 
 
-def test_the_study_layer_needs_no_deep_learning_library_to_load():
-    """The runner validates and hashes configurations without TensorFlow: the study's names load light."""
+def test_commands_that_train_nothing_load_no_deep_learning_library():
+    """A cached run and an up-to-date report validate, hash and compare without TensorFlow or
+    matplotlib (a cached ./run_all.sh takes seconds)."""
     import subprocess
     import sys
 
-    code = ("import sys, benchmark.study.codec, benchmark.training.config, benchmark.runner.provenance; "
-            "sys.exit('keras' in sys.modules or 'tensorflow' in sys.modules)")
+    code = ("import sys, benchmark.commands.run, benchmark.commands.report, benchmark.study.codec; "
+            "sys.exit(bool({'keras', 'tensorflow', 'jax', 'torch', 'matplotlib'} & set(sys.modules)))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

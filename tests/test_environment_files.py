@@ -1,12 +1,18 @@
-"""pyproject.toml and environment.yml must declare the same dependencies."""
+"""pyproject.toml and environment.yml must declare the same dependencies.
+
+environment.yml installs the cpu extra and carries the gpu extra as commented lines (``# - req``),
+the alternative for machines with an NVIDIA GPU.
+"""
 
 import re
 import tomllib
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
+ALTERNATIVE = "gpu"  # the extra environment.yml lists commented out
 
 
 def _normalise(requirement: str) -> str:
@@ -15,12 +21,30 @@ def _normalise(requirement: str) -> str:
 
 def test_environment_yml_mirrors_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    extras = project["optional-dependencies"]
+    declared = project["dependencies"] + [r for name, extra in extras.items() if name != ALTERNATIVE for r in extra]
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     pip_section = next(d["pip"] for d in conda if isinstance(d, dict))
     mirrored = [r for r in pip_section if not r.startswith("-e")]
     assert sorted(set(map(_normalise, mirrored))) == sorted(set(map(_normalise, declared)))
     assert len(mirrored) == len(set(map(_normalise, mirrored)))  # each requirement listed once
+    commented = re.findall(r"^\s*#\s*-\s*(\S.*)$", (ROOT / "environment.yml").read_text(), flags=re.M)
+    assert sorted(map(_normalise, commented)) == sorted(map(_normalise, extras[ALTERNATIVE]))
+
+
+def test_the_backend_is_in_the_device_extras():
+    """The base dependencies hold no backend build; cpu and gpu extras each give TensorFlow everywhere."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [r for r in project["dependencies"] if Requirement(r).name.startswith("tensorflow")]
+    extras = project["optional-dependencies"]
+    for device in ("cpu", "gpu"):
+        for platform in ({"sys_platform": "linux", "platform_machine": "x86_64"},
+                         {"sys_platform": "linux", "platform_machine": "aarch64"},
+                         {"sys_platform": "darwin", "platform_machine": "arm64"}):
+            chosen = [Requirement(r) for r in extras[device] if Requirement(r).marker.evaluate(platform)]
+            assert len(chosen) == 1 and chosen[0].name.startswith("tensorflow"), (device, platform)
+    gpu_linux = [Requirement(r) for r in extras["gpu"] if Requirement(r).marker.evaluate({"sys_platform": "linux"})]
+    assert gpu_linux[0].name == "tensorflow" and gpu_linux[0].extras == {"and-cuda"}
 
 
 def test_python_version_satisfies_requires_python():

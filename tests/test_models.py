@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from benchmark.models import build_model, list_models, model_info, register_model, registry
-from benchmark.models.blocks import imagenet_weights_path
 from benchmark.study.codec import decode, encode, probabilities
 from benchmark.study.keypoints import NUM_KEYPOINTS
 from benchmark.study.losses import get_loss
@@ -138,25 +137,6 @@ def test_paper_variants_build(name, backbone, min_params):
     info = model_info(model)
     assert (info["variant"], info["backbone"], info["imagenet_weights"]) == ("paper", backbone, False)
     assert info["params"] >= min_params
-
-
-def test_imagenet_weights_come_only_from_the_keras_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert imagenet_weights_path("resnet50") is None
-    assert model_info(build_model("simple_baseline", 32, variant="paper"))["imagenet_weights"] is False
-
-    # A stand-in for the cached ImageNet file: a ResNet50 with known weights, saved in the legacy
-    # H5 format under the file name keras.applications uses.
-    cached = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(32, 32, 3))
-    (tmp_path / "models").mkdir()
-    cached.save(tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    model = build_model("simple_baseline", 32, variant="paper")
-    assert model_info(model)["imagenet_weights"] is True
-    for layer in ("conv1_conv", "conv5_block3_3_conv"):
-        np.testing.assert_array_equal(model.get_layer(layer).get_weights()[0],
-                                      cached.get_layer(layer).get_weights()[0])
-    random_init = build_model("simple_baseline", 32, variant="paper", pretrained=False)
-    assert model_info(random_init)["imagenet_weights"] is False
 
 
 @pytest.mark.parametrize("name", MODELS)

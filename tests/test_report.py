@@ -19,8 +19,8 @@ from benchmark.report import figure_names, table_names
 from benchmark.report import tables as T
 from benchmark.report.results import REFERENCE, Results, load_results, showcase
 from benchmark.runner import snapshot
-from benchmark.runner.snapshot import write_snapshot
 from benchmark.runner.manifest import MANIFEST, LoadedManifest
+from benchmark.runner.snapshot import write_snapshot
 from benchmark.study.keypoints import INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, REGIONS
 from benchmark.study.metrics import evaluate, per_region
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "face-test": ("benchmark.commands.face_test", "measure the error rates of the audit's visible-face test on synthetic frames"),
     "perf": ("benchmark.commands.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
     "movement": ("benchmark.commands.movement", "movement features per video from keypoints.csv or predictions.csv, with plots"),
+    "doctor": ("benchmark.commands.doctor", "what computes here: backend build, devices, GPU use, precision and XLA, ImageNet weights"),
 }
 
 

@@ -12,7 +12,7 @@ import re
 import keras
 from keras import layers, ops
 
-from benchmark.models.weights import imagenet_weights_path
+from benchmark.models.imagenet import imagenet_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -87,28 +87,29 @@ def tiny_resnet(images, widths=TINY_RESNET_WIDTHS, name="encoder"):
 def keras_resnet(images, backbone: str, pretrained: bool):
     """A keras.applications ResNet encoder on RGB images in [0, 1].
 
-    Returns ``(features, imagenet_weights)``: the outputs of stages conv2..conv5
-    (strides 4..32) and whether ImageNet weights were loaded. Weights are loaded
-    only from the local Keras cache, never downloaded; otherwise random init.
+    Returns ``(features, weights)``: the outputs of stages conv2..conv5 (strides 4..32) and the
+    :class:`~benchmark.models.imagenet.ImagenetWeights` loaded, or None (random initialisation,
+    when not ``pretrained``). ImageNet weights come from the Keras cache or are downloaded there;
+    when neither works, :class:`~benchmark.models.imagenet.ImagenetWeightsMissing` says what to do.
     """
-    weights = imagenet_weights_path(backbone) if pretrained else None
-    resnet = KERAS_RESNETS[backbone](include_top=False, weights=weights,
+    weights = imagenet_weights(backbone) if pretrained else None
+    resnet = KERAS_RESNETS[backbone](include_top=False, weights=str(weights.path) if weights else None,
                                      input_tensor=CaffePreprocessing(name="caffe_preprocessing")(images))
     stage_output = {}  # the last block's output of each stage, e.g. "conv4" -> conv4_block23_out
     for layer in resnet.layers:
         match = re.fullmatch(r"(conv\d)_block\d+_out", layer.name)
         if match:
             stage_output[match[1]] = layer.output
-    return [stage_output[f"conv{stage}"] for stage in (2, 3, 4, 5)], weights is not None
+    return [stage_output[f"conv{stage}"] for stage in (2, 3, 4, 5)], weights
 
 
 def encoder(images, backbone: str, pretrained: bool):
-    """Features at strides 4, 8, 16, 32 and whether ImageNet weights were loaded.
+    """Features at strides 4, 8, 16, 32 and the ImageNet weights loaded (or None).
 
     ``backbone`` is ``"tiny_resnet"`` or a key of :data:`KERAS_RESNETS`.
     """
     if backbone == "tiny_resnet":
-        return tiny_resnet(images), False
+        return tiny_resnet(images), None
     if backbone not in KERAS_RESNETS:
         raise ValueError(f"unknown backbone {backbone!r}; allowed: tiny_resnet, {', '.join(KERAS_RESNETS)}")
     return keras_resnet(images, backbone, pretrained)

@@ -12,6 +12,7 @@ was saved and loaded.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 from functools import lru_cache
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 VARIANTS = ("tiny", "paper")
 INPUT_MULTIPLE = 32  # every backbone downsamples to stride 32
 MODELS_DIR = Path(__file__).resolve().parent
-NOT_MODELS = ("__init__", "registry", "blocks", "weights")  # shared modules of this folder
+NOT_MODELS = ("__init__", "registry", "blocks", "imagenet")  # shared modules of this folder
 
 _REGISTRY: dict[str, Callable[..., keras.Model]] = {}
 
@@ -72,6 +73,19 @@ def model_source(name: str) -> Path:
     if name in _REGISTRY:
         return Path(inspect.getsourcefile(_REGISTRY[name]))
     raise ValueError(f"unknown model {name!r}; registered: {', '.join(list_models())}")
+
+
+def backbone_of(name: str, variant: str) -> str | None:
+    """The ``backbone`` of a model's ``variant``, read from the ``CONFIGS = {variant: {...}}`` literal
+    of its module without building or importing it (so the runner knows before any training which
+    ImageNet files the experiments need); None when the module declares none."""
+    for node in ast.parse(model_source(name).read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CONFIGS" for t in node.targets):
+            try:
+                return ast.literal_eval(node.value).get(variant, {}).get("backbone")
+            except ValueError:  # not a literal: unknown until built
+                return None
+    return None
 
 
 def import_all() -> None:

@@ -19,7 +19,7 @@ def resunet(input_size, num_keypoints, variant, pretrained, **overrides):
     """From stride 32 to 4: each up-block upsamples x2, concatenates the skip, applies a basic block."""
     config = resolve_config(CONFIGS, variant, overrides)
     images = keras.Input((*input_size, 3), name="images")
-    features, imagenet = encoder(images, config["backbone"], pretrained)
+    features, weights = encoder(images, config["backbone"], pretrained)
     x = features[-1]
     skips = features[-2::-1]  # strides 16, 8, 4
     for i, (skip, filters) in enumerate(zip(skips, config["decoder_filters"], strict=True)):
@@ -27,4 +27,4 @@ def resunet(input_size, num_keypoints, variant, pretrained, **overrides):
         x = layers.Concatenate(name=f"up{i + 1}_concat")([x, skip])
         x = basic_block(x, filters, name=f"up{i + 1}")
     heatmaps = layers.Conv2D(num_keypoints, 1, name="heatmaps")(x)
-    return keras.Model(images, heatmaps, name=model_name("resunet", variant, config["backbone"], imagenet))
+    return keras.Model(images, heatmaps, name=model_name("resunet", variant, config["backbone"], weights is not None))

@@ -19,7 +19,7 @@ def simple_baseline(input_size, num_keypoints, variant, pretrained, **overrides)
     """Stride-32 ResNet features upsampled by three 4x4 stride-2 deconvs (BN + ReLU) to stride 4."""
     config = resolve_config(CONFIGS, variant, overrides)
     images = keras.Input((*input_size, 3), name="images")
-    features, imagenet = encoder(images, config["backbone"], pretrained)
+    features, weights = encoder(images, config["backbone"], pretrained)
     x = features[-1]
     for i in range(3):
         x = layers.Conv2DTranspose(config["deconv_filters"], 4, strides=2, padding="same",
@@ -28,4 +28,4 @@ def simple_baseline(input_size, num_keypoints, variant, pretrained, **overrides)
         x = layers.ReLU(name=f"deconv{i + 1}_relu")(x)
     heatmaps = layers.Conv2D(num_keypoints, 1, name="heatmaps")(x)
     return keras.Model(images, heatmaps,
-                       name=model_name("simple_baseline", variant, config["backbone"], imagenet))
+                       name=model_name("simple_baseline", variant, config["backbone"], weights is not None))

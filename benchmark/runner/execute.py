@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from benchmark.common.atomic import swap_in
 from benchmark.data.info import describe
 from benchmark.data.labelme import load_dataset
+from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
 from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.manifest import Experiment, LoadedManifest
 from benchmark.runner.provenance import NOTEBOOK, experiment_code, experiment_hash, training_environment
@@ -224,6 +225,9 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     fingerprint = loaded.fingerprint()
     code = {model: experiment_code(model, notebook) for model in {e.config.model for e in experiments}}
     environment = training_environment()
+    # ImageNet files are found or fetched now, once, before any training (offline: a message that
+    # names the file and where to put it); each experiment's cache key records the file it uses.
+    weights = check_imagenet_weights([e.config for e in experiments])
     base = Path(results_dir).resolve() / profile
     _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
     write_snapshot(loaded, fingerprint, base, progress)  # what the report needs of the dataset
@@ -231,8 +235,9 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     executor = executor or LocalExecutor()
     outcomes, jobs = {}, []
     for experiment in experiments:
-        job = Job(experiment, experiment_hash(experiment, fingerprint, code[experiment.config.model], environment), dataset.resolve(),
-                  base / experiment.id, profile, Path(notebook).resolve())
+        digest = experiment_hash(experiment, fingerprint, code[experiment.config.model], environment,
+                                 weights.get(imagenet_backbone(experiment.config)))
+        job = Job(experiment, digest, dataset.resolve(), base / experiment.id, profile, Path(notebook).resolve())
         if not force and is_complete(job.out, job.digest):
             outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0)
         else:
@@ -240,6 +245,10 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     if progress:
         print(f"{describe(loaded, fingerprint)}\n{len(experiments)} experiment(s) selected for profile "
               f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run on {executor}.")
+        if jobs:  # asking the backend costs seconds: only when something trains
+            from benchmark.runner.doctor import summary_line
+
+            print(summary_line())
 
     bar = tqdm(total=len(experiments), initial=len(outcomes), desc="experiments", unit="exp",
                disable=not progress)

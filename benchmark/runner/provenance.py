@@ -6,8 +6,9 @@ the experiments whose inputs changed.
   model module, plus the notebook. A model's module is found by the registry without importing it,
   so adding a model or editing one model's file changes only that model's experiments, while
   editing shared training code (the pipeline, a loss, the codec...) changes every experiment.
-- Environment: the backend, the package versions, whether a GPU computes (``auto`` precision is
-  mixed there) and which ImageNet weights are cached.
+- Environment: the backend, the package versions and whether a GPU computes (``auto`` precision
+  is mixed there); and, for an experiment that starts from ImageNet weights, that file's identity
+  (:func:`benchmark.models.imagenet.check_imagenet_weights`).
 - Data: the dataset's fingerprint (:meth:`benchmark.data.labelme.Dataset.fingerprint`).
 
 Nothing here imports a deep-learning library.
@@ -23,7 +24,6 @@ from pathlib import Path
 
 from benchmark.common.environment import backend_name, gpu_computes, package_versions
 from benchmark.models.registry import model_source
-from benchmark.models.weights import IMAGENET_BACKBONES, imagenet_weights_path
 from benchmark.runner.manifest import REPO, Experiment
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the benchmark package
@@ -97,15 +97,16 @@ def experiment_code(model: str, notebook: Path = NOTEBOOK, package: Path = PACKA
 
 
 def training_environment() -> dict:
-    """What else changes a trained result: the backend, its packages, whether a GPU computes
-    (precision ``auto`` is mixed there), and which ImageNet weights are cached. Computed where
-    the command runs: Dask workers must have the same kind of device (docs/SCALING.md)."""
-    return {"backend": backend_name(), "packages": package_versions(), "gpu": gpu_computes(),
-            "imagenet_weights": {b: imagenet_weights_path(b) is not None for b in IMAGENET_BACKBONES}}
+    """What else changes a trained result: the backend, its packages, and whether a GPU computes
+    (precision ``auto`` is mixed there). Computed where the command runs: Dask workers must have
+    the same kind of device (docs/SCALING.md)."""
+    return {"backend": backend_name(), "packages": package_versions(), "gpu": gpu_computes()}
 
 
-def experiment_hash(experiment: Experiment, fingerprint: str, code: str, environment: dict | None = None) -> str:
-    """Content hash over everything that changes the experiment's result."""
+def experiment_hash(experiment: Experiment, fingerprint: str, code: str, environment: dict | None = None,
+                    weights: dict | None = None) -> str:
+    """Content hash over everything that changes the experiment's result; ``weights`` is the record
+    of the ImageNet file it starts from, if any."""
     payload = {"config": experiment.config.model_dump(), "dataset": fingerprint, "code": code,
-               "environment": environment or {}}
+               "environment": environment or {}, "imagenet": weights}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

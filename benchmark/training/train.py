@@ -27,6 +27,7 @@ from benchmark.common import environment
 from benchmark.common.atomic import staged_file
 from benchmark.data.labelme import Dataset, load_dataset
 from benchmark.models import build_model, model_info
+from benchmark.models.imagenet import check_imagenet_weights
 from benchmark.study.codec import DECODERS, HeatmapCodec
 from benchmark.study.keypoints import LABELS
 from benchmark.study.losses import get_loss
@@ -221,6 +222,7 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
                     "frames": {s: len(f) for s, f in dataset.splits.items()},
                     "train_frames_used": len(train_frames)},
         "model": model_info(model),
+        "imagenet_weights": check_imagenet_weights([config]),
         "codec": HeatmapCodec.from_config(config).to_dict(),
         "environment": environment.record(),
         "compute": {"precision": model.dtype_policy.name, "jit_compile": bool(model.jit_compile)},
