@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.runner.provenance import PACKAGE, imported_modules
+from benchmark.common.sources import PACKAGE, imported_modules
 
 # Lower numbers are lower layers; packages on the same level may not import each other.
 LAYERS = {

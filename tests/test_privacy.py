@@ -3,7 +3,6 @@ scrub fixes them without touching the input or the labels; de-identification lea
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import io
@@ -19,6 +18,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from benchmark.apply import pose_model as pose
+from benchmark.commands import main
 from benchmark.common.atomic import OutputError
 from benchmark.data import mosaic
 from benchmark.data.labelme import load_dataset, load_image, read_annotation
@@ -42,9 +42,8 @@ def digest(root: Path) -> str:
 
 
 def run(module, argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    module.configure(parser)
-    return module.main(parser.parse_args(argv))
+    """The command of a privacy module (``python -m benchmark audit`` for benchmark.privacy.audit)."""
+    return main([module.__name__.rsplit(".", 1)[-1], *argv])
 
 
 def findings(report: audit.Report) -> set[tuple[str, str, str]]:

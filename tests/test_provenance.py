@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.common.sources import closure, code_hash
 from benchmark.models import registry
 from benchmark.runner import provenance
 from benchmark.runner.manifest import MANIFEST, REPO, LoadedManifest
-from benchmark.runner.provenance import closure, code_hash, experiment_code, experiment_hash
+from benchmark.runner.provenance import experiment_code, experiment_hash
 
 PACKAGE = provenance.PACKAGE
 

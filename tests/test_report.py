@@ -348,8 +348,9 @@ def test_the_snapshot_mosaics_every_face_before_writing_and_only_when_the_data_c
 
     monkeypatch.setattr(snapshot, "safe_to_show", spy)
     dataset = load_dataset(root)
-    folder = write_snapshot(dataset, "fp1", tmp_path / "results", progress=False)
-    doc = json.loads((folder / "dataset.json").read_text())
+    doc = write_snapshot(dataset, "fp1", tmp_path / "results", progress=False)
+    folder = tmp_path / "results" / snapshot.FOLDER
+    assert json.loads((folder / "dataset.json").read_text()) == doc
     frames = [f for split in ("Test", "DomainShift") for f in dataset.frames(split)]
     assert sorted(mosaicked) == sorted(f.id for f in frames) and len(doc["frames"]) == len(frames)
     assert all((folder / entry["file"]).is_file() for entry in doc["frames"])

@@ -268,8 +268,8 @@ def load_split(root: Path, split: str) -> list[Frame]:
     orphans = sorted(annotations.keys() - images.keys())
     if orphans:
         more = f" (and {len(orphans) - 1} more)" if len(orphans) > 1 else ""
-        raise AnnotationError(f"{annotations[orphans[0]]}: image: no {img_dir / orphans[0]}"
-                              f"{'|'.join(IMAGE_SUFFIXES)}{more}")
+        raise AnnotationError(f"{annotations[orphans[0]]}: image: {img_dir / orphans[0]}{IMAGE_SUFFIXES[0]} "
+                              f"does not exist (nor {', '.join(IMAGE_SUFFIXES[1:])}){more}")
     unlabelled = sorted(images.keys() - annotations.keys())
     if unlabelled:
         _warn(f"{img_dir}: skipping {len(unlabelled)} images without annotation, "

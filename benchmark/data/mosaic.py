@@ -16,7 +16,6 @@ import zlib
 
 import cv2
 import numpy as np
-from scipy.spatial.distance import pdist
 
 from benchmark.study.keypoints import FACIAL_IDX, INDEX
 
@@ -48,6 +47,11 @@ def _face_axis(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return (top, down) if down.any() else None
 
 
+def _largest_distance(points: np.ndarray) -> float:
+    """The largest distance between two of ``points`` ``(N, 2)``."""
+    return float(np.linalg.norm(points[:, None] - points[None], axis=-1).max())
+
+
 def _fit_ellipse(keypoints: np.ndarray, points: np.ndarray, margin: float) -> Ellipse:
     """Ellipse through the corners of the facial ``points``' bounding rectangle (half-sides times
     sqrt 2), grown by ``margin``.
@@ -71,7 +75,7 @@ def _fit_ellipse(keypoints: np.ndarray, points: np.ndarray, margin: float) -> El
     local = spanned @ axes.T
     low, high = local.min(axis=0), local.max(axis=0)
     centre = (low + high) / 2 @ axes
-    semi = np.maximum((high - low) / 2 * np.sqrt(2) * (1 + margin), MIN_SIZE * pdist(points).max())
+    semi = np.maximum((high - low) / 2 * np.sqrt(2) * (1 + margin), MIN_SIZE * _largest_distance(points))
     return (float(centre[0]), float(centre[1])), (float(semi[0]), float(semi[1])), float(angle)
 
 

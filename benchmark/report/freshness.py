@@ -1,7 +1,7 @@
 """Is a rendered report up to date? A key over everything the report is rendered from.
 
 The key hashes the report's own code (:mod:`benchmark.report.render` and what it imports, found by
-:func:`benchmark.runner.provenance.closure`, and the templates), the tables and figures asked for,
+:func:`benchmark.common.sources.closure`, and the templates), the tables and figures asked for,
 and the results folder's state: every experiment folder's ``COMPLETE.json`` or ``FAILED.json``
 (which change whenever an experiment is rerun) and the dataset snapshot. The report stores its key
 in :data:`KEY_FILE`; when the key matches, nothing needs rendering.
@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from benchmark.runner.provenance import closure
+from benchmark.common.sources import closure
 
 HERE = Path(__file__).resolve().parent
 KEY_FILE = ".inputs-key"

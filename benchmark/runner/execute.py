@@ -27,13 +27,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from benchmark.common.atomic import swap_in
-from benchmark.data.info import describe
 from benchmark.data.labelme import load_dataset
 from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
 from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.manifest import Experiment, LoadedManifest
 from benchmark.runner.provenance import NOTEBOOK, experiment_code, experiment_hash, training_environment
-from benchmark.runner.snapshot import write_snapshot
+from benchmark.runner.snapshot import files_state, recorded, write_snapshot
 
 
 def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = None,
@@ -221,16 +220,20 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     if not experiments:
         raise ValueError(f"--only {only!r} matches no experiment of profile {profile!r}")
     dataset = resolve_dataset(manifest, profile, data, data_dir, progress)
-    loaded = load_dataset(dataset)
-    fingerprint = loaded.fingerprint()
+    base = Path(results_dir).resolve() / profile
+    # What the report needs of the dataset; the fingerprint is recomputed only when a file changed.
+    state = files_state(dataset)
+    record = recorded(base)
+    if record is None or record.get("state") != state:
+        loaded = load_dataset(dataset)
+        record = write_snapshot(loaded, loaded.fingerprint(), base, state, progress)
+    fingerprint = record["fingerprint"]
     code = {model: experiment_code(model, notebook) for model in {e.config.model for e in experiments}}
     environment = training_environment()
     # ImageNet files are found or fetched now, once, before any training (offline: a message that
     # names the file and where to put it); each experiment's cache key records the file it uses.
     weights = check_imagenet_weights([e.config for e in experiments])
-    base = Path(results_dir).resolve() / profile
     _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
-    write_snapshot(loaded, fingerprint, base, progress)  # what the report needs of the dataset
 
     executor = executor or LocalExecutor()
     outcomes, jobs = {}, []
@@ -243,7 +246,7 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
         else:
             jobs.append(job)
     if progress:
-        print(f"{describe(loaded, fingerprint)}\n{len(experiments)} experiment(s) selected for profile "
+        print(f"{record['description']}\n{len(experiments)} experiment(s) selected for profile "
               f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run on {executor}.")
         if jobs:  # asking the backend costs seconds: only when something trains
             from benchmark.runner.doctor import summary_line

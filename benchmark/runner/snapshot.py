@@ -1,25 +1,32 @@
 """What the report needs of a dataset, written beside the results by the run stage, so that the
 report reads results alone (and renders where the dataset is not, e.g. on a reader's laptop).
 
-``<results>/<profile>/_dataset/`` holds ``dataset.json`` (the dataset's root, fingerprint, per-split
-summary and privacy audit, grouped by severity and check) and ``frames/<Split>/<stem>.jpg``: every
+``<results>/<profile>/_dataset/`` holds ``dataset.json`` (the dataset's root, fingerprint, description,
+per-split summary and privacy audit, grouped by severity and check) and ``frames/<Split>/<stem>.jpg``: every
 evaluation frame the figures may draw (Test and DomainShift), face-mosaicked by
 :func:`benchmark.data.mosaic.safe_to_show` from its labels before it is written, and scaled down to
 at most :data:`MAX_SIDE` pixels (``scale`` in ``dataset.json`` maps image pixels to these). It is
 rewritten only when the dataset's fingerprint changes.
+
+``dataset.json`` also records the state of the dataset's files (:func:`files_state`: every path,
+size and modification time), so that a run whose files did not change reuses the recorded
+fingerprint instead of reading and hashing every file again (seconds, on the quick dataset). A
+file rewritten in place with the same size and time is not noticed: delete ``_dataset`` (or the
+results) to have everything read again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import cv2
-import numpy as np
 from tqdm.auto import tqdm
 
-from benchmark.common.atomic import staged_folder
-from benchmark.data.info import summary
+from benchmark.common.atomic import staged_file, staged_folder
+from benchmark.data.info import describe, summary
 from benchmark.data.labelme import Dataset, load_image
 from benchmark.data.mosaic import safe_to_show
 from benchmark.privacy.audit import audit_dataset
@@ -52,26 +59,43 @@ def _frame_image(frame, folder: Path) -> dict:
             "file": path.as_posix(), "scale": image.shape[1] / frame.width}
 
 
-def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, progress: bool = True) -> Path:
-    """Write (or keep, when its fingerprint matches) the dataset snapshot of the results ``base``."""
-    folder = Path(base) / FOLDER
+def files_state(root: Path) -> str:
+    """A hash of the relative path, size and modification time of every file under ``root``."""
+    digest = hashlib.sha256()
+    for folder, _, names in sorted(os.walk(root)):
+        for name in sorted(names):
+            stat = os.stat(os.path.join(folder, name))
+            rel = os.path.relpath(os.path.join(folder, name), root)
+            digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def recorded(base: Path) -> dict | None:
+    """The ``dataset.json`` of the results ``base``, or None."""
     try:
-        if json.loads((folder / "dataset.json").read_text())["fingerprint"] == fingerprint:
-            return folder
-    except (OSError, ValueError, KeyError):
-        pass
+        return json.loads((Path(base) / FOLDER / "dataset.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, state: str = "",
+                   progress: bool = True) -> dict:
+    """Write the dataset snapshot of the results ``base`` (only ``state`` is updated when the
+    fingerprint is unchanged); returns its ``dataset.json`` content."""
+    folder = Path(base) / FOLDER
+    doc = recorded(base)
+    if doc is not None and doc.get("fingerprint") == fingerprint:
+        doc["state"] = state
+        with staged_file(folder / "dataset.json") as tmp:
+            tmp.write_text(json.dumps(doc, indent=1))
+        return doc
     frames = [f for split in SPLITS if split in dataset.splits for f in dataset.frames(split)]
     with staged_folder(folder, replace=True) as tmp:
         written = [_frame_image(f, tmp) for f in tqdm(frames, desc="snapshot of the evaluation frames",
                                                       unit="frame", disable=not progress, leave=False)]
-        table = summary(dataset)
-        doc = {"root": str(dataset.root), "fingerprint": fingerprint, "synthetic": dataset.is_synthetic,
-               "splits": table.to_dict(orient="records"), "audit": audit_summary(dataset.root),
-               "frames": written}
-        (tmp / "dataset.json").write_text(json.dumps(doc, indent=1, default=_plain))
-    return folder
-
-
-def _plain(value):
-    """JSON for NumPy scalars in the summary table."""
-    return value.item() if isinstance(value, np.generic) else str(value)
+        doc = {"root": str(dataset.root), "fingerprint": fingerprint, "state": state,
+               "synthetic": dataset.is_synthetic, "description": describe(dataset, fingerprint),
+               "splits": json.loads(summary(dataset).to_json(orient="records")),
+               "audit": audit_summary(dataset.root), "frames": written}
+        (tmp / "dataset.json").write_text(json.dumps(doc, indent=1))
+    return doc

@@ -29,11 +29,10 @@ import numpy as np
 import PIL
 
 from benchmark.common.atomic import staged_file
+from benchmark.common.sources import code_hash
 from benchmark.data.labelme import Frame
 
 ENV = "INFANT_POSE_CACHE"
-# Modules whose code decides the cached pixels: editing one invalidates every entry.
-_SOURCES = ("frame_cache.py", "labelme.py", "mosaic.py", "pipeline.py", "transforms.py")
 
 
 def cache_dir() -> Path | None:
@@ -48,10 +47,9 @@ def cache_dir() -> Path | None:
 
 
 def _code_version() -> bytes:
-    digest = hashlib.sha256(f"cv2 {cv2.__version__} PIL {PIL.__version__}".encode())
-    for name in _SOURCES:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.digest()
+    """The decoding code: the pipeline with every module it imports, and the image libraries."""
+    code = code_hash([Path(__file__).with_name("pipeline.py")])
+    return hashlib.sha256(f"cv2 {cv2.__version__} PIL {PIL.__version__} {code}".encode()).digest()
 
 
 def frames_key(frames: list[Frame], size: int, occlude: bool) -> str:
