@@ -21,6 +21,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from benchmark.data.drawing import draw_pose, grid
+from benchmark.movement.robustness import robustness_figure, robustness_table
 from benchmark.report.results import Result, Results, showcase
 from benchmark.report.tables import NOT_RUN, per_region_table
 from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS
@@ -342,6 +343,25 @@ def jitter(results: Results, folder: Path) -> Figure:
     caption = ("Top: mean magnitude of the second derivative over consecutive labelled frames, divided by "
                "the squared frame gap and the reference scale S. Bottom: RMS distance to a Savitzky-Golay "
                f"smoothing (window {WINDOW} labelled frames, order {POLYORDER}). Averaged over test "
-               "videos; benchmark/smoothness.py documents the formulas.")
+               "videos; benchmark/study/smoothness.py documents the formulas.")
     return Figure(name, title, caption, _save(fig, folder, name))
 
+
+@register("movement_robustness")
+def movement_robustness(results: Results, folder: Path) -> Figure:
+    name, title = "movement_robustness", "Movement features under pose error (test split)"
+    e = showcase(results)
+    if e is None:
+        return Figure(name, title, note=NOT_RUN)
+    timing = results.timing
+    if timing is None:
+        return Figure(name, title, note="skipped: needs synthetic data (exact truth and the videos' frame rate)")
+    table = robustness_table(e.rows("Test"), timing["fps"], timing["frame_step"])
+    if table.empty:
+        return Figure(name, title, note="skipped: no video long enough for the movement features")
+    fig = robustness_figure(table)
+    fig.suptitle(f"{title}: {e.label}, {e.decoder} decoder")
+    caption = ("Error of each movement feature against the exact truth, computed from the annotation, the "
+               "prediction and the filtered predictions; mean over test videos with a 95 % bootstrap interval. "
+               "The movement table gives the numbers for every KCE model.")
+    return Figure(name, title, caption, _save(fig, folder, name))

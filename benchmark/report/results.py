@@ -119,6 +119,11 @@ class Results:
         except (OSError, ValueError):
             return None
 
+    @property
+    def timing(self) -> dict | None:
+        """``{fps, frame_step}`` of the synthetic dataset's videos (None on real data: no such record)."""
+        return (self.dataset or {}).get("timing")
+
     def frames(self, split: str) -> dict[tuple[str, int], dict]:
         """``(video, frame)`` -> snapshot entry (``file``, ``scale``, ``stem``) of a split's frames."""
         entries = (self.dataset or {}).get("frames", [])

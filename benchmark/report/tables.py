@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from benchmark.movement.robustness import robustness_table
 from benchmark.report.results import Result, Results, published, showcase
 from benchmark.study.keypoints import DISPLAY_NAMES, LABELS, REGIONS, subset_indices
 from benchmark.study.metrics import BETAS, distances, evaluate, per_region
@@ -265,6 +266,40 @@ def audit_table(results: Results) -> Table:
                "must be fixed (`python -m benchmark scrub`) before sharing.")
     frame = pd.DataFrame(rows).assign(dataset=root).set_index(["dataset", "severity", "check"])
     return Table("audit", title, caption, frame[["files", "example"]])
+
+
+@register("movement")
+def movement_table(results: Results) -> Table:
+    """How pose error propagates into the movement features (:mod:`benchmark.movement.robustness`)."""
+    title = "Movement features computed from each source: error against the exact truth (test split)"
+    experiments = [e for e in results.group("loss") if e.config["loss"] == "kce"] or results.experiments
+    if not experiments:
+        return Table("movement", title, note=NOT_RUN)
+    timing = results.timing
+    if timing is None:
+        return Table("movement", title, note="needs synthetic data (exact truth and the videos' frame rate)")
+    parts = []
+    for i, e in enumerate(experiments):
+        table = robustness_table(e.rows("Test"), timing["fps"], timing["frame_step"])
+        table = table[table["source"] != "annotation"] if i else table  # the annotation once
+        names = {"prediction": e.config["model"], "prediction_oneeuro": f"{e.config['model']} + One Euro",
+                 "prediction_savgol": f"{e.config['model']} + Savitzky-Golay"}
+        parts.append(table.assign(source=table["source"].replace(names)))
+    long = pd.concat(parts, ignore_index=True)
+    if long.empty:
+        return Table("movement", title, note="no video long enough for the movement features")
+    wide = long.pivot_table(index=["feature", "error_kind"], columns="source", sort=False,
+                            values=["error", "ci_low", "ci_high"])
+    wide = wide.swaplevel(axis=1).reindex(columns=[(s, v) for s in long["source"].unique()
+                                                   for v in ("error", "ci_low", "ci_high")])
+    wide = wide.rename(columns={"ci_low": "95% lo", "ci_high": "95% hi"}, level=1)
+    caption = (f"Movement features (docs/MOVEMENT.md) of each test video computed from the noisy annotation, "
+               f"each KCE model's predictions, and those predictions after the One Euro and Savitzky-Golay "
+               f"filters, each compared with the same features of the exact truth: relative error for features "
+               f"on a ratio scale, absolute error for band shares and correlations; mean over "
+               f"{int(long['videos'].max())} test videos with a 95 % bootstrap interval over videos. Lower is "
+               "better: a feature whose error stays small under a model's pose error can be trusted from it.")
+    return Table("movement", title, caption, wide)
 
 
 def problems_table(results: Results) -> Table:

@@ -32,7 +32,7 @@ from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
 from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.manifest import Experiment, LoadedManifest
 from benchmark.runner.provenance import NOTEBOOK, experiment_code, experiment_hash, training_environment
-from benchmark.runner.snapshot import files_state, recorded, write_snapshot
+from benchmark.runner.snapshot import FORMAT, files_state, recorded, write_snapshot
 
 
 def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = None,
@@ -224,7 +224,7 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     # What the report needs of the dataset; the fingerprint is recomputed only when a file changed.
     state = files_state(dataset)
     record = recorded(base)
-    if record is None or record.get("state") != state:
+    if record is None or record.get("state") != state or record.get("format") != FORMAT:
         loaded = load_dataset(dataset)
         record = write_snapshot(loaded, loaded.fingerprint(), base, state, progress)
     fingerprint = record["fingerprint"]

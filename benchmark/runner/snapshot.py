@@ -34,6 +34,7 @@ from benchmark.privacy.audit import audit_dataset
 FOLDER = "_dataset"  # inside a profile's results folder; not an experiment
 SPLITS = ("Test", "DomainShift")
 MAX_SIDE = 384  # figures show frames in cells of 256-320 pixels
+FORMAT = 1  # of dataset.json: a snapshot written in another format is written again
 
 
 def audit_summary(root: Path) -> dict:
@@ -57,6 +58,16 @@ def _frame_image(frame, folder: Path) -> dict:
     cv2.imwrite(str(folder / path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
     return {"split": frame.split, "video": frame.video, "frame": frame.frame, "stem": frame.stem,
             "file": path.as_posix(), "scale": image.shape[1] / frame.width}
+
+
+def timing(root: Path) -> dict | None:
+    """``{fps, frame_step}`` of a synthetic dataset's videos (its ``synth.json``: frame indices are
+    video frames at ``fps``, labelled every ``frame_step``), None for a real one (no such record)."""
+    try:
+        settings = json.loads((Path(root) / "synth.json").read_text())
+        return {"fps": float(settings["fps"]), "frame_step": int(settings["frame_step"])}
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def files_state(root: Path) -> str:
@@ -84,7 +95,7 @@ def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, state: str = 
     fingerprint is unchanged); returns its ``dataset.json`` content."""
     folder = Path(base) / FOLDER
     doc = recorded(base)
-    if doc is not None and doc.get("fingerprint") == fingerprint:
+    if doc is not None and doc.get("fingerprint") == fingerprint and doc.get("format") == FORMAT:
         doc["state"] = state
         with staged_file(folder / "dataset.json") as tmp:
             tmp.write_text(json.dumps(doc, indent=1))
@@ -93,8 +104,9 @@ def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, state: str = 
     with staged_folder(folder, replace=True) as tmp:
         written = [_frame_image(f, tmp) for f in tqdm(frames, desc="snapshot of the evaluation frames",
                                                       unit="frame", disable=not progress, leave=False)]
-        doc = {"root": str(dataset.root), "fingerprint": fingerprint, "state": state,
+        doc = {"format": FORMAT, "root": str(dataset.root), "fingerprint": fingerprint, "state": state,
                "synthetic": dataset.is_synthetic, "description": describe(dataset, fingerprint),
+               "timing": timing(dataset.root),
                "splits": json.loads(summary(dataset).to_json(orient="records")),
                "audit": audit_summary(dataset.root), "frames": written}
         (tmp / "dataset.json").write_text(json.dumps(doc, indent=1))
