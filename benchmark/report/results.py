@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from benchmark.evidence import PredictionsSource, Verdicts, evaluate, load_claims
 from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
 from benchmark.study.smoothness import keypoint_arrays
 
@@ -53,8 +54,10 @@ class Result:
 
     @property
     def setting(self) -> tuple:
-        """The values that identify the experiment within its group, e.g. ``("hourglass", "kce")``."""
-        return tuple(self.config[f] for f in SETTINGS.get(self.group, ())) or (self.id,)
+        """The values that identify the experiment within its group, e.g. ``("hourglass", "kce")``; the
+        seeds of one setting share it (in a group without settings: the id without its seed suffix)."""
+        return tuple(self.config[f] for f in SETTINGS.get(self.group, ())) or (
+            self.id.removesuffix(f"-s{self.config.get('seed', 0)}"),)
 
     @property
     def label(self) -> str:
@@ -138,6 +141,13 @@ class Results:
     @property
     def synthetic(self) -> bool:
         return any(e.summary["dataset"].get("synthetic") for e in self.experiments)
+
+    @cached_property
+    def verdicts(self) -> Verdicts:
+        """The verdicts of the study's claims (``experiments/claims.yaml``) on these results."""
+        return evaluate(load_claims(), PredictionsSource(
+            [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.history)
+             for e in self.experiments]))
 
     def provenance(self) -> dict:
         """What the results were computed on; lists hold every distinct value across experiments
