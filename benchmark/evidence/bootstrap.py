@@ -30,6 +30,7 @@ one ``(B, V)`` count matrix and one matrix product (:func:`resample_counts`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,9 +178,18 @@ def pooled_cell(values, videos) -> Cell:
 
 
 def resample_counts(n_videos: int, n_boot: int = N_BOOT, seed: int | np.random.Generator = 0) -> np.ndarray:
-    """``(n_boot, n_videos)`` how often each video is drawn in each resample (each row sums to V)."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_videos, np.full(n_videos, 1 / n_videos), size=n_boot)
+    """``(n_boot, n_videos)`` how often each video is drawn in each resample (each row sums to V);
+    for an integer seed the same read-only matrix each time (a report draws it for every cell)."""
+    if isinstance(seed, np.random.Generator):
+        return seed.multinomial(n_videos, np.full(n_videos, 1 / n_videos), size=n_boot)
+    return _seeded_counts(n_videos, n_boot, seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _seeded_counts(n_videos: int, n_boot: int, seed: int) -> np.ndarray:
+    counts = resample_counts(n_videos, n_boot, np.random.default_rng(seed))
+    counts.flags.writeable = False
+    return counts
 
 
 def _resampled(cell: Cell, counts: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ class Result:
     path: Path
     record: dict
     summary: dict
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def config(self) -> dict:
@@ -79,12 +80,22 @@ class Result:
 
     def rows(self, split: str, decoder: str | None = None) -> pd.DataFrame:
         """The ``predictions.csv`` rows of one split and decoder (default: the configured one)."""
+        decoder = decoder or self.decoder
         rows = self.predictions
-        return rows[(rows["split"] == split) & (rows["decoder"] == (decoder or self.decoder))]
+        return self.cached(("rows", split, decoder),
+                           lambda: rows[(rows["split"] == split) & (rows["decoder"] == decoder)])
 
     def arrays(self, split: str, decoder: str | None = None) -> tuple[pd.MultiIndex, dict[str, np.ndarray]]:
         """``(video, frame)`` index and ``{annotation, prediction, truth: (N, 22, 2)}`` of one split."""
-        return keypoint_arrays(self.rows(split, decoder))
+        return self.cached(("arrays", split, decoder or self.decoder),
+                           lambda: keypoint_arrays(self.rows(split, decoder)))
+
+    def cached(self, key: tuple, compute):
+        """``compute()``, computed once per ``key`` for this result: what several tables and figures
+        derive from the same predictions (callers must not modify it)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     @property
     def notebook(self) -> Path | None:

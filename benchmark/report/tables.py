@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 
 from benchmark.evidence import Cell, Interval, check, interval, mean_cell, metric_cell, pooled_cell, ratio, video_sums
+from benchmark.evidence.convergence import METRIC
 from benchmark.report.results import Result, Results, published, showcase
 from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS, REGIONS, subset_indices
 from benchmark.study.metrics import BETAS, distances, per_region, reference_scale
-from benchmark.study.smoothness import MEASURES, POLYORDER, WINDOW, keypoint_arrays, video_jitter
+from benchmark.study.smoothness import MEASURES, POLYORDER, WINDOW, video_jitter
 
 NOT_RUN = "not run yet"
 SOURCES = ("ours", "published", "difference")
@@ -121,10 +122,9 @@ def _bootstrap(cells: list[Cell]) -> Interval | None:
 
 def _arrays(e: Result, split: str, decoder: str | None = None):
     """``(videos, arrays)`` of a split (:func:`keypoint_arrays`), or None when it has no predictions."""
-    rows = e.rows(split, decoder)
-    if rows.empty:
+    if e.rows(split, decoder).empty:
         return None
-    index, arrays = keypoint_arrays(rows)
+    index, arrays = e.arrays(split, decoder)
     return index.get_level_values("video"), arrays
 
 
@@ -141,8 +141,9 @@ def _metric_cells(e: Result, split: str, metrics, decoder: str | None = None,
 
 
 def _stalled(experiments: list[Result]) -> bool:
-    """Whether any of the experiments had not converged (:func:`benchmark.evidence.check`)."""
-    return any(check(e.history).converged is False for e in experiments)
+    """Whether any of the experiments had not converged (:func:`benchmark.evidence.check`; a history
+    without the validation metric is untested)."""
+    return any(METRIC in e.history and check(e.history).converged is False for e in experiments)
 
 
 def _field(data: pd.DataFrame, intervals: dict[tuple, dict], value: Callable[[Interval], float]) -> pd.DataFrame:
@@ -372,7 +373,7 @@ def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> 
     if e is None:
         return Table(name, title, note=NOT_RUN)
     seeds = [m for m in results.group(e.group) if m.setting == e.setting]
-    jitter = [video_jitter(m.rows("Test")) for m in seeds]
+    jitter = [m.cached(("video_jitter", "Test"), lambda m=m: video_jitter(m.rows("Test"))) for m in seeds]
     videos = jitter[0][("acceleration", "annotation")].index
     sources = [s for s in ("annotation", "prediction", "truth") if all(("acceleration", s) in j for j in jitter)]
     keys = ({DISPLAY_NAMES[LABELS[i]]: [LABELS[i]] for i in subset_indices(e.config["eval_subset"])}
