@@ -690,3 +690,16 @@ def test_the_report_opens_with_the_claims_and_comparisons(results_dir, tmp_path)
     assert "wa PCK@0.04_lo" in pd.read_csv(index.parent / "tables" / "decoder.csv").columns
     tex = (index.parent / "tables" / "loss.tex").read_text()
     assert " [" in tex and "±" not in tex and "†" not in tex and tex.count(r"\\") == 1 + 3 * len(LOSS)
+
+
+def test_the_report_key_covers_the_claims_file(tmp_path, monkeypatch):
+    from benchmark.evidence.claims import CLAIMS
+    from benchmark.report import freshness
+
+    assert freshness.CLAIMS == CLAIMS
+    claims = tmp_path / "claims.yaml"
+    claims.write_text("claims: []\n")
+    monkeypatch.setattr(freshness, "CLAIMS", claims)
+    before = freshness.report_key(tmp_path, ["claims"], [])
+    claims.write_text("claims: []  # edited\n")
+    assert freshness.report_key(tmp_path, ["claims"], []) != before
