@@ -18,6 +18,8 @@ from benchmark.evidence import (
     load_claims,
     mean_cell,
     metric_cell,
+    pooled_cell,
+    ratio,
     video_sums,
 )
 from benchmark.evidence.claims import CLAIMS, ClaimsFile, combine, verdict
@@ -151,6 +153,21 @@ def test_seeds_are_pooled_and_their_spread_reported():
 
 
 # --- convergence -------------------------------------------------------------------------------
+
+def test_pooled_cell_and_paired_ratio():
+    rng = np.random.default_rng(3)
+    videos = np.repeat(np.arange(12), 5)
+    values = rng.uniform(0, 2, (60, 4))
+    values[::7, 1] = np.nan  # not scored: left out of the pooled mean
+    cell = pooled_cell(values, videos)
+    assert cell.value == pytest.approx(np.nanmean(values))
+    a, b = mean_cell(rng.uniform(1, 2, 12)), mean_cell(rng.uniform(2, 3, 12))
+    r = ratio(a, b, n_boot=1000)
+    assert r.estimate == pytest.approx(a.value / b.value) and r.low < r.estimate < r.high < 1
+    # pairing: a side that moves with the other gives a tight ratio
+    shared = rng.uniform(1, 3, 12)
+    assert ratio(mean_cell(shared), mean_cell(2 * shared), n_boot=1000).high == pytest.approx(0.5)
+
 
 def test_convergence_slope_test():
     """A rising curve is not converged; a noisy plateau is converged, save the test's 5 % false alarms."""

@@ -16,8 +16,11 @@ MANIFEST = Path(__file__).resolve().parents[1] / "experiments" / "manifest.yaml"
 def test_the_study_grid():
     experiments = LoadedManifest(MANIFEST).experiments("quick")
     ids = [e.id for e in experiments]
-    assert len(ids) == len(set(ids)) == 9 + 5
-    loss = [e for e in experiments if e.group == "loss"]
+    # three seeds for the Simple Baseline loss rows and the occlusion rows, one for the others
+    assert len(ids) == len(set(ids)) == 9 + 5 + 2 * (3 + 5)
+    assert {e.config.seed for e in experiments if e.id.startswith("occlusion-visible-visible-omitted")} == {0, 1, 2}
+    assert "loss-hourglass-kce-s1" not in ids and "loss-simple_baseline-kce-s2" in ids
+    loss = [e for e in experiments if e.group == "loss" and e.config.seed == 0]
     assert {(e.config.model, e.config.loss) for e in loss} == {
         (m, l) for m in ("simple_baseline", "hourglass", "resunet") for l in ("mse", "bce", "kce")}
     assert all(e.config.decoder == "wa" and e.config.eval_subset == "non_facial" for e in experiments)
@@ -99,3 +102,37 @@ def test_changing_one_group_changes_only_its_hashes(tmp_path):
     assert before["occlusion-occluded"] != after["occlusion-occluded"]
     assert experiment_hash(LoadedManifest(_write(tmp_path, text)).experiments("smoke")[0], "other data", "code") \
         != before["loss-simple_baseline-mse"]
+
+
+def _hashes(path: Path, seeds=None) -> dict[str, str]:
+    return {e.id: experiment_hash(e, "data", "code") for e in LoadedManifest(path).experiments("smoke", seeds)}
+
+
+def test_each_seed_is_its_own_experiment_and_seed_0_keeps_the_plain_id(tmp_path):
+    plain = _hashes(_write(tmp_path, GOOD))
+    seeded = GOOD.replace("    train: {epochs: 1, input_size: 64}\n",
+                          "    train: {epochs: 1, input_size: 64}\n    seeds: {'loss-*-kce': [0, 2]}\n")
+    with_seeds = _hashes(_write(tmp_path, seeded))
+    # adding seed 2 adds exactly one experiment; every earlier one keeps its id and cache key
+    assert with_seeds == plain | {"loss-simple_baseline-kce-s2": with_seeds["loss-simple_baseline-kce-s2"]}
+    assert with_seeds["loss-simple_baseline-kce-s2"] not in plain.values()
+    experiments = {e.id: e.config.seed for e in LoadedManifest(_write(tmp_path, seeded)).experiments("smoke")}
+    assert experiments["loss-simple_baseline-kce-s2"] == 2
+    # a group's seeds apply in every profile; the profile's pattern wins; --seeds overrides both
+    grouped = seeded.replace("      loss: [mse, kce]\n", "      loss: [mse, kce]\n    seeds: [0, 1]\n")
+    assert sorted(_hashes(_write(tmp_path, grouped))) == sorted([
+        "loss-simple_baseline-mse", "loss-simple_baseline-mse-s1", "loss-simple_baseline-kce",
+        "loss-simple_baseline-kce-s2"])
+    cli = _hashes(_write(tmp_path, grouped), seeds=[0, 1, 2])
+    assert len(cli) == 6 and cli["loss-simple_baseline-mse"] == plain["loss-simple_baseline-mse"]
+    listed = GOOD.replace("    train: {epochs: 1, input_size: 64}\n", "    train: {epochs: 1, input_size: 64}\n    seeds: [1]\n")
+    assert sorted(_hashes(_write(tmp_path, listed))) == ["loss-simple_baseline-kce-s1", "loss-simple_baseline-mse-s1"]
+
+
+def test_bad_seeds_are_rejected(tmp_path):
+    for bad in ("[0, 0]", "[]", "[-1]", "{'loss-*': [1, 1]}"):
+        text = GOOD.replace("    train: {epochs: 1, input_size: 64}\n", f"    train: {{epochs: 1, input_size: 64}}\n    seeds: {bad}\n")
+        with pytest.raises(ManifestError, match="seeds"):
+            LoadedManifest(_write(tmp_path, text))
+    with pytest.raises(ManifestError, match="seeds"):
+        LoadedManifest(_write(tmp_path, GOOD)).experiments("smoke", [1, 1])

@@ -75,13 +75,15 @@ def write_notebook(path: Path, text: str) -> None:
 
 
 def write_experiment(folder: Path, exp_id: str, group: str, config: dict, quality: float,
-                     dataset_root: Path, synthetic: bool = True, status: str = "COMPLETE") -> dict:
-    """An experiment folder like the runner's; metrics computed honestly from its predictions."""
+                     dataset_root: Path, synthetic: bool = True, status: str = "COMPLETE",
+                     converged: bool = True) -> dict:
+    """An experiment folder like the runner's; metrics computed honestly from its predictions. Its
+    validation curve levels off, or still rises steadily at the end when not ``converged``."""
     rng = np.random.default_rng(zlib.crc32(exp_id.encode()))
     folder.mkdir(parents=True)
     config = {"variant": "tiny", "decoder": "wa", "train_face": "visible", "eval_face": "visible",
               "facial_keypoints": "preserved", "eval_subset": "non_facial", "input_size": 128,
-              "epochs": 3, **config}
+              "epochs": 3, "seed": 0, **config}
     rows, metrics = [], {}
     for split in SPLITS:
         keys, truth, labels = _dataset(split)
@@ -101,8 +103,9 @@ def write_experiment(folder: Path, exp_id: str, group: str, config: dict, qualit
                 "truth_y": truth[..., 1].ravel() if synthetic else np.nan}))
     pd.concat(rows).to_csv(folder / "predictions.csv", index=False, float_format="%.3f")
     epochs = np.arange(1, 4)
+    curve = 0.3 * epochs if not converged else np.array([0.5, 0.6, 0.6])
     pd.DataFrame({"epoch": epochs, "loss": 1.0 / epochs * quality, "epoch_time_s": 2.0 + quality,
-                  "val_pck@0.1": 0.3 * epochs / quality}).to_csv(folder / "history.csv", index=False)
+                  "val_pck@0.1": curve / quality}).to_csv(folder / "history.csv", index=False)
     summary = {
         "config": config,
         "dataset": {"root": str(dataset_root), "fingerprint": "f1ngerpr1nt", "synthetic": synthetic,
@@ -184,16 +187,34 @@ def test_loss_table_rows_columns_and_differences(results_dir, results):
     assert difference.loc[("my_new_model", "kce")].isna().all()
 
 
-def test_display_shows_valid_slash_test_and_signed_differences(results):
+def test_display_shows_valid_slash_test_intervals_and_signed_differences(results):
     table = T.loss_table(results)
     shown = T.display(table)
     assert list(shown.columns) == ["PCK@0.1", "PCK@0.08", "PCK@0.06", "PCK@0.04", "PCK@0.02", "mKS", "epoch time (s)"]
-    valid, test = table.data.loc[("simple_baseline", "kce", "ours"), [("PCK@0.1", "valid"), ("PCK@0.1", "test")]]
-    assert shown.loc[("simple_baseline", "kce", "ours"), "PCK@0.1"] == f"{valid:.3f}/{test:.3f}"
+    key, valid, test = ("simple_baseline", "kce", "ours"), ("PCK@0.1", "valid"), ("PCK@0.1", "test")
+    v, t = table.data.loc[key, [valid, test]]
+    (vl, tl), (vh, th) = table.low.loc[key, [valid, test]], table.high.loc[key, [valid, test]]
+    assert vl <= v <= vh and tl <= t <= th and tl < th
+    assert shown.loc[key, "PCK@0.1"] == f"{v:.3f} [{vl:.3f}, {vh:.3f}]/{t:.3f} [{tl:.3f}, {th:.3f}]"
     assert shown.loc[("simple_baseline", "kce", "published"), "PCK@0.1"] == "0.937/0.930"
     difference = shown.loc[("simple_baseline", "kce", "difference"), "PCK@0.1"]
-    assert difference == f"{valid - 0.937:+.3f}/{test - 0.930:+.3f}"
+    assert difference.startswith(f"{v - 0.937:+.3f} [{vl - 0.937:+.3f}, {vh - 0.937:+.3f}]/{t - 0.930:+.3f}")
     assert shown.loc[("my_new_model", "kce", "published"), "mKS"] == "–/–"
+    assert shown.loc[key, "epoch time (s)"] == f"{table.data.loc[key, T.EPOCH]:.1f}"  # no interval
+    assert "seeds" not in shown.columns and not table.stalled.any()  # one seed each, all converged
+
+
+def test_every_number_of_every_study_table_has_its_interval(results):
+    for name in ("loss", "occlusion", "per_region", "decoder", "truth", "smoothness", "smoothness_keypoint"):
+        table = T.TABLES[name](results)
+        ours = (table.data.index.get_level_values("source") == "ours" if "source" in table.data.index.names
+                else np.ones(len(table.data), dtype=bool))
+        numbers = table.data[ours].drop(columns=[T.EPOCH], errors="ignore")
+        low, high = (frame[ours][numbers.columns] for frame in (table.low, table.high))
+        present = numbers.notna().to_numpy()
+        assert (np.isfinite(low.to_numpy()) == present).all() and (np.isfinite(high.to_numpy()) == present).all(), name
+        assert (low.to_numpy()[present] <= numbers.to_numpy()[present] + 1e-9).all(), name
+        assert (numbers.to_numpy()[present] <= high.to_numpy()[present] + 1e-9).all(), name
 
 
 def test_occlusion_and_per_region_tables(results_dir, results):
@@ -427,7 +448,7 @@ def test_smoothness_tables_compare_annotation_prediction_and_truth(results):
     keypoints = T.smoothness_keypoint_table(results).data
     assert len(keypoints) == 17 and "right hip" in keypoints.index
     shown = T.display(T.smoothness_table(results))
-    assert shown[(T.RESIDUAL, "annotator noise")].str.endswith("%").all()
+    assert shown[(T.RESIDUAL, "annotator noise")].str.fullmatch(r"\d+% \[\d+%, \d+%\]").all()
 
 
 def test_sample_predictions_skipped_without_images(tmp_path):
@@ -567,3 +588,119 @@ def test_audit_table_summarises_the_privacy_audit_of_the_dataset(results):
     # The fake dataset's random pixels pass as mosaicked faces: one "clean" row for its root.
     assert list(table.data["example"]) == ["clean"] and list(table.data["files"]) == [0]
     assert "python -m benchmark audit" in table.caption
+
+
+# --- evidence: seeds, convergence, claims ------------------------------------------------------
+
+def _loss_experiment(base: Path, model: str, loss: str, quality: float, seed: int = 0, **options) -> None:
+    exp_id = f"loss-{model}-{loss}" + (f"-s{seed}" if seed else "")
+    write_experiment(base / exp_id, exp_id, "loss", {"model": model, "loss": loss, "seed": seed}, quality,
+                     base.parent.parent / "data", **options)
+
+
+def test_seeds_of_a_setting_are_one_row_with_their_mean_spread_and_count(tmp_path):
+    base = tmp_path / "results" / "quick"
+    for seed, quality in ((0, 1.0), (1, 1.4), (2, 0.8)):
+        _loss_experiment(base, "simple_baseline", "kce", quality, seed)
+    _loss_experiment(base, "hourglass", "mse", 1.6)
+    results = load_results(tmp_path / "results", "quick")
+    table = T.loss_table(results)
+    key = ("simple_baseline", "kce", "ours")
+    assert list(table.data.index.droplevel("source").unique()) == [("simple_baseline", "kce"), ("hourglass", "mse")]
+    seeds = [e for e in results.experiments if e.setting == ("simple_baseline", "kce")]
+    per_seed = [e.scores("Test")["pck@0.04"] for e in seeds]
+    assert table.data.loc[key, ("PCK@0.04", "test")] == pytest.approx(np.mean(per_seed))
+    assert table.spread.loc[key, ("PCK@0.04", "test")] == pytest.approx(np.std(per_seed, ddof=1))
+    assert table.seeds[key] == 3 and table.seeds[("hourglass", "mse", "ours")] == 1
+    shown = T.display(table)
+    assert shown.loc[key, "seeds"] == "3" and shown.loc[("hourglass", "mse", "ours"), "seeds"] == "1"
+    assert f"±{np.std(per_seed, ddof=1):.3f}" in shown.loc[key, "PCK@0.04"]
+    csv = T.numbers(table)
+    assert csv.loc[key, "seeds"] == 3 and csv.loc[key, "PCK@0.04 test_seed_sd"] == pytest.approx(np.std(per_seed, ddof=1))
+    decoder = T.decoder_table(results)  # every table pools the seeds of a setting
+    assert len(decoder.data) == 2 and decoder.seeds[("loss", "simple_baseline / kce")] == 3
+
+
+def test_not_converged_experiments_are_marked_in_every_row_and_verdict(tmp_path):
+    base = tmp_path / "results" / "quick"
+    _loss_experiment(base, "simple_baseline", "kce", 1.0, converged=False)
+    _loss_experiment(base, "hourglass", "mse", 1.6)
+    results = load_results(tmp_path / "results", "quick")
+    for name, row in (("loss", ("simple_baseline", "kce", "ours")), ("decoder", ("loss", "simple_baseline / kce")),
+                      ("truth", ("loss", "simple_baseline / kce"))):
+        table = T.TABLES[name](results)
+        assert table.stalled[row] and table.stalled.sum() == 1, name
+        assert T.display(table).index[list(table.data.index).index(row)][-1].endswith(T.STALLED), name
+        assert T.STALLED_NOTE in table.caption and T.numbers(table).loc[row, "not_converged"], name
+    assert T.smoothness_table(results).stalled.all()  # every row is the showcase experiment's
+    claims = T.claims_table(results)
+    assert claims.stalled["smoother_than_annotation"] and not claims.stalled["face_occlusion_equivalent"]
+    assert T.display(claims).index[list(claims.data.index).index("smoother_than_annotation")].endswith(T.STALLED)
+
+
+def _claims_cli(results_dir: Path, *options: str) -> int:
+    from benchmark.commands import claims as cli
+
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    return cli.main(parser.parse_args(["--results", str(results_dir), "--profile", "quick", *options]))
+
+
+@pytest.mark.parametrize("kce, bce, strict", [(0.3, 2.0, 0), (2.0, 0.3, 1)])
+def test_claims_command_prints_the_verdicts_and_fails_strictly_on_a_contradiction(tmp_path, monkeypatch, capsys,
+                                                                                   kce, bce, strict):
+    import test_report
+
+    monkeypatch.setattr(test_report, "VIDEOS", tuple(f"{v:03d}" for v in range(12)))  # enough to judge
+    base = tmp_path / "results" / "quick"
+    _loss_experiment(base, "simple_baseline", "kce", kce)
+    _loss_experiment(base, "simple_baseline", "bce", bce)
+    results = load_results(tmp_path / "results", "quick")
+    comparisons = T.comparisons_table(results).data.loc["kce_beats_bce_mse"]
+    judged = comparisons[comparisons["b"] == "model=simple_baseline, loss=bce"]
+    assert list(judged["verdict"]) == ["holds" if kce < bce else "contradicted"] * 2 and (judged["videos"] == 12).all()
+    # KCE better: its comparisons with BCE hold, but the other models' are not run, so the claim is
+    # inconclusive (and, with predictions less noisy than the labels, no claim is contradicted);
+    # KCE worse: contradicted.
+    verdicts = T.claims_table(results).data["verdict"]
+    assert verdicts["kce_beats_bce_mse"] == ("inconclusive" if kce < bce else "contradicted")
+    assert (verdicts != "contradicted").all() or kce > bce
+    assert _claims_cli(tmp_path / "results") == 0
+    out = capsys.readouterr().out
+    assert "kce_beats_bce_mse" in out and verdicts["kce_beats_bce_mse"] in out and "+0." in out
+    assert _claims_cli(tmp_path / "results", "--strict") == strict
+
+
+def test_the_report_opens_with_the_claims_and_comparisons(results_dir, tmp_path):
+    from benchmark.report import build_report
+
+    tables = LoadedManifest(MANIFEST).data.tables
+    assert tables[:2] == ["claims", "comparisons"]
+    index = build_report(results_dir, tmp_path, tables, [], "quick")
+    html = index.read_text()
+    first = html.index('<h3 id="table-')
+    assert html[first:].startswith('<h3 id="table-claims"') and html.index('id="table-comparisons"') < html.index(
+        'id="table-loss"')
+    assert "95 % interval" in html[:first] and html.index('id="provenance"') > first  # explained once, first
+    markdown = (index.parent / "README.md").read_text()
+    assert markdown.index("The study's claims") < markdown.index("Models and loss functions")
+    csv = pd.read_csv(index.parent / "tables" / "loss.csv", index_col=[0, 1, 2])
+    assert {"PCK@0.02 test_lo", "PCK@0.02 test_hi", "seeds", "not_converged"} <= set(csv.columns)
+    row = csv.loc[("hourglass", "mse", "ours")]
+    assert row["PCK@0.02 test_lo"] <= row["PCK@0.02 test"] <= row["PCK@0.02 test_hi"]
+    assert "wa PCK@0.04_lo" in pd.read_csv(index.parent / "tables" / "decoder.csv").columns
+    tex = (index.parent / "tables" / "loss.tex").read_text()
+    assert " [" in tex and "±" not in tex and "†" not in tex and tex.count(r"\\") == 1 + 3 * len(LOSS)
+
+
+def test_the_report_key_covers_the_claims_file(tmp_path, monkeypatch):
+    from benchmark.evidence.claims import CLAIMS
+    from benchmark.report import freshness
+
+    assert freshness.CLAIMS == CLAIMS
+    claims = tmp_path / "claims.yaml"
+    claims.write_text("claims: []\n")
+    monkeypatch.setattr(freshness, "CLAIMS", claims)
+    before = freshness.report_key(tmp_path, ["claims"], [])
+    claims.write_text("claims: []  # edited\n")
+    assert freshness.report_key(tmp_path, ["claims"], []) != before

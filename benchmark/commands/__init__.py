@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("benchmark.commands.info", "summarise a dataset (splits, videos, frames, labels)"),
     "run": ("benchmark.commands.run", "run the experiments of the manifest (papermill, cached; locally or on Dask)"),
     "report": ("benchmark.commands.report", "render the study's tables and figures from results"),
+    "claims": ("benchmark.commands.claims", "the verdict of each of the study's claims on a profile's results (--strict: exit 1 when one is contradicted)"),
     "audit": ("benchmark.commands.audit", "find privacy leaks in a dataset (embedded images, visible faces, metadata)"),
     "scrub": ("benchmark.commands.scrub", "write a de-identified copy of a dataset"),
     "deidentify": ("benchmark.commands.deidentify", "mosaic faces in unlabelled frames or videos with a trained model"),

@@ -24,6 +24,9 @@ def configure(parser) -> None:
     parser.add_argument("--manifest", type=Path, default=MANIFEST)
     parser.add_argument("--only", metavar="PATTERN", help="run experiments whose id matches (glob or substring)")
     parser.add_argument("--data", type=Path, help="a dataset root in the LabelMe layout instead of the profile's")
+    parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                        help="train every selected experiment with these seeds instead of the manifest's (seed 0 "
+                             "keeps the plain experiment id, seed s adds -s<s>; each seed is cached on its own)")
     parser.add_argument("--force", action="store_true", help="retrain even when a complete result exists")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where synthetic datasets are generated")
@@ -62,7 +65,8 @@ def main(args) -> int:
     try:
         with executor:
             outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
-                           args.data_dir, progress=not args.no_progress, executor=executor)
+                           args.data_dir, progress=not args.no_progress, executor=executor,
+                           seeds=args.seeds)
     except KeyboardInterrupt:
         print("\ninterrupted: finished experiments are kept, unfinished ones are discarded; "
               "run the same command again to resume", file=sys.stderr)

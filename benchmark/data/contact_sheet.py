@@ -8,7 +8,6 @@ sheet never shows an identifiable face.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np

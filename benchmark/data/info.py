@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from benchmark.data.labelme import Dataset, load_dataset
+from benchmark.data.labelme import Dataset
 
 
 def summary(dataset: Dataset) -> pd.DataFrame:

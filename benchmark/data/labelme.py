@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,8 +24,16 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 from PIL import Image, ImageOps
 
-from benchmark.data.layout import (ANNOTATION_SUFFIX, ANNOTATIONS, IMAGE_SUFFIXES, IMAGES, SPLITS, parse_stem,
-                                   split_images, truth_path_of)
+from benchmark.data.layout import (
+    ANNOTATION_SUFFIX,
+    ANNOTATIONS,
+    IMAGE_SUFFIXES,
+    IMAGES,
+    SPLITS,
+    parse_stem,
+    split_images,
+    truth_path_of,
+)
 from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
 LABELME_VERSION = "4.5.6"

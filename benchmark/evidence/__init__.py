@@ -17,6 +17,8 @@ from benchmark.evidence.bootstrap import (
            mean_cell,
            metric_cell,
            metric_interval,
+           pooled_cell,
+           ratio,
            video_sums,
 )
 from benchmark.evidence.claims import ClaimsError, Verdicts, evaluate, load_claims
@@ -25,4 +27,4 @@ from benchmark.evidence.sources import PredictionsSource, StatsSource
 
 __all__ = ["Cell", "ClaimsError", "Convergence", "Interval", "PredictionsSource", "StatsSource", "Verdicts",
            "check", "difference", "evaluate", "format_interval", "interval", "load_claims", "mean_cell",
-           "metric_cell", "metric_interval", "video_sums"]
+           "metric_cell", "pooled_cell", "ratio", "metric_interval", "video_sums"]

@@ -30,6 +30,7 @@ one ``(B, V)`` count matrix and one matrix product (:func:`resample_counts`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,10 +166,30 @@ def mean_cell(values, videos=None) -> Cell:
     return Cell(videos, np.where(present, values, 0), present.astype(np.float64))
 
 
+def pooled_cell(values, videos) -> Cell:
+    """A cell whose value is the mean of every finite entry of ``values`` ``(N, K)`` (e.g. 1/0 for a
+    correct keypoint, or a distance), pooled over the frames ``(N,)`` of each video: per video the
+    sum and the count of its finite entries."""
+    values = np.asarray(values, dtype=np.float64).reshape(len(videos), -1)
+    present = np.isfinite(values)
+    frame = pd.DataFrame({"num": np.where(present, values, 0).sum(axis=1), "den": present.sum(axis=1)})
+    sums = frame.groupby(np.asarray(videos), sort=True).sum()
+    return Cell(sums.index.to_numpy(), sums["num"].to_numpy(), sums["den"].to_numpy())
+
+
 def resample_counts(n_videos: int, n_boot: int = N_BOOT, seed: int | np.random.Generator = 0) -> np.ndarray:
-    """``(n_boot, n_videos)`` how often each video is drawn in each resample (each row sums to V)."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_videos, np.full(n_videos, 1 / n_videos), size=n_boot)
+    """``(n_boot, n_videos)`` how often each video is drawn in each resample (each row sums to V);
+    for an integer seed the same read-only matrix each time (a report draws it for every cell)."""
+    if isinstance(seed, np.random.Generator):
+        return seed.multinomial(n_videos, np.full(n_videos, 1 / n_videos), size=n_boot)
+    return _seeded_counts(n_videos, n_boot, seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _seeded_counts(n_videos: int, n_boot: int, seed: int) -> np.ndarray:
+    counts = resample_counts(n_videos, n_boot, np.random.default_rng(seed))
+    counts.flags.writeable = False
+    return counts
 
 
 def _resampled(cell: Cell, counts: np.ndarray) -> np.ndarray:
@@ -223,6 +244,17 @@ def difference(a: Cell, b: Cell | float, paired: bool = True, n_boot: int = N_BO
     per_seed = (a.per_seed - b.per_seed if a.seeds == b.seeds
                 else (a.per_seed[:, None] - b.per_seed[None, :]).ravel())
     return _interval(a.value - b.value, resampled, level, min(len(a.videos), len(b.videos)), per_seed)
+
+
+def ratio(a: Cell, b: Cell, n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> Interval:
+    """``value(a) / value(b)`` of two cells on the same videos (e.g. prediction and annotation jitter),
+    paired like :func:`difference`; ``seed_values`` holds per-seed ratios where the seeds match."""
+    a, b = _informative(a, b)
+    counts = resample_counts(len(a.videos), n_boot, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_seed = a.per_seed / b.per_seed if a.seeds == b.seeds else [a.value / b.value]
+        return _interval(a.value / b.value, _resampled(a, counts) / _resampled(b, counts), level,
+                         len(a.videos), per_seed)
 
 
 def metric_interval(pred, labels, videos, metric: str = "pck@0.1", subset: str = "non_facial",

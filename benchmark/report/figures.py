@@ -220,7 +220,10 @@ def _save_image(image: np.ndarray, folder: Path, name: str) -> str:
 @register("sample_predictions")
 def sample_predictions(results: Results, folder: Path) -> Figure:
     name, title = "sample_predictions", "Sample test predictions"
-    experiments = results.group("loss") or results.experiments
+    first_seed: dict[tuple, Result] = {}  # one row per setting, not per seed
+    for e in results.group("loss") or results.experiments:
+        first_seed.setdefault((e.group, e.setting), e)
+    experiments = list(first_seed.values())
     if not experiments:
         return Figure(name, title, note=NOT_RUN)
     frames = _frames(results, "Test")

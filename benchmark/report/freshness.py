@@ -1,7 +1,7 @@
 """Is a rendered report up to date? A key over everything the report is rendered from.
 
 The key hashes the report's own code (:mod:`benchmark.report.render` and what it imports, found by
-:func:`benchmark.common.sources.closure`, and the templates), the tables and figures asked for,
+:func:`benchmark.common.sources.closure`, the templates, and the claims file its verdicts read), the tables and figures asked for,
 and the results folder's state: every experiment folder's ``COMPLETE.json`` or ``FAILED.json``
 (which change whenever an experiment is rerun) and the dataset snapshot. The report stores its key
 in :data:`KEY_FILE`; when the key matches, nothing needs rendering.
@@ -17,12 +17,13 @@ from benchmark.common.sources import closure
 
 HERE = Path(__file__).resolve().parent
 KEY_FILE = ".inputs-key"
+CLAIMS = HERE.parents[1] / "experiments" / "claims.yaml"  # benchmark.evidence.claims.CLAIMS, unimported: light
 
 
 def report_key(results_root: Path, tables: list[str], figures: list[str]) -> str:
     """The key of the report of ``results_root`` (a profile's results folder) with these lists."""
     digest = hashlib.sha256(json.dumps([tables, figures]).encode())
-    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*"))]):
+    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), CLAIMS]):
         digest.update(path.name.encode() + path.read_bytes())
     root = Path(results_root)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from benchmark.evidence import PredictionsSource, Verdicts, evaluate, load_claims
 from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
 from benchmark.study.smoothness import keypoint_arrays
 
@@ -41,6 +42,7 @@ class Result:
     path: Path
     record: dict
     summary: dict
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def config(self) -> dict:
@@ -53,8 +55,10 @@ class Result:
 
     @property
     def setting(self) -> tuple:
-        """The values that identify the experiment within its group, e.g. ``("hourglass", "kce")``."""
-        return tuple(self.config[f] for f in SETTINGS.get(self.group, ())) or (self.id,)
+        """The values that identify the experiment within its group, e.g. ``("hourglass", "kce")``; the
+        seeds of one setting share it (in a group without settings: the id without its seed suffix)."""
+        return tuple(self.config[f] for f in SETTINGS.get(self.group, ())) or (
+            self.id.removesuffix(f"-s{self.config.get('seed', 0)}"),)
 
     @property
     def label(self) -> str:
@@ -76,12 +80,22 @@ class Result:
 
     def rows(self, split: str, decoder: str | None = None) -> pd.DataFrame:
         """The ``predictions.csv`` rows of one split and decoder (default: the configured one)."""
+        decoder = decoder or self.decoder
         rows = self.predictions
-        return rows[(rows["split"] == split) & (rows["decoder"] == (decoder or self.decoder))]
+        return self.cached(("rows", split, decoder),
+                           lambda: rows[(rows["split"] == split) & (rows["decoder"] == decoder)])
 
     def arrays(self, split: str, decoder: str | None = None) -> tuple[pd.MultiIndex, dict[str, np.ndarray]]:
         """``(video, frame)`` index and ``{annotation, prediction, truth: (N, 22, 2)}`` of one split."""
-        return keypoint_arrays(self.rows(split, decoder))
+        return self.cached(("arrays", split, decoder or self.decoder),
+                           lambda: keypoint_arrays(self.rows(split, decoder)))
+
+    def cached(self, key: tuple, compute):
+        """``compute()``, computed once per ``key`` for this result: what several tables and figures
+        derive from the same predictions (callers must not modify it)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     @property
     def notebook(self) -> Path | None:
@@ -143,6 +157,13 @@ class Results:
     @property
     def synthetic(self) -> bool:
         return any(e.summary["dataset"].get("synthetic") for e in self.experiments)
+
+    @cached_property
+    def verdicts(self) -> Verdicts:
+        """The verdicts of the study's claims (``experiments/claims.yaml``) on these results."""
+        return evaluate(load_claims(), PredictionsSource(
+            [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.history)
+             for e in self.experiments]))
 
     def provenance(self) -> dict:
         """What the results were computed on; lists hold every distinct value across experiments

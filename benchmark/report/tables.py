@@ -1,25 +1,35 @@
 """The study's tables: one registered function per table, ``TABLES[name](results) -> Table``.
 
-A table holds numbers (``Table.data``, rows and columns as pandas MultiIndexes); :func:`display`
-turns them into the strings that the Markdown, LaTeX and HTML renderings show. Tables compared with
-the publication stack three rows per setting: ``ours``, ``published`` and ``difference`` (ours minus
-published). Columns split into ``valid`` and ``test`` are shown as "valid/test" cells, as printed in
-the publication. Adding a table is one function decorated with ``@register("name")``.
+A table holds numbers (``Table.data``, rows and columns as pandas MultiIndexes) and their evidence:
+the 95 % video-bootstrap interval of each of our numbers (``low``, ``high``; :mod:`benchmark.evidence`),
+the spread between training seeds (``spread``), how many seeds each row has (``seeds``) and which
+rows come from an experiment that had not converged (``stalled``). The experiments of one setting
+that differ only in their seed are one row: their mean, the interval resampling the same videos
+for every seed. :func:`display` turns a table into the strings that the Markdown, LaTeX and HTML
+renderings show (``0.274 [0.23, 0.32] ±0.01``, a dagger on a stalled row), :func:`numbers` into
+the CSV (``_lo``, ``_hi`` and ``_seed_sd`` columns). Tables compared with the publication stack three
+rows per setting: ``ours``, ``published`` and ``difference`` (ours minus published, with our interval
+shifted by the published value). Columns split into ``valid`` and ``test`` are shown as
+"valid/test" cells, as printed in the publication. Adding a table is one function decorated with
+``@register("name")``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from benchmark.evidence import Cell, Interval, check, interval, mean_cell, metric_cell, pooled_cell, ratio, video_sums
+from benchmark.evidence.convergence import METRIC
 from benchmark.movement.robustness import robustness_table
 from benchmark.report.results import Result, Results, published, showcase
-from benchmark.study.keypoints import DISPLAY_NAMES, LABELS, REGIONS, subset_indices
-from benchmark.study.metrics import BETAS, distances, evaluate, per_region
-from benchmark.study.smoothness import POLYORDER, WINDOW, by_region, compare_sources, jitter_table
+from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS, REGIONS, subset_indices
+from benchmark.study.metrics import BETAS, distances, per_region, reference_scale
+from benchmark.study.smoothness import MEASURES, POLYORDER, WINDOW, video_jitter
 
 NOT_RUN = "not run yet"
 SOURCES = ("ours", "published", "difference")
@@ -33,19 +43,37 @@ NAMES = {"model": "model", "loss": "loss", "train_face": "train face", "eval_fac
 OCCLUSION = ("train_face", "eval_face", "facial_keypoints")
 ACCELERATION = "acceleration (1e-3 S/frame²)"
 RESIDUAL = "residual (S)"
-FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f", "files": ".0f", ACCELERATION: ".2f",
-           "prediction / annotation": ".2f", "annotator noise": ".0%"}  # every other number: ".3f"
+RATIO, NOISE = "prediction / annotation", "annotator noise"
+DIFFERENCE = "a - b"
+FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f", "files": ".0f", ACCELERATION: ".2f", RATIO: ".2f", NOISE: ".0%",
+           "videos": ".0f", DIFFERENCE: "+.3f"}  # every other number: ".3f"
+STALLED = "†"
+STALLED_NOTE = (f"{STALLED} not converged: the validation PCK of (a seed of) this experiment was still rising "
+                "when training stopped (slope test, docs/EVIDENCE.md), so its numbers understate the setting.")
+EXPLANATION = ("Each of our numbers is followed by its 95 % interval [low, high]: a video bootstrap (2000 "
+               "resamples of the split's videos, seeded; docs/EVIDENCE.md), since frames of one video are not "
+               "independent. Where a setting was trained with several seeds, the number is their mean, the "
+               "interval resamples the same videos for every seed, ±x is the standard deviation between the "
+               "seeds, and a 'seeds' column says how many; otherwise one seed. A difference to the published "
+               f"value carries our interval shifted by it. {STALLED_NOTE} The CSV files hold the same numbers "
+               "with _lo, _hi and _seed_sd columns.")
 
 
 @dataclass
 class Table:
-    """A titled table; ``data`` is None and ``note`` says why when there is nothing to show."""
+    """A titled table; ``data`` is None and ``note`` says why when there is nothing to show. The
+    evidence fields, where given, are aligned with ``data`` (see the module docstring)."""
 
     name: str
     title: str
     caption: str = ""
     data: pd.DataFrame | None = None
     note: str = ""
+    low: pd.DataFrame | None = None     # 95 % interval of each number (NaN: none)
+    high: pd.DataFrame | None = None
+    spread: pd.DataFrame | None = None  # SD between the seeds' values (NaN: one seed)
+    seeds: pd.Series | None = None      # seeds behind each row (0: not a trained result)
+    stalled: pd.Series | None = None    # rows drawn from an experiment that had not converged
 
 
 TABLES: dict[str, Callable[[Results], Table]] = {}
@@ -69,6 +97,87 @@ def _frame(rows: dict[tuple, dict], names: list[str]) -> pd.DataFrame:
     return frame.astype(float)
 
 
+def _mean(rows: list[dict]) -> dict:
+    """The mean over seeds of each number (missing ones skipped)."""
+    return pd.DataFrame(rows).mean().to_dict()
+
+
+def _by_setting(experiments: list[Result]) -> dict[tuple, list[Result]]:
+    """The experiments of each ``(group, setting)``, in order: the setting's seeds."""
+    settings: dict[tuple, list[Result]] = {}
+    for e in experiments:
+        settings.setdefault((e.group, e.setting), []).append(e)
+    return settings
+
+
+def _tagged(cell: Cell, e: Result) -> Cell:
+    """A one-seed cell labelled with its experiment's seed and id."""
+    return dataclasses.replace(cell, seeds=(e.config.get("seed", 0),), experiments=(e.id,), converged=(None,))
+
+
+def _bootstrap(cells: list[Cell]) -> Interval | None:
+    """The interval of the seeds' cells of one number (None when no video contributes)."""
+    cells = [c for c in cells if (c.den > 0).any()]
+    return interval(Cell.stack(cells)) if cells else None
+
+
+def _arrays(e: Result, split: str, decoder: str | None = None):
+    """``(videos, arrays)`` of a split (:func:`keypoint_arrays`), or None when it has no predictions."""
+    if e.rows(split, decoder).empty:
+        return None
+    index, arrays = e.arrays(split, decoder)
+    return index.get_level_values("video"), arrays
+
+
+def _metric_cells(e: Result, split: str, metrics, decoder: str | None = None,
+                  reference: str = "annotation") -> dict[str, Cell]:
+    """One cell per metric of an experiment's split, scored against the annotation or the truth."""
+    found = _arrays(e, split, decoder)
+    if found is None:
+        return {}
+    videos, arrays = found
+    labels = arrays["annotation"] if reference == "annotation" else labelled_truth(arrays)
+    sums = video_sums(arrays["prediction"], labels, videos, e.config["eval_subset"])
+    return {m: _tagged(metric_cell(sums, m), e) for m in metrics}
+
+
+def _stalled(experiments: list[Result]) -> bool:
+    """Whether any of the experiments had not converged (:func:`benchmark.evidence.check`; a history
+    without the validation metric is untested)."""
+    return any(METRIC in e.history and check(e.history).converged is False for e in experiments)
+
+
+def _field(data: pd.DataFrame, intervals: dict[tuple, dict], value: Callable[[Interval], float]) -> pd.DataFrame:
+    """One number of each interval (e.g. its low end), placed in ``data``'s cells."""
+    out = np.full(data.shape, np.nan)
+    for row, cells in intervals.items():
+        for column, found in cells.items():
+            if found is not None:
+                out[data.index.get_loc(row), data.columns.get_loc(column)] = value(found)
+    return pd.DataFrame(out, index=data.index, columns=data.columns)
+
+
+def _table(name: str, title: str, caption: str, data: pd.DataFrame, intervals: dict[tuple, dict],
+           members: dict[tuple, list[Result]], reference: pd.DataFrame | None = None) -> Table:
+    """A table with its evidence: ``intervals`` ``{row: {column: Interval}}`` and ``members`` (the
+    experiments behind each row) for the rows of ``data``; with ``reference``, three rows per setting."""
+    low, high = _field(data, intervals, lambda i: i.low), _field(data, intervals, lambda i: i.high)
+    spread = _field(data, intervals, lambda i: i.seed_spread[2])
+    seeds = pd.Series([len(members.get(row, [])) for row in data.index], index=data.index)
+    stalled = pd.Series([_stalled(members.get(row, [])) for row in data.index], index=data.index)
+    if reference is not None:
+        reference = reference.reindex(index=data.index, columns=data.columns)
+        none = reference * np.nan
+        data, low, high, spread = (_stack(data, reference, data - reference), _stack(low, none, low - reference),
+                                   _stack(high, none, high - reference), _stack(spread, none, spread))
+        ours = data.index.get_level_values("source") == "ours"
+        seeds = pd.Series(np.where(ours, seeds.reindex(data.index.droplevel("source")), 0), index=data.index)
+        stalled = pd.Series(ours & stalled.reindex(data.index.droplevel("source")).to_numpy(), index=data.index)
+    if stalled.any():
+        caption = f"{caption} {STALLED_NOTE}"
+    return Table(name, title, caption, data, low=low, high=high, spread=spread, seeds=seeds, stalled=stalled)
+
+
 def _valid_test(scores: Callable[[str], dict | None]) -> dict:
     """``{(metric, split): value}`` for every metric of the loss and occlusion tables."""
     return {(title, split): (scores(folder) or {}).get(metric, np.nan)
@@ -85,10 +194,9 @@ def _published_valid_test(name: str, keys: list[str]) -> dict[tuple, dict]:
     return rows
 
 
-def _compare(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """Three rows per setting of ``ours``: ours, published (NaN where unpublished), difference."""
-    reference = reference.reindex(index=ours.index, columns=ours.columns)
-    stacked = pd.concat([ours, reference, ours - reference], keys=SOURCES, names=["source"])
+def _stack(ours: pd.DataFrame, reference: pd.DataFrame, difference: pd.DataFrame) -> pd.DataFrame:
+    """Three rows per setting of ``ours``: ours, published, difference."""
+    stacked = pd.concat([ours, reference, difference], keys=SOURCES, names=["source"])
     order = [(*key, source) for key in ours.index for source in SOURCES]
     return stacked.reorder_levels([*range(1, ours.index.nlevels + 1), 0]).reindex(order)
 
@@ -97,11 +205,17 @@ def _settings(experiments: list[Result], field_name: str) -> str:
     return ", ".join(sorted({str(e.config[field_name]) for e in experiments}))
 
 
-def _mean_error(pred: np.ndarray, reference: np.ndarray, subset: str) -> float:
-    """Mean Euclidean distance in image pixels over the scored keypoints."""
-    d = distances(pred, reference)[:, subset_indices(subset)]
-    d = d[np.isfinite(d)]
-    return float(d.mean()) if d.size else np.nan
+def _error_cell(pred: np.ndarray, reference: np.ndarray, videos, subset: str) -> Cell:
+    """Mean Euclidean distance in image pixels over the scored keypoints, per video."""
+    return pooled_cell(distances(pred, reference)[:, subset_indices(subset)], videos)
+
+
+def _correct(pred: np.ndarray, labels: np.ndarray, beta: float) -> np.ndarray:
+    """``(N, 22)`` 1 where a keypoint is within ``beta * S`` of its label, 0 where farther, NaN where
+    not scored (no label, or no reference scale ``S``): :func:`per_region`'s counts, per frame."""
+    scale = reference_scale(labels)
+    ratio_ = distances(pred, labels) / np.where(scale > 0, scale, np.nan)[:, None]
+    return np.where(np.isnan(ratio_), np.nan, ratio_ < beta)
 
 
 def labelled_truth(arrays: dict) -> np.ndarray:
@@ -124,14 +238,21 @@ def _comparison(results: Results, name: str, title: str, group: str, keys: tuple
     experiments = results.group(group)
     if not experiments:
         return Table(name, title, note=NOT_RUN)
-    ours = _frame({e.setting: _valid_test(e.scores) | {EPOCH: e.summary.get("epoch_time_s", np.nan)}
-                   for e in experiments}, [NAMES[k] for k in keys])
-    reference = _frame(_published_valid_test(name, published_keys), [NAMES[k] for k in keys])
+    values, intervals, members = {}, {}, {}
+    for (_, setting), seeds in _by_setting(experiments).items():
+        members[setting] = seeds
+        values[setting] = _mean([_valid_test(e.scores) | {EPOCH: e.summary.get("epoch_time_s", np.nan)}
+                                 for e in seeds])
+        cells = {split: [_metric_cells(e, folder, METRICS) for e in seeds] for split, folder in SPLITS.items()}
+        intervals[setting] = {(title_, split): _bootstrap([c[metric] for c in cells[split] if metric in c])
+                              for metric, title_ in METRICS.items() for split in SPLITS}
+    names = [NAMES[k] for k in keys]
+    reference = _frame(_published_valid_test(name, published_keys), names)
     caption = (f"PCKsh@beta and mKS of the {_settings(experiments, 'decoder')} decoder on the "
                f"{_settings(experiments, 'eval_subset')} keypoints; cells are valid/test. Epoch time: "
                "median seconds per training epoch (ours on our device, published on the authors' GPU). "
                "Per setting: ours, the published value, and the difference ours - published.")
-    return Table(name, title, caption, _compare(ours, reference))
+    return _table(name, title, caption, _frame(values, names), intervals, members, reference)
 
 
 @register("loss")
@@ -152,11 +273,20 @@ def per_region_table(results: Results) -> Table:
     experiments = results.group("occlusion")
     if not experiments:
         return Table("per_region", title, note=NOT_RUN)
-    rows = {}
-    for e in experiments:
-        _, arrays = e.arrays("Test")
-        regions = per_region(arrays["prediction"], arrays["annotation"], beta=0.1)["pck"]
-        rows[e.setting] = dict(regions) | {"avg": (e.scores("Test") or {}).get("pck@0.1", np.nan)}
+    values, intervals, members = {}, {}, {}
+    for (_, setting), seeds in _by_setting(experiments).items():
+        rows, cells = [], {}
+        for e in seeds:
+            videos, arrays = _arrays(e, "Test")
+            regions = per_region(arrays["prediction"], arrays["annotation"], beta=0.1)["pck"]
+            rows.append(dict(regions) | {"avg": (e.scores("Test") or {}).get("pck@0.1", np.nan)})
+            correct = _correct(arrays["prediction"], arrays["annotation"], 0.1)
+            for region, names in REGIONS.items():
+                cells.setdefault(region, []).append(_tagged(pooled_cell(correct[:, [INDEX[k] for k in names]],
+                                                                        videos), e))
+            cells.setdefault("avg", []).append(_metric_cells(e, "Test", ["pck@0.1"])["pck@0.1"])
+        values[setting], members[setting] = _mean(rows), seeds
+        intervals[setting] = {column: _bootstrap(found) for column, found in cells.items()}
     names = [NAMES[k] for k in OCCLUSION]
     reference = published("per_region").rename(columns={r.lower(): r for r in REGIONS})
     reference = reference.set_index(["train_face", "valid_face", "facial_keypoints"])[[*REGIONS, "avg"]]
@@ -164,7 +294,7 @@ def per_region_table(results: Results) -> Table:
     caption = ("PCKsh@0.1 on the test split per body region, left and right pooled; avg is over the "
                f"{_settings(experiments, 'eval_subset')} keypoints ({_settings(experiments, 'decoder')} "
                "decoder). Per setting: ours, published, and the difference ours - published.")
-    return Table("per_region", title, caption, _compare(_frame(rows, names), reference))
+    return _table("per_region", title, caption, _frame(values, names), intervals, members, reference)
 
 
 @register("decoder")
@@ -174,12 +304,18 @@ def decoder_table(results: Results) -> Table:
     if not experiments:
         return Table("decoder", title, note=NOT_RUN)
     decoders = list(dict.fromkeys(d for e in experiments for d in e.summary["metrics"]))
-    rows = {(e.group, e.label): {(decoder, t): (e.scores("Test", decoder) or {}).get(m, np.nan)
-                                 for decoder in decoders for m, t in SHORT.items()}
-            for e in experiments}
+    values, intervals, members = {}, {}, {}
+    for (group, _), seeds in _by_setting(experiments).items():
+        row = (group, seeds[0].label)
+        members[row] = seeds
+        values[row] = _mean([{(decoder, t): (e.scores("Test", decoder) or {}).get(m, np.nan)
+                              for decoder in decoders for m, t in SHORT.items()} for e in seeds])
+        cells = {decoder: [_metric_cells(e, "Test", SHORT, decoder) for e in seeds] for decoder in decoders}
+        intervals[row] = {(decoder, t): _bootstrap([c[m] for c in cells[decoder] if m in c])
+                          for decoder in decoders for m, t in SHORT.items()}
     caption = ("The same trained models decoded by each decoder: PCKsh and mKS on the test split, "
                f"{_settings(experiments, 'eval_subset')} keypoints, against the annotation.")
-    return Table("decoder", title, caption, _frame(rows, ["group", "setting"]))
+    return _table("decoder", title, caption, _frame(values, ["group", "setting"]), intervals, members)
 
 
 @register("truth")
@@ -190,56 +326,88 @@ def truth_table(results: Results) -> Table:
         return Table("truth", title, note=NOT_RUN)
     if not results.synthetic:
         return Table("truth", title, note="real data has no exact truth: this table needs synthetic data")
-    rows = {}
-    first = experiments[0]
-    _, arrays = first.arrays("Test")
-    subset = first.config["eval_subset"]
+    subset = experiments[0].config["eval_subset"]
+    videos, arrays = _arrays(experiments[0], "Test")
     truth = labelled_truth(arrays)
-    noise = evaluate(arrays["annotation"], truth, subset)
-    rows[("annotation", "the annotations themselves")] = (
-        {("vs truth", t): noise[m] for m, t in SHORT.items()}
-        | {("vs truth", ERROR): _mean_error(arrays["annotation"], truth, subset)})
-    for e in experiments:
-        _, arrays = e.arrays("Test")
-        arrays = arrays | {"truth": labelled_truth(arrays)}
-        row = {}
-        for column, reference in (("vs annotation", "annotation"), ("vs truth", "truth")):
-            scores = e.scores("Test", reference=reference) or {}
-            row |= {(column, t): scores.get(m, np.nan) for m, t in SHORT.items()}
-            row[(column, ERROR)] = _mean_error(arrays["prediction"], arrays[reference], e.config["eval_subset"])
-        rows[(e.group, e.label)] = row
+    sums = video_sums(arrays["annotation"], truth, videos, subset)
+    first = ("annotation", "the annotations themselves")
+    intervals = {first: {("vs truth", t): _bootstrap([metric_cell(sums, m)]) for m, t in SHORT.items()}
+                 | {("vs truth", ERROR): _bootstrap([_error_cell(arrays["annotation"], truth, videos, subset)])}}
+    values = {first: {column: found.estimate for column, found in intervals[first].items()}}
+    members = {}
+    for (group, _), seeds in _by_setting(experiments).items():
+        row = (group, seeds[0].label)
+        members[row], rows, cells = seeds, [], {}
+        for e in seeds:
+            videos, arrays = _arrays(e, "Test")
+            arrays = arrays | {"truth": labelled_truth(arrays)}
+            found = {}
+            for column, reference in (("vs annotation", "annotation"), ("vs truth", "truth")):
+                scores = e.scores("Test", reference=reference) or {}
+                found |= {(column, t): scores.get(m, np.nan) for m, t in SHORT.items()}
+                metric = _metric_cells(e, "Test", SHORT, reference=reference)
+                for m, t in SHORT.items():
+                    cells.setdefault((column, t), []).append(metric[m])
+                error = _tagged(_error_cell(arrays["prediction"], arrays[reference], videos, e.config["eval_subset"]), e)
+                cells.setdefault((column, ERROR), []).append(error)
+            rows.append(found)
+        intervals[row] = {column: _bootstrap(found) for column, found in cells.items()}
+        values[row] = _mean(rows) | {column: intervals[row][column].estimate for column in cells
+                                      if column[1] == ERROR and intervals[row][column] is not None}
     caption = ("Each model's test predictions scored against the noisy annotation and against the "
                "exact synthetic truth; the first row scores the annotations themselves against the "
                "truth, the ceiling that annotation noise puts on any model. error: mean distance in "
                f"image pixels; {subset} keypoints.")
-    frame = _frame(rows, ["group", "setting"])
-    return Table("truth", title, caption, frame[[c for c in frame.columns if c[0] == "vs annotation"]
-                                                + [c for c in frame.columns if c[0] == "vs truth"]])
+    frame = _frame(values, ["group", "setting"])
+    frame = frame[[c for c in frame.columns if c[0] == "vs annotation"] + [c for c in frame.columns if c[0] == "vs truth"]]
+    return _table("truth", title, caption, frame, intervals, members)
 
 
 def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> Table:
-    """Jitter of the annotation, the prediction and the truth of the showcase experiment's test
-    videos, side by side (:func:`benchmark.study.smoothness.compare_sources`)."""
+    """Jitter of the annotation, the prediction and the truth of the showcase setting's test videos,
+    side by side (as :func:`benchmark.study.smoothness.compare_sources`), over its seeds.
+
+    A row's value is a mean over its keypoints of each keypoint's mean over videos, and over seeds:
+    one :class:`Cell` with a row per (seed, keypoint), bootstrapped with the same videos for all.
+    """
     e = showcase(results)
     if e is None:
         return Table(name, title, note=NOT_RUN)
-    table = jitter_table(e.rows("Test"))
-    table["acceleration"] *= 1000  # the unit shown: 1e-3 S / frame²
-    if per_keypoint:
-        scored = [LABELS[i] for i in subset_indices(e.config["eval_subset"])]
-        wide = compare_sources(table[table["keypoint"].isin(scored)], "keypoint").rename(index=DISPLAY_NAMES)
-    else:
-        wide = compare_sources(by_region(table), "region")
-    wide = wide.rename(columns={"acceleration": ACCELERATION, "residual": RESIDUAL}, level=0)
-    caption = (f"{e.label} ({e.decoder} decoder), averaged over the test videos. Acceleration: mean "
-               "magnitude of the second derivative over consecutive labelled frames (frame gaps taken "
-               f"into account); residual: RMS distance to a Savitzky-Golay smoothing (window {WINDOW} "
-               f"labelled frames, order {POLYORDER}); both in units of the annotation's reference "
+    seeds = [m for m in results.group(e.group) if m.setting == e.setting]
+    jitter = [m.cached(("video_jitter", "Test"), lambda m=m: video_jitter(m.rows("Test"))) for m in seeds]
+    videos = jitter[0][("acceleration", "annotation")].index
+    sources = [s for s in ("annotation", "prediction", "truth") if all(("acceleration", s) in j for j in jitter)]
+    keys = ({DISPLAY_NAMES[LABELS[i]]: [LABELS[i]] for i in subset_indices(e.config["eval_subset"])}
+            if per_keypoint else dict(REGIONS))
+    intervals: dict[str, dict] = {}
+    for key, keypoints in keys.items():
+        row = intervals[key] = {}
+        for measure, shown in zip(MEASURES, (ACCELERATION, RESIDUAL)):
+            unit = 1000 if measure == "acceleration" else 1  # the unit shown: 1e-3 S / frame²
+            per_seed = {s: [j[(measure, s)].reindex(videos)[list(keypoints)].to_numpy().T * unit for j in jitter]
+                        for s in sources}
+            pooled = {s: mean_cell(np.concatenate(v), videos.to_numpy()) for s, v in per_seed.items()}
+            one = {s: np.array([mean_cell(x, videos.to_numpy()).value for x in v]) for s, v in per_seed.items()}
+            for s in sources:
+                row[(shown, s)] = dataclasses.replace(interval(pooled[s]), seed_values=tuple(one[s]))
+            row[(shown, RATIO)] = dataclasses.replace(ratio(pooled["prediction"], pooled["annotation"]),
+                                                      seed_values=tuple(one["prediction"] / one["annotation"]))
+            if "truth" in sources:
+                t = ratio(pooled["truth"], pooled["annotation"])
+                row[(shown, NOISE)] = Interval(1 - t.estimate, 1 - t.high, 1 - t.low, n_videos=t.n_videos,
+                                               seed_values=tuple(1 - one["truth"] / one["annotation"]))
+    data = pd.DataFrame([{c: iv.estimate for c, iv in row.items()} for row in intervals.values()],
+                        index=pd.Index(list(keys), name="keypoint" if per_keypoint else "region"))
+    data.columns = pd.MultiIndex.from_tuples(data.columns)
+    caption = (f"{e.label} ({e.decoder} decoder, {len(seeds)} seed(s)), averaged over the test videos. "
+               "Acceleration: mean magnitude of the second derivative over consecutive labelled frames "
+               f"(frame gaps taken into account); residual: RMS distance to a Savitzky-Golay smoothing (window "
+               f"{WINDOW} labelled frames, order {POLYORDER}); both in units of the annotation's reference "
                "scale S. prediction / annotation below 1: the model is smoother than the labels. "
                "annotator noise: 1 - truth / annotation, the share of the annotation's jitter that "
                "the true motion does not have (synthetic data only). A prediction smoother than the "
                "truth itself follows the real motion too little, rather than removing noise.")
-    return Table(name, title, caption, wide)
+    return _table(name, title, caption, data, intervals, {key: seeds for key in keys})
 
 
 @register("smoothness")
@@ -272,7 +440,11 @@ def audit_table(results: Results) -> Table:
 def movement_table(results: Results) -> Table:
     """How pose error propagates into the movement features (:mod:`benchmark.movement.robustness`)."""
     title = "Movement features computed from each source: error against the exact truth (test split)"
-    experiments = [e for e in results.group("loss") if e.config["loss"] == "kce"] or results.experiments
+    one_seed: dict[tuple, Result] = {}  # the first seed of each KCE model
+    for e in results.group("loss"):
+        if e.config["loss"] == "kce":
+            one_seed.setdefault(e.setting, e)
+    experiments = list(one_seed.values()) or results.experiments[:1]
     if not experiments:
         return Table("movement", title, note=NOT_RUN)
     timing = results.timing
@@ -294,7 +466,7 @@ def movement_table(results: Results) -> Table:
                                                    for v in ("error", "ci_low", "ci_high")])
     wide = wide.rename(columns={"ci_low": "95% lo", "ci_high": "95% hi"}, level=1)
     caption = (f"Movement features (docs/MOVEMENT.md) of each test video computed from the noisy annotation, "
-               f"each KCE model's predictions, and those predictions after the One Euro and Savitzky-Golay "
+               f"each KCE model's predictions (its first seed), and those predictions after the One Euro and Savitzky-Golay "
                f"filters, each compared with the same features of the exact truth: relative error for features "
                f"on a ratio scale, absolute error for band shares and correlations; mean over "
                f"{int(long['videos'].max())} test videos with a 95 % bootstrap interval over videos. Lower is "
@@ -311,27 +483,95 @@ def problems_table(results: Results) -> Table:
     return Table("problems", title, "Folders without a usable COMPLETE.json.", frame.set_index("experiment"))
 
 
+# --- the claims --------------------------------------------------------------------------------
+
+@register("claims")
+def claims_table(results: Results) -> Table:
+    """The verdict of each of the study's claims (``experiments/claims.yaml``) beside its published
+    evidence (:func:`benchmark.evidence.evaluate`)."""
+    title = "The study's claims: verdicts on these results"
+    if not results.experiments:
+        return Table("claims", title, note=NOT_RUN)
+    verdicts = results.verdicts
+    rows = {}
+    for claim in verdicts.claims.to_dict("records"):
+        part = verdicts.comparisons[verdicts.comparisons["claim"] == claim["claim"]]
+        reasons = sorted({"experiments not run" if n.startswith("not run") else "too few videos"
+                          for n in part["note"] if n})
+        ours = (f"{claim['holds']} hold, {claim['contradicted']} contradicted, {claim['inconclusive']} "
+                f"inconclusive of {len(part)}" + (f" ({', '.join(reasons)})" if reasons else ""))
+        rows[claim["claim"]] = {"verdict": claim["verdict"], "claim": claim["statement"], "comparisons": ours,
+                                "published": claim["published"]}
+    data = pd.DataFrame.from_dict(rows, orient="index").rename_axis("id")
+    caption = ("Each claim of the publication, judged on paired 95 % video-bootstrap intervals of its "
+               "comparisons (next table): holds when every comparison holds, contradicted when any is "
+               "contradicted, otherwise inconclusive; a comparison needs at least 10 contributing videos "
+               "(docs/EVIDENCE.md). `python -m benchmark claims` prints the same table.")
+    stalled = pd.Series(verdicts.claims["not_converged"].to_numpy(), index=data.index)
+    return Table("claims", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data, stalled=stalled)
+
+
+@register("comparisons")
+def comparisons_table(results: Results) -> Table:
+    """Every comparison behind the claims: the two sides' values and their paired difference."""
+    title = "Paired comparisons behind the claims (same videos, seeds pooled)"
+    if not results.experiments:
+        return Table("comparisons", title, note=NOT_RUN)
+    table = results.verdicts.comparisons
+    data = pd.DataFrame({
+        "metric": table["split"] + " " + table["metric"], "a": table["a"], "b": table["b"],
+        "value a": table["value_a"], "value b": table["value_b"], DIFFERENCE: table["difference"],
+        "seeds": table["seeds"], "videos": table["n_videos"], "verdict": table["verdict"],
+        "note": [("; ".join(filter(None, (c, n)))) for c, n in zip(table["convergence"], table["note"])],
+    }, dtype=object)
+    data.index = pd.MultiIndex.from_arrays([table["claim"], table["comparison"]], names=["claim", "comparison"])
+    empty = pd.DataFrame(np.nan, index=data.index, columns=data.columns)
+    low, high = empty.copy(), empty.copy()
+    low[DIFFERENCE], high[DIFFERENCE] = table["low"].to_numpy(), table["high"].to_numpy()
+    stalled = pd.Series(table["not_converged"].to_numpy(), index=data.index)
+    caption = (f"{DIFFERENCE}: value a minus value b with its paired 95 % video-bootstrap interval (both sides "
+               "resampled with the same videos, so what the videos share cancels); seeds: the spread of the "
+               "per-seed differences where the sides have several seeds. Direction and margin of each "
+               "comparison: experiments/claims.yaml.")
+    return Table("comparisons", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data,
+                 low=low, high=high, stalled=stalled)
+
+
 # --- display -----------------------------------------------------------------------------------
 
-def _cell(value, spec: str, signed: bool) -> str:
+def _cell(value, spec: str, signed: bool, low=np.nan, high=np.nan, spread=np.nan) -> str:
+    """``0.274``, ``0.274 [0.231, 0.320]`` with an interval, ``... ±0.012`` with a seed spread."""
     if isinstance(value, str):
         return value
     if value is None or not np.isfinite(value):
         return "–"
-    return format(value, ("+" if signed else "") + spec)
+    spec = ("+" if signed and not spec.startswith("+") else "") + spec
+    text = format(value, spec)
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{low:{spec}}, {high:{spec}}]"
+    if np.isfinite(spread):
+        text += f" ±{spread:{spec.lstrip('+')}}"
+    return text
+
+
+def _aligned(frame: pd.DataFrame | None, data: pd.DataFrame) -> np.ndarray:
+    return np.full(data.shape, np.nan) if frame is None else frame.to_numpy(float)
 
 
 def display(table: Table) -> pd.DataFrame:
-    """The table as strings: numbers formatted (differences signed, missing as "–"), and each
-    valid/test column pair merged into one "valid/test" column."""
+    """The table as strings: numbers formatted with their intervals and seed spreads (differences
+    signed, missing as "–"), each valid/test column pair merged into one "valid/test" column, a
+    ``seeds`` column where a row has several, and a dagger on the rows that had not converged."""
     data = table.data
     signed = (data.index.get_level_values("source") == "difference" if "source" in data.index.names
               else np.zeros(len(data), dtype=bool))
+    low, high, spread = (_aligned(f, data) for f in (table.low, table.high, table.spread))
     cells = {}
-    for column in data.columns:
+    for j, column in enumerate(data.columns):
         parts = column if isinstance(column, tuple) else (column,)
         spec = next((FORMATS[p] for p in reversed(parts) if p in FORMATS), ".3f")  # innermost wins
-        cells[column] = [_cell(v, spec, s) for v, s in zip(data[column], signed)]
+        cells[column] = [_cell(v, spec, s, *bounds) for v, s, *bounds
+                         in zip(data[column], signed, low[:, j], high[:, j], spread[:, j])]
     frame = pd.DataFrame(cells, index=data.index)
     if isinstance(data.columns, pd.MultiIndex) and set(data.columns.get_level_values(1)) <= {"valid", "test", ""}:
         merged = {}
@@ -339,4 +579,34 @@ def display(table: Table) -> pd.DataFrame:
             part = frame[metric]  # a Series for a column without split ("" is dropped by pandas)
             merged[metric] = part["valid"] + "/" + part["test"] if isinstance(part, pd.DataFrame) else part
         frame = pd.DataFrame(merged, index=data.index)
+    if table.seeds is not None and (table.seeds > 1).any():
+        frame[("seeds", "") if frame.columns.nlevels > 1 else "seeds"] = [str(n) if n else "" for n in table.seeds]
+    if table.stalled is not None and table.stalled.any():
+        keys = [_mark(key) if flag else key for key, flag in zip(frame.index, table.stalled)]
+        frame.index = (pd.MultiIndex.from_tuples(keys, names=data.index.names) if data.index.nlevels > 1
+                       else pd.Index(keys, name=data.index.name))
     return frame
+
+
+def _mark(key):
+    """A row label with the not-converged dagger on its last part."""
+    return (*key[:-1], f"{key[-1]} {STALLED}") if isinstance(key, tuple) else f"{key} {STALLED}"
+
+
+def numbers(table: Table) -> pd.DataFrame:
+    """The table as the CSV holds it: each number followed by its interval (``_lo``, ``_hi``) and the SD
+    between seeds (``_seed_sd``) where it has them; ``seeds`` and ``not_converged`` per row."""
+    columns = {}
+    for j, column in enumerate(table.data.columns):
+        name = " ".join(str(p) for p in column if p != "") if isinstance(column, tuple) else str(column)
+        columns[name] = table.data[column].to_numpy()
+        for suffix, frame in (("_lo", table.low), ("_hi", table.high), ("_seed_sd", table.spread)):
+            values = _aligned(frame, table.data)[:, j]
+            if np.isfinite(values).any():
+                columns[name + suffix] = values
+    out = pd.DataFrame(columns, index=table.data.index)
+    if table.seeds is not None:
+        out["seeds"] = table.seeds.to_numpy()
+    if table.stalled is not None:
+        out["not_converged"] = table.stalled.to_numpy()
+    return out

@@ -210,13 +210,15 @@ def select(experiments: list[Experiment], only: str | None) -> list[Experiment]:
 def run(manifest_path: Path, profile: str, only: str | None = None, data: Path | None = None,
         force: bool = False, results_dir: Path = Path("results"), data_dir: Path = Path("data"),
         progress: bool = True, notebook: Path = NOTEBOOK,
-        executor: LocalExecutor | DaskExecutor | None = None) -> list[Outcome]:
+        executor: LocalExecutor | DaskExecutor | None = None, seeds: list[int] | None = None) -> list[Outcome]:
     """Run every selected experiment that is not already complete; return one outcome each.
+
+    ``seeds``: train every experiment with these seeds instead of the manifest's (``--seeds``).
 
     ``executor`` (entered by the caller) runs them; by default this process, one at a time.
     """
     manifest = LoadedManifest(manifest_path)
-    experiments = select(manifest.experiments(profile), only)
+    experiments = select(manifest.experiments(profile, seeds), only)
     if not experiments:
         raise ValueError(f"--only {only!r} matches no experiment of profile {profile!r}")
     dataset = resolve_dataset(manifest, profile, data, data_dir, progress)

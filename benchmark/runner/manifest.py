@@ -3,17 +3,25 @@
 Errors name the file, the line, the field and the allowed values. Resolution turns the manifest
 and a profile into a list of :class:`Experiment` objects, each with a readable id and a fully
 resolved :class:`~benchmark.training.config.TrainConfig` (defaults < profile < group base < grid/row values).
+
+Seeds: a setting trained with several seeds is one experiment per seed, each cached on its own.
+The seeds of an experiment come from, first to last: ``--seeds`` (the ``seeds`` argument of
+:meth:`LoadedManifest.experiments`), the profile's ``seeds`` when it maps experiment-id patterns
+(globs, as ``--only``) to lists, the group's ``seeds``, the profile's ``seeds`` when it is a list;
+with none of these the experiment trains once with its configured ``seed``. Seed 0 keeps the plain
+id, so results of an experiment trained before it had seeds stay cached; seed ``s`` adds ``-s<s>``.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from benchmark.training.config import TrainConfig
 
@@ -50,9 +58,26 @@ class DatasetSpec(_Strict):
         return self
 
 
+Seeds = list[Annotated[int, Field(ge=0)]]
+
+
+def _unique(seeds):
+    if seeds is not None and (not seeds or len(set(seeds)) != len(seeds)):
+        raise ValueError(f"seeds must be a non-empty list without repeats, got {seeds}")
+    return seeds
+
+
 class Profile(_Strict):
     dataset: str
     train: dict[str, Any] = {}
+    seeds: Seeds | dict[str, Seeds] | None = None  # every experiment, or per experiment-id pattern
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, value):
+        for seeds in value.values() if isinstance(value, dict) else [value]:
+            _unique(seeds)
+        return value
 
 
 class Group(_Strict):
@@ -60,6 +85,12 @@ class Group(_Strict):
     base: dict[str, Any] = {}
     grid: dict[str, list[Any]] | None = None
     rows: list[dict[str, Any]] | None = None
+    seeds: Seeds | None = None  # in every profile
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, value):
+        return _unique(value)
 
     @model_validator(mode="after")
     def _grid_or_rows(self):
@@ -179,17 +210,31 @@ class LoadedManifest:
             raise ManifestError(f"{self.path}: unknown profile {name!r} (defined: {', '.join(self.data.profiles)})")
         return self.data.profiles[name]
 
-    def experiments(self, profile: str) -> list[Experiment]:
-        """Every experiment of the manifest, resolved for ``profile``."""
+    def experiments(self, profile: str, seeds: list[int] | None = None) -> list[Experiment]:
+        """Every experiment of the manifest, resolved for ``profile``: one per seed (module docstring;
+        ``seeds`` given here applies to every experiment)."""
         base = {**self.data.defaults, **self.profile(profile).train}
+        if seeds is not None and (len(set(seeds)) != len(seeds) or min(seeds, default=-1) < 0):
+            raise ManifestError(f"seeds {seeds}: expected non-negative seeds without repeats")
         experiments, seen = [], {}
         for i, group in enumerate(self.data.experiments):
             varying = list(group.grid or dict.fromkeys(k for row in group.rows for k in row))
             for j, setting in enumerate(group.settings()):
-                config = TrainConfig.model_validate({**base, **group.base, **setting})
-                exp_id = "-".join([group.group] + [str(setting[k]) for k in varying if k in setting])
-                if exp_id in seen:
-                    raise self.error(("experiments", i), f"experiment id {exp_id!r} appears twice")
-                seen[exp_id] = True
-                experiments.append(Experiment(exp_id, group.group, config))
+                name = "-".join([group.group] + [str(setting[k]) for k in varying if k in setting])
+                chosen = seeds or self._seeds(profile, group, name)
+                for seed in chosen or [None]:
+                    values = {**base, **group.base, **setting, **({} if seed is None else {"seed": seed})}
+                    config = TrainConfig.model_validate(values)
+                    exp_id = name if not seed else f"{name}-s{seed}"
+                    if exp_id in seen:
+                        raise self.error(("experiments", i), f"experiment id {exp_id!r} appears twice")
+                    seen[exp_id] = True
+                    experiments.append(Experiment(exp_id, group.group, config))
         return experiments
+
+    def _seeds(self, profile: str, group: Group, name: str) -> list[int] | None:
+        """The manifest's seeds for the experiment ``name`` (None: train once, as configured)."""
+        chosen = self.profile(profile).seeds
+        if isinstance(chosen, dict):
+            return next((s for pattern, s in chosen.items() if fnmatch.fnmatch(name, pattern)), group.seeds)
+        return group.seeds if group.seeds is not None else chosen

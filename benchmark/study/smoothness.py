@@ -134,6 +134,25 @@ def video_trajectories(predictions: pd.DataFrame) -> dict[str, tuple[np.ndarray,
             for v in videos.unique()}
 
 
+def video_jitter(predictions: pd.DataFrame, window: int = WINDOW,
+                 polyorder: int = POLYORDER) -> dict[tuple[str, str], pd.DataFrame]:
+    """Smoothness of each video: ``{(measure, source): videos x keypoints}`` with measure
+    ``acceleration`` or ``residual`` (as :func:`jitter_table`), NaN where undefined; a source with
+    no keypoints at all (truth on real data) is left out."""
+    out: dict[tuple[str, str], list] = defaultdict(list)
+    videos = []
+    for video, (frames, arrays) in video_trajectories(predictions).items():
+        scale = reference_scale(arrays["annotation"])
+        videos.append(video)
+        for source, keypoints in arrays.items():
+            out[("acceleration", source)].append(acceleration_jitter(keypoints, frames, scale))
+            out[("residual", source)].append(smoothing_residual(keypoints, frames, scale, window, polyorder))
+    index = pd.Index(videos, name="video")
+    tables = {key: pd.DataFrame(np.array(rows).reshape(len(videos), len(LABELS)), index=index, columns=list(LABELS))
+              for key, rows in out.items()}
+    return {key: t for key, t in tables.items() if t.notna().to_numpy().any()}
+
+
 def jitter_table(predictions: pd.DataFrame, window: int = WINDOW, polyorder: int = POLYORDER) -> pd.DataFrame:
     """Smoothness per keypoint and source, averaged over the videos of ``predictions`` (one split,
     one decoder, as in ``predictions.csv``).
@@ -142,19 +161,13 @@ def jitter_table(predictions: pd.DataFrame, window: int = WINDOW, polyorder: int
     truth only where present), acceleration (``S / frame^2``), residual (``S``), videos (how many
     videos gave an acceleration). Every source is scaled by the annotation's ``S``.
     """
-    acc, res = defaultdict(list), defaultdict(list)
-    for frames, arrays in video_trajectories(predictions).values():
-        scale = reference_scale(arrays["annotation"])
-        for source, keypoints in arrays.items():
-            if np.isnan(keypoints).all():
-                continue  # no truth on real data
-            acc[source].append(acceleration_jitter(keypoints, frames, scale))
-            res[source].append(smoothing_residual(keypoints, frames, scale, window, polyorder))
+    per_video = video_jitter(predictions, window, polyorder)
     rows = [pd.DataFrame({
         "keypoint": LABELS, "region": [REGION_OF.get(k) for k in LABELS], "source": source,
-        "acceleration": _nanmean(np.array(acc[source])), "residual": _nanmean(np.array(res[source])),
-        "videos": np.count_nonzero(~np.isnan(np.array(acc[source])), axis=0),
-    }) for source in SOURCES if acc[source]]
+        "acceleration": _nanmean(per_video[("acceleration", source)].to_numpy()),
+        "residual": _nanmean(per_video[("residual", source)].to_numpy()),
+        "videos": per_video[("acceleration", source)].notna().sum(axis=0).to_numpy(),
+    }) for source in SOURCES if ("acceleration", source) in per_video]
     if not rows:
         return pd.DataFrame(columns=["keypoint", "region", "source", "acceleration", "residual", "videos"])
     return pd.concat(rows, ignore_index=True)

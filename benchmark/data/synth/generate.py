@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import shutil
-import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -24,11 +21,11 @@ from tqdm import tqdm
 
 from benchmark.common.atomic import staged_folder
 from benchmark.data.layout import FOLDERS
-from benchmark.study.keypoints import LABELS
 from benchmark.data.synth.annotator import NOISE_SIGMA, NOISE_UNIT
 from benchmark.data.synth.body import LENGTH_RANGE
 from benchmark.data.synth.motion import DRIFT_BAND, FIDGETY_BAND, WRITHING_BAND
 from benchmark.data.synth.video import SUPERSAMPLE, VideoJob, make_video
+from benchmark.study.keypoints import LABELS
 
 GENERATOR_VERSION = "1.0.0"
 SPLITS = ("Train", "Valid", "Test")

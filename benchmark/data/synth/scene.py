@@ -13,8 +13,25 @@ import numpy as np
 from benchmark.data.synth import textures
 from benchmark.data.synth.body import Body, across, direction
 from benchmark.data.synth.camera import Camera
-from benchmark.data.synth.parts import (BACKGROUND, BOTTOM, BROW, DARK, DIAPER, EYE, HAIR, HAT, IRIS, LIP,
-                     MATERIALS, MOUTH, SKIN, SKIN_SHADE, TOP, smooth, unit)
+from benchmark.data.synth.parts import (
+    BACKGROUND,
+    BOTTOM,
+    BROW,
+    DARK,
+    DIAPER,
+    EYE,
+    HAIR,
+    HAT,
+    IRIS,
+    LIP,
+    MATERIALS,
+    MOUTH,
+    SKIN,
+    SKIN_SHADE,
+    TOP,
+    smooth,
+    unit,
+)
 from benchmark.data.synth.render import SHIFT, Scene
 from benchmark.data.synth.style import RGB, Style
 

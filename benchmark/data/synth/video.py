@@ -14,17 +14,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmark.study.keypoints import LABELS
 from benchmark.data.labelme import write_annotation, write_truth
 from benchmark.data.layout import ANNOTATION_SUFFIX, ANNOTATIONS, IMAGE_SUFFIXES, IMAGES, TRUTH, stem
 from benchmark.data.synth.annotator import annotate
 from benchmark.data.synth.body import sample_body, skeleton
 from benchmark.data.synth.camera import frame_camera
-from benchmark.data.synth.parts import figure
 from benchmark.data.synth.motion import joint_angles
+from benchmark.data.synth.parts import figure
 from benchmark.data.synth.render import render
 from benchmark.data.synth.scene import build_scene, light_direction
 from benchmark.data.synth.style import sample_style
+from benchmark.study.keypoints import LABELS
 
 SUPERSAMPLE = 2  # material map resolution relative to the picture (anti-aliasing)
 MAX_START_S = 2.0  # first labelled frame: a random frame in the first two seconds
