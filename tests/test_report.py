@@ -63,7 +63,7 @@ def write_dataset(root: Path) -> None:
             Image.fromarray(pixels).save(root / split / "img" / f"{stem}.jpg")
             write_annotation(root / split / "ann" / f"{stem}.json", a, f"{stem}.jpg", SIZE, SIZE)
             write_truth(root / split / "truth" / f"{stem}.json", t)
-    (root / "synth.json").write_text(json.dumps({"seed": 0}))
+    (root / "synth.json").write_text(json.dumps({"seed": 0, "fps": 25.0, "frame_step": 5}))
 
 
 def write_notebook(path: Path, text: str) -> None:
@@ -704,3 +704,15 @@ def test_the_report_key_covers_the_claims_file(tmp_path, monkeypatch):
     before = freshness.report_key(tmp_path, ["claims"], [])
     claims.write_text("claims: []  # edited\n")
     assert freshness.report_key(tmp_path, ["claims"], []) != before
+
+
+def test_movement_table_compares_every_source_with_the_truth(results):
+    table = T.movement_table(results)
+    assert table.data is not None, table.note
+    sources = list(dict.fromkeys(table.data.columns.get_level_values(0)))
+    # the annotation, each KCE model (one seed), and each model's filtered predictions
+    assert sources[0] == "annotation" and {"simple_baseline", "my_new_model"} <= set(sources)
+    assert "simple_baseline + One Euro" in sources and "simple_baseline + Savitzky-Golay" in sources
+    speed = table.data.loc[("speed_mean", "relative")]
+    assert (speed.xs("95% lo", level=1) <= speed.xs("error", level=1)).all()
+    assert (speed.xs("error", level=1) <= speed.xs("95% hi", level=1)).all()
