@@ -72,6 +72,26 @@ def test_mirroring_swaps_the_wrist_label(frames):
     assert 0 < swapped < 12
 
 
+
+def test_augmentation_ranges_bound_the_geometry(frames):
+    data = prepare(frames, 128, progress=False)
+    default, same = HeatmapBatches(data, augment=True, seed=2), HeatmapBatches(
+        data, augment=True, seed=2, rotation=30.0, scale=0.25, translate=0.1)
+    np.testing.assert_array_equal(default.sample(1)[1], same.sample(1)[1])  # defaults: the study's ranges
+    still = HeatmapBatches(data, augment=True, seed=2, rotation=0.0, scale=0.0, translate=0.0)
+    for seed in range(6):
+        still.seed = seed
+        _, keypoints = still.sample(0)
+        original = data.keypoints[0]
+        mirrored = transforms.mirror_labels(original * [-1, 1] + [128, 0])
+        assert np.allclose(keypoints, original) or np.allclose(keypoints, mirrored)  # mirror only
+    narrow = HeatmapBatches(data, augment=True, seed=2, rotation=5.0, scale=0.05, translate=0.02)
+    wide = [default.sample(0, epoch)[1] for epoch in range(8)]
+    small = [narrow.sample(0, epoch)[1] for epoch in range(8)]
+    spread = [np.ptp(np.stack(points)[:, WRIST_L], axis=0).max() for points in (wide, small)]
+    assert spread[1] < spread[0]
+
+
 def test_targets_decode_back_to_the_labels(frames):
     data = prepare(frames, 128, progress=False)
     images, targets = HeatmapBatches(data, batch_size=3)[0]

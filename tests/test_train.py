@@ -11,7 +11,7 @@ from benchmark.common.environment import gpu_available
 from benchmark.data.synth import generate_dataset
 from benchmark.training import train as train_module
 from benchmark.training.config import TrainConfig
-from benchmark.training.train import TrainingDiverged, resolve_precision, train
+from benchmark.training.train import TrainingDiverged, learning_rate_schedule, resolve_precision, train
 
 CONFIG = TrainConfig(model="simple_baseline", loss="kce", input_size=64, epochs=2, batch_size=8)
 
@@ -78,6 +78,26 @@ def test_auto_precision_is_mixed_only_on_a_gpu():
     assert resolve_precision("auto", gpu=True) == "mixed_bfloat16"
     assert resolve_precision("mixed_float16", gpu=False) == "mixed_float16"
     assert resolve_precision("float32", gpu=True) == "float32"
+
+
+def _rates(schedule, steps):
+    return np.array([float(keras.ops.convert_to_numpy(schedule(step))) for step in steps])
+
+
+def test_default_schedule_is_the_plain_cosine_decay():
+    config = CONFIG.model_copy(update={"learning_rate": 3e-3})
+    steps = [0, 1, 25, 50, 99, 100]
+    np.testing.assert_allclose(_rates(learning_rate_schedule(config, 100, 10), steps),
+                               _rates(keras.optimizers.schedules.CosineDecay(3e-3, 100), steps), rtol=1e-6)
+
+
+def test_warmup_rises_linearly_then_decays_by_cosine():
+    config = CONFIG.model_copy(update={"learning_rate": 1e-2, "warmup_epochs": 1.5})
+    rates = _rates(learning_rate_schedule(config, 100, 10), [0, 5, 10, 15, 15 + 85 // 2, 100])
+    np.testing.assert_allclose(rates[:4], [0.0, 1e-2 / 3, 2e-2 / 3, 1e-2], rtol=1e-5)  # 15 warm-up steps
+    assert rates[4] == pytest.approx(5e-3, rel=0.02) and rates[5] == pytest.approx(0.0, abs=1e-7)
+    too_long = CONFIG.model_copy(update={"warmup_epochs": 50})  # never more than all the steps but one
+    assert _rates(learning_rate_schedule(too_long, 20, 10), [19])[0] == pytest.approx(CONFIG.learning_rate)
 
 
 @pytest.fixture(scope="module")

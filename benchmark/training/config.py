@@ -38,7 +38,16 @@ class TrainConfig(BaseModel):
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(16, ge=1)
     learning_rate: float = Field(1e-3, gt=0)
+    # Linear warm-up from 0 to ``learning_rate`` over this many epochs (fractions allowed), then the
+    # cosine decay to 0 over the remaining steps. 0 (the default): cosine decay from the first step.
+    warmup_epochs: float = Field(0.0, ge=0)
     augment: bool = True
+    # Ranges of the geometric augmentation (with ``augment``): rotation within +-augment_rotation
+    # degrees, scale within 1 +- augment_scale, shift within +-augment_translate of the input size
+    # (mirroring and colour jitter are unchanged). The defaults are the study's +-30 deg, 0.75-1.25, +-10 %.
+    augment_rotation: float = Field(30.0, ge=0, le=180)
+    augment_scale: float = Field(0.25, ge=0, lt=1)
+    augment_translate: float = Field(0.1, ge=0, le=0.5)
     pretrained: bool = True
     seed: int = 0
     max_train_frames: int | None = Field(None, ge=1)

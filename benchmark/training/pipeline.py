@@ -84,6 +84,8 @@ class HeatmapBatches(keras.utils.PyDataset):
 
     ``outputs`` > 1 repeats the targets for models with intermediate supervision (hourglass).
     ``omit_facial`` drops the 5 facial keypoints from the targets (the study's "omitted" labels).
+    ``rotation`` (+- degrees), ``scale`` (1 +- scale) and ``translate`` (+- fraction of the input) are
+    the ranges of the geometric augmentation (``transforms.random_augmentation``).
     ``drop_remainder`` skips the last partial batch, so training sees one batch shape and its
     compiled step is traced once (a partial batch costs a retrace, seconds for deep models).
 
@@ -100,9 +102,11 @@ class HeatmapBatches(keras.utils.PyDataset):
     def __init__(self, data: Prepared, batch_size: int = 16, codec: HeatmapCodec = HeatmapCodec(),
                  augment: bool = False, shuffle: bool = False, outputs: int = 1,
                  omit_facial: bool = False, drop_remainder: bool = False, repeat: bool = False,
-                 seed: int = 0, **kwargs):
+                 seed: int = 0, rotation: float = 30.0, scale: float = 0.25, translate: float = 0.1,
+                 **kwargs):
         super().__init__(**kwargs)
         self.data, self.batch_size, self.codec = data, batch_size, codec
+        self.ranges = {"rotation": rotation, "scale": (1.0 - scale, 1.0 + scale), "translate": translate}
         self.augment, self.shuffle, self.outputs, self.seed = augment, shuffle, outputs, seed
         self.drop_remainder, self.repeat = drop_remainder, repeat
         self.keypoints = data.keypoints.copy()
@@ -130,7 +134,7 @@ class HeatmapBatches(keras.utils.PyDataset):
             return image.astype(np.float32) / 255.0, keypoints
         rng = np.random.default_rng([self.seed, epoch, int(index)])
         size = self.data.size
-        matrix, mirrored = transforms.random_augmentation(rng, size)
+        matrix, mirrored = transforms.random_augmentation(rng, size, **self.ranges)
         image = transforms.warp(image, matrix, size).astype(np.float32) / 255.0
         keypoints = transforms.apply(matrix, keypoints)
         if mirrored:

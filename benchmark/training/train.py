@@ -152,15 +152,29 @@ def build_for_training(config: TrainConfig) -> keras.Model:
         return keras.Model(model.input, logits if len(logits) > 1 else logits[0], name=model.name)
 
 
-def compile_for_training(model: keras.Model, config: TrainConfig, steps: int, example) -> None:
-    """Adam with a cosine decay over ``steps``, the loss on every output, and XLA as configured.
+def learning_rate_schedule(config: TrainConfig, steps: int, steps_per_epoch: int):
+    """The learning rate per step of a run of ``steps`` steps: cosine decay from
+    ``config.learning_rate`` to 0, after a linear warm-up from 0 over ``config.warmup_epochs``
+    epochs of ``steps_per_epoch`` steps (at most ``steps - 1`` steps) where set."""
+    warmup = min(round(config.warmup_epochs * steps_per_epoch), steps - 1)
+    if warmup <= 0:
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
+    return keras.optimizers.schedules.CosineDecay(0.0, steps - warmup, warmup_target=config.learning_rate,
+                                                  warmup_steps=warmup)
+
+
+def compile_for_training(model: keras.Model, config: TrainConfig, steps: int, example,
+                         steps_per_epoch: int | None = None) -> None:
+    """Adam with the learning-rate schedule of ``config`` over ``steps`` (``learning_rate_schedule``;
+    ``steps_per_epoch``, default ``steps``, sizes the warm-up), the loss on every output, and XLA as
+    configured.
 
     What the training step would otherwise create when first traced (the optimizer's slots, the
     loss's per-output trackers) is built here, from ``example``, an ``(images, targets)`` batch:
     variables created inside a ``tf.function`` make TensorFlow trace it twice (2 s for the tiny
     Simple Baseline, over 15 s for the tiny hourglass, on 2 CPU cores).
     """
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
+    schedule = learning_rate_schedule(config, steps, steps_per_epoch or steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=[get_loss(config.loss)] * len(model.outputs),
                   jit_compile=JIT_COMPILE[config.jit_compile])
     images, targets = example
@@ -202,8 +216,10 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
     batches = HeatmapBatches(train_data, config.batch_size, HeatmapCodec.from_config(config), augment=config.augment,
                              shuffle=True, outputs=len(model.outputs), seed=config.seed,
                              omit_facial=config.facial_keypoints == "omitted", drop_remainder=True,
-                             repeat=True, workers=workers, max_queue_size=2 * workers)
-    compile_for_training(model, config, config.epochs * len(batches), batches[0])
+                             repeat=True, workers=workers, max_queue_size=2 * workers,
+                             rotation=config.augment_rotation, scale=config.augment_scale,
+                             translate=config.augment_translate)
+    compile_for_training(model, config, config.epochs * len(batches), batches[0], steps_per_epoch=len(batches))
     _lap(timings, "build", started)
     monitor = _Monitor(config, valid_data, status_file)
     model.fit(batches, epochs=config.epochs, steps_per_epoch=len(batches), shuffle=False, callbacks=[monitor],
