@@ -3,7 +3,7 @@
 Importing this package registers every model module below.
 """
 
-from benchmark.models import hourglass, resunet, simple_baseline  # noqa: F401  (registers models)
+from benchmark.models import hourglass, hrnet, resunet, simple_baseline, vitpose  # noqa: F401  (registers models)
 from benchmark.models.registry import build_model, list_models, model_info, register_model
 
 __all__ = ["build_model", "list_models", "model_info", "register_model"]
