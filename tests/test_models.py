@@ -208,13 +208,13 @@ def test_reference_models_output_stride_4(name, overrides, height, width):
 
 @pytest.mark.parametrize("name", REFERENCE_MODELS)
 def test_reference_models_train(name):
-    """Five Adam steps on two 64 px images lower the KCE loss."""
+    """Five Adam steps on two 64 px images lower the KCE loss (run eagerly: 3x faster than tracing for five)."""
     rng = np.random.default_rng(0)
     images = random_images(2, 64)
     targets = encode(rng.uniform(4, 60, (2, NUM_KEYPOINTS, 2)), input_size=(64, 64), stride=4, sigma=2.0)
     keras.utils.set_random_seed(0)
     model = build_model(name, 64)
-    model.compile(keras.optimizers.Adam(1e-3), loss=get_loss("kce"))
+    model.compile(keras.optimizers.Adam(1e-3), loss=get_loss("kce"), run_eagerly=True)
     history = model.fit(images, targets, batch_size=2, epochs=5, verbose=0).history["loss"]
     assert history[-1] < history[0], history
 
