@@ -135,7 +135,7 @@ def test_seeded_builds_are_identical(name):
     ("resunet", "resnet101", 45_000_000),
     ("hourglass", "none", 5_000_000),
     ("hrnet", "none", 28_000_000),  # HRNet-W32: 28.5 M
-    ("vitpose", "vit", 85_000_000),  # ViTPose-B: 86 M encoder + decoder
+    ("vitpose", "vit", 85_000_000),  # ViTPose-B: 90 M
 ])
 def test_paper_variants_build(name, backbone, min_params):
     model = build_model(name, 64, size="paper", pretrained=False)
@@ -197,7 +197,7 @@ def test_tiny_model_overfits_a_tiny_batch(name):
 
 
 @pytest.mark.parametrize("name, overrides", [
-    ("hrnet", {}), ("vitpose", {}), ("vitpose", {"patch": 8}), ("vitpose", {"decoder": "simple"}),
+    ("hrnet", {}), ("vitpose", {}), ("vitpose", {"patch": 8}), ("vitpose", {"decoder": "classic"}),
 ])
 @pytest.mark.parametrize("height, width", [(64, 64), (96, 96), (128, 96)])
 def test_reference_models_output_stride_4(name, overrides, height, width):

@@ -83,10 +83,10 @@ def load_encoder_weights(model, path):
     """Set the encoder's weights from ``path`` by variable path; the file must hold exactly those, in their shapes."""
     variables = encoder_variables(model)
     with h5py.File(path, "r") as file:
-        stored = []
-        file.visititems(lambda name, item: stored.append(name) if isinstance(item, h5py.Dataset) else None)
+        stored = set()  # every dataset's path
+        file.visititems(lambda name, item: stored.add(name) if isinstance(item, h5py.Dataset) else None)
         missing = [v.path for v in variables if v.path not in stored]
-        unexpected = sorted(set(stored) - {v.path for v in variables})
+        unexpected = sorted(stored - {v.path for v in variables})
         if missing or unexpected:
             raise ValueError(f"encoder weights {path} do not fit the model (built with another dim, depth, heads "
                              f"or patch?): missing {_some(missing)}; not in the model: {_some(unexpected)}")
