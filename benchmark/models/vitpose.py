@@ -107,7 +107,10 @@ def _some(names, shown=3):
 
 @register_model("vitpose")
 def vitpose(input_size, num_keypoints, size, pretrained, **overrides):
-    """ViT encoder on ``patch`` x ``patch`` tokens, decoder to stride 4. ``pretrained`` has no effect; see ``weights``."""
+    """ViT encoder on ``patch`` x ``patch`` tokens, decoder to stride 4.
+
+    No ImageNet backbone in the Keras cache, so ``pretrained`` has no effect; see ``weights``.
+    """
     config = resolve_config(CONFIGS, size, overrides)
     patch, dim = config["patch"], config["dim"]
     if patch not in (4, 8, 16, 32):
