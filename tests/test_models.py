@@ -1,4 +1,4 @@
-"""Tests of the model registry and the three pose models (tiny size trained briefly on CPU)."""
+"""Tests of the model registry and the pose models (tiny size trained briefly on CPU)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 
 from benchmark.models import build_model, list_models, model_info, register_model, registry
+from benchmark.models.vitpose import encoder_variables, save_encoder_weights
 from benchmark.study.codec import decode, encode, probabilities
 from benchmark.study.keypoints import NUM_KEYPOINTS
 from benchmark.study.losses import get_loss
 from benchmark.study.metrics import pck
 
-MODELS = ("hourglass", "resunet", "simple_baseline")
+MODELS = ("hourglass", "hrnet", "resunet", "simple_baseline", "vitpose")
+REFERENCE_MODELS = ("hrnet", "vitpose")  # beyond the study
 
 
 def outputs_of(model, images, training=False):
@@ -130,6 +132,8 @@ def test_seeded_builds_are_identical(name):
     ("simple_baseline", "resnet50", 30_000_000),
     ("resunet", "resnet101", 45_000_000),
     ("hourglass", "none", 5_000_000),
+    ("hrnet", "none", 28_000_000),  # HRNet-W32: 28.5 M
+    ("vitpose", "vit", 85_000_000),  # ViTPose-B: 90 M
 ])
 def test_paper_variants_build(name, backbone, min_params):
     model = build_model(name, 64, variant="paper", pretrained=False)
@@ -169,6 +173,52 @@ def test_tiny_model_overfits_a_tiny_batch(name):
     assert loss_after < 0.75 * loss_before
     assert error_after < 0.25 * error_before
     assert pck_after > max(0.5, pck_before + 0.4), (pck_before, pck_after)
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("hrnet", {}), ("vitpose", {}), ("vitpose", {"patch": 8}), ("vitpose", {"decoder": "classic"}),
+])
+@pytest.mark.parametrize("height, width", [(64, 64), (96, 96), (128, 96)])
+def test_reference_models_output_stride_4(name, overrides, height, width):
+    model = build_model(name, (height, width), num_keypoints=3, **overrides)
+    assert outputs_of(model, random_images(1, height, width))[-1].shape == (1, height // 4, width // 4, 3)
+    assert model_info(model)["stride"] == 4
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODELS)
+def test_reference_models_train(name):
+    """Five Adam steps on two 64 px images lower the KCE loss (run eagerly: 3x faster than tracing for five)."""
+    rng = np.random.default_rng(0)
+    images = random_images(2, 64)
+    targets = encode(rng.uniform(4, 60, (2, NUM_KEYPOINTS, 2)), input_size=(64, 64), stride=4, sigma=2.0)
+    keras.utils.set_random_seed(0)
+    model = build_model(name, 64)
+    model.compile(keras.optimizers.Adam(1e-3), loss=get_loss("kce"), run_eagerly=True)
+    history = model.fit(images, targets, batch_size=2, epochs=5, verbose=0).history["loss"]
+    assert history[-1] < history[0], history
+
+
+def test_vitpose_loads_encoder_weights_by_name(tmp_path):
+    path = str(tmp_path / "encoder.weights.h5")
+    keras.utils.set_random_seed(1)
+    source = build_model("vitpose", 64)
+    save_encoder_weights(source, path)
+    keras.utils.set_random_seed(2)
+    model = build_model("vitpose", 64, weights=path)
+    for saved, loaded in zip(encoder_variables(source), encoder_variables(model), strict=True):
+        assert saved.path == loaded.path
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(saved), keras.ops.convert_to_numpy(loaded))
+    heads = [keras.ops.convert_to_numpy(m.get_layer("heatmaps").kernel) for m in (source, model)]
+    assert not np.array_equal(*heads)  # the decoder stays randomly initialised
+    assert model_info(model)["imagenet_weights"] is True
+    assert model_info(source)["imagenet_weights"] is False
+
+    with pytest.raises(ValueError, match=f"{path}: 'encoder_position_embedding/embedding' has shape"):
+        build_model("vitpose", 96, weights=path)  # another token grid
+    with pytest.raises(ValueError, match=f"{path} do not fit .* missing encoder_block5_norm1/gamma, "):
+        build_model("vitpose", 64, weights=path, depth=6)
+    with pytest.raises(ValueError, match="missing none; not in the model: encoder_block3_"):
+        build_model("vitpose", 64, weights=path, depth=2)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
