@@ -88,9 +88,9 @@ def test_adding_a_model_as_documented_changes_no_existing_key(copy):
     registry._index.cache_clear()  # a new process would read the folder afresh
     manifest = copy / "manifest.yaml"
     text = manifest.read_text()
-    assert "model: [simple_baseline, hourglass, resunet]" in text  # the loss grid the document edits
-    manifest.write_text(text.replace("model: [simple_baseline, hourglass, resunet]",
-                                     "model: [simple_baseline, hourglass, resunet, plain_fcn]"))
+    grid = "model: [simple_baseline, hourglass, resunet, hrnet, vitpose]"
+    assert grid in text  # the loss grid the document edits
+    manifest.write_text(text.replace(grid, grid.replace("]", ", plain_fcn]")))
     after = _hashes(copy)
     assert {k: after[k] for k in before} == before
     assert sorted(set(after) - set(before)) == ["loss-plain_fcn-bce", "loss-plain_fcn-kce", "loss-plain_fcn-mse"]

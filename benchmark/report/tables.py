@@ -255,10 +255,22 @@ def _comparison(results: Results, name: str, title: str, group: str, keys: tuple
     return _table(name, title, caption, _frame(values, names), intervals, members, reference)
 
 
+# What a reader must know about a model row the publication does not have.
+MODEL_NOTES = {
+    "hrnet": "hrnet: HRNet (Sun et al. 2019), the field's standard top-down baseline, not in the publication.",
+    "vitpose": ("vitpose: a ViTPose-style plain vision transformer (Xu et al. 2022), not in the publication, "
+                "trained here from random initialisation; plain transformers are known to need pre-training "
+                "(ViTPose starts from MAE ImageNet weights), so its row understates the architecture."),
+}
+
+
 @register("loss")
 def loss_table(results: Results) -> Table:
-    return _comparison(results, "loss", "Models and loss functions", "loss", ("model", "loss"),
-                       ["model", "loss"])
+    table = _comparison(results, "loss", "Models and loss functions", "loss", ("model", "loss"),
+                        ["model", "loss"])
+    notes = [note for model, note in MODEL_NOTES.items() if any(e.config["model"] == model for e in results.group("loss"))]
+    table.caption = " ".join([table.caption, *notes])
+    return table
 
 
 @register("occlusion")
