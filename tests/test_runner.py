@@ -59,7 +59,7 @@ def first_run(workspace):
 def test_runs_every_experiment_and_writes_complete_results(workspace, first_run):
     assert first_run == {"loss-simple_baseline-mse": "ran", "loss-simple_baseline-kce": "ran"}
     for exp_id in first_run:
-        folder = workspace / "results" / "smoke" / exp_id
+        folder = workspace / "results" / "tiny" / "smoke" / exp_id
         names = {p.name for p in folder.iterdir()}
         assert {"COMPLETE.json", "metrics.json", "history.csv", "predictions.csv", "model.keras",
                 "notebook.ipynb"} <= names
@@ -70,12 +70,12 @@ def test_runs_every_experiment_and_writes_complete_results(workspace, first_run)
         assert metrics["config"]["seed"] == 0 and metrics["epoch_time_s"] > 0
         assert set(metrics["metrics"]) == {"argmax", "wa", "dark"}
         assert set(metrics["metrics"]["wa"]) == {"Valid", "Test", "DomainShift"}
-    assert not (workspace / "results" / "smoke" / ".staging").exists() or \
-        not any((workspace / "results" / "smoke" / ".staging").iterdir())
+    assert not (workspace / "results" / "tiny" / "smoke" / ".staging").exists() or \
+        not any((workspace / "results" / "tiny" / "smoke" / ".staging").iterdir())
 
 
 def test_report_renders_from_the_results(workspace, first_run, tmp_path):
-    index = build_report(workspace / "results", tmp_path, ["loss", "decoder", "truth"],
+    index = build_report(workspace / "results" / "tiny", tmp_path, ["loss", "decoder", "truth"],
                          ["training_curves", "pck_curves"], "smoke")
     html = index.read_text()
     assert "simple_baseline" in html and "notebooks/loss-simple_baseline-kce.html" in html
@@ -120,7 +120,7 @@ def test_a_broken_experiment_is_reported_and_the_others_finish(tmp_path, workspa
     assert status["loss-unknown_to_the_kernel-mse"].status == "failed"
     assert "unknown_to_the_kernel" in status["loss-unknown_to_the_kernel-mse"].detail
     assert status["loss-simple_baseline-mse"].status == "ran"
-    failed = tmp_path / "results" / "smoke" / "loss-unknown_to_the_kernel-mse"
+    failed = tmp_path / "results" / "tiny" / "smoke" / "loss-unknown_to_the_kernel-mse"
     assert (failed / "notebook.ipynb").exists() and (failed / "FAILED.json").exists()
     assert not (failed / "COMPLETE.json").exists()
     # It is retried next time, and the finished one is not.
@@ -158,22 +158,22 @@ def test_an_interrupted_run_resumes_and_never_counts_partial_results(tmp_path, w
                "--results", str(results), "--no-progress"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-    staging = results / "smoke" / ".staging" / "loss-simple_baseline-mse"
+    staging = results / "tiny" / "smoke" / ".staging" / "loss-simple_baseline-mse"
     deadline = time.time() + 120
     while not (staging / "status.json").exists() and time.time() < deadline:
         time.sleep(0.2)
     assert (staging / "status.json").exists(), "training never started"
     os.killpg(process.pid, signal.SIGKILL)  # like a power loss: no clean-up at all
     process.wait()
-    assert not (results / "smoke" / "loss-simple_baseline-mse").exists()
-    build_report(results, tmp_path / "reports", ["loss"], [], "smoke")  # nothing partial is aggregated
+    assert not (results / "tiny" / "smoke" / "loss-simple_baseline-mse").exists()
+    build_report(results / "tiny", tmp_path / "reports", ["loss"], [], "smoke")  # nothing partial is aggregated
     assert "not run yet" in (tmp_path / "reports" / "smoke" / "README.md").read_text()
 
     (tmp_path / "manifest.yaml").write_text(MANIFEST)
     resumed = run(tmp_path / "manifest.yaml", "smoke", results_dir=results, data_dir=workspace / "data",
                   progress=False)
     assert {o.status for o in resumed} == {"ran"}
-    assert not any((results / "smoke" / ".staging").glob("*"))
+    assert not any((results / "tiny" / "smoke" / ".staging").glob("*"))
 
 
 def test_epoch_bars_follow_the_staging_status_files(tmp_path):
@@ -201,7 +201,8 @@ def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
     assert len(outcomes) == len(LoadedManifest(manifest).experiments("smoke"))
     assert {o.status for o in outcomes} == {"ran"}, [(o.id, o.detail) for o in outcomes if o.status != "ran"]
     lists = LoadedManifest(manifest).data
-    index = build_report(tmp_path / "results", tmp_path / "reports", lists.tables, lists.figures, "smoke")
+    index = build_report(tmp_path / "results" / "synthetic-smoke", tmp_path / "reports", lists.tables, lists.figures,
+                         "smoke")
     folder = index.parent
     for table in lists.tables:
         assert (folder / "tables" / f"{table}.tex").exists()

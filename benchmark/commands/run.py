@@ -24,8 +24,12 @@ def configure(parser) -> None:
     parser.add_argument("--manifest", type=Path, default=MANIFEST)
     parser.add_argument("--only", metavar="PATTERN", help="run experiments whose id matches (glob or substring)")
     parser.add_argument("--data", type=Path, help="a dataset root in the LabelMe layout instead of the profile's")
+    parser.add_argument("--dataset", metavar="NAME",
+                        help="a dataset of the manifest instead of the profile's (e.g. real: its root from "
+                             "$INFANT_POSE_REAL_DATA or --data)")
     parser.add_argument("--force", action="store_true", help="retrain even when a complete result exists")
-    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
+    parser.add_argument("--results", type=Path, default=Path("results"),
+                        help="results folder (default: results); experiments go to <results>/<dataset>/<profile>/")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where synthetic datasets are generated")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
@@ -62,14 +66,14 @@ def main(args) -> int:
     try:
         with executor:
             outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
-                           args.data_dir, progress=not args.no_progress, executor=executor)
+                           args.data_dir, progress=not args.no_progress, executor=executor, dataset=args.dataset)
     except KeyboardInterrupt:
         print("\ninterrupted: finished experiments are kept, unfinished ones are discarded; "
               "run the same command again to resume", file=sys.stderr)
         return 130
     print(summary_table(outcomes))
-    failed = [o.id for o in outcomes if o.status == "failed"]
+    failed = [o for o in outcomes if o.status == "failed"]
     if failed:
-        print(f"\n{len(failed)} experiment(s) failed: {', '.join(failed)}; "
-              f"their executed notebooks are in {args.results / args.profile}/<experiment>/notebook.ipynb")
+        print(f"\n{len(failed)} experiment(s) failed: {', '.join(o.id for o in failed)}; "
+              f"their executed notebooks are in {failed[0].folder.parent}/<experiment>/notebook.ipynb")
     return 1 if failed else 0

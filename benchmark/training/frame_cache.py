@@ -33,7 +33,8 @@ from benchmark.data.labelme import Frame
 
 ENV = "INFANT_POSE_CACHE"
 # Modules whose code decides the cached pixels: editing one invalidates every entry.
-_SOURCES = ("frame_cache.py", "labelme.py", "mosaic.py", "pipeline.py", "transforms.py")
+_SOURCES = ("training/frame_cache.py", "data/labelme.py", "data/mosaic.py", "training/pipeline.py",
+            "data/transforms.py")  # relative to the package
 
 
 def cache_dir() -> Path | None:
@@ -50,7 +51,7 @@ def cache_dir() -> Path | None:
 def _code_version() -> bytes:
     digest = hashlib.sha256(f"cv2 {cv2.__version__} PIL {PIL.__version__}".encode())
     for name in _SOURCES:
-        digest.update((Path(__file__).parent / name).read_bytes())
+        digest.update((Path(__file__).parents[1] / name).read_bytes())
     return digest.digest()
 
 
