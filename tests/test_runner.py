@@ -13,11 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from benchmark.models import register_model
 from benchmark.report import build_report
+from benchmark.runner.datasets import dataset_name
 from benchmark.runner.execute import EpochBars, Job, run
-from benchmark.runner.manifest import REPO, Experiment
+from benchmark.runner.manifest import REPO, Experiment, LoadedManifest
 from benchmark.training.config import TrainConfig
 
 MANIFEST = """\
@@ -194,8 +196,6 @@ def test_epoch_bars_follow_the_staging_status_files(tmp_path):
 def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
     """experiments/manifest.yaml, profile smoke: every experiment through papermill, then the report
     with every table and figure the manifest lists (a few minutes on 2 cores)."""
-    from benchmark.runner.manifest import LoadedManifest
-
     manifest = REPO / "experiments" / "manifest.yaml"
     outcomes = run(manifest, "smoke", results_dir=tmp_path / "results", data_dir=tmp_path / "data", progress=False)
     assert len(outcomes) == len(LoadedManifest(manifest).experiments("smoke"))
@@ -210,3 +210,62 @@ def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
         assert (folder / "figures" / f"{figure}.png").exists(), figure
     assert len(list((folder / "notebooks").glob("*.html"))) == len(outcomes)
     assert "NOT comparable" in (folder / "README.md").read_text()
+
+
+# The study's dataset as the manifest knows it, and the paper-size Simple Baseline (ResNet50) made
+# small enough for the CPU: untrained, one epoch on two frames of 64 x 64.
+REAL_MANIFEST = """\
+datasets:
+  real: {env: INFANT_POSE_REAL_DATA}
+profiles:
+  sample:
+    dataset: real
+    train: {variant: paper, pretrained: false, input_size: 64, epochs: 1, batch_size: 2, max_train_frames: 2,
+            augment: false}
+experiments:
+  - group: loss
+    grid: {model: [simple_baseline], loss: [kce]}
+"""
+
+
+def test_the_real_sample_through_the_whole_chain(tmp_path, sample_root):
+    """The real layout (no truth/, no DomainShift, no synth.json) from `run` to `report` on the
+    command line, as ./run_all.sh calls them, with every table and figure of experiments/manifest.yaml
+    (and the claims where that command exists); no TensorFlow start-up notice reaches the console."""
+    from benchmark.commands import COMMANDS
+
+    study = LoadedManifest(REPO / "experiments" / "manifest.yaml").data
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(REAL_MANIFEST + yaml.safe_dump({"tables": study.tables, "figures": study.figures}))
+    select = ["--profile", "sample", "--dataset", "real", "--manifest", str(manifest),
+              "--results", str(tmp_path / "results")]
+    env = {**os.environ, "INFANT_POSE_REAL_DATA": str(sample_root)}
+
+    def benchmark(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "benchmark", *args], capture_output=True, text=True,
+                              cwd=REPO, env=env)
+
+    done = benchmark("run", *select)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    for noise in ("oneDNN", "absl::InitializeLog", "Traceback"):
+        assert noise not in done.stderr, done.stderr[-2000:]
+    name = dataset_name(LoadedManifest(manifest), "sample", data=sample_root)
+    assert name.startswith("sample_data-") and f"results in {tmp_path / 'results' / name / 'sample'}" in done.stdout
+    folder = tmp_path / "results" / name / "sample" / "loss-simple_baseline-kce"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["config"]["variant"] == "paper" and not metrics["dataset"]["synthetic"]
+    assert set(metrics["metrics"]["wa"]) == {"Valid", "Test"}
+    assert all(set(scores) == {"annotation"} for scores in metrics["metrics"]["wa"].values())
+    assert "oneDNN" in (folder / "kernel.log").read_text()  # kept, not shown
+
+    done = benchmark("report", *select, "--out", str(tmp_path / "reports"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = tmp_path / "reports" / name / "sample"
+    readme = (page / "README.md").read_text()
+    assert "real data" in readme and "NOT comparable" not in readme
+    assert {"loss", "decoder", "audit"} <= {p.stem for p in (page / "tables").glob("*.tex")}
+    assert {"training_curves", "pck_curves", "sample_predictions"} <= {p.stem for p in (page / "figures").glob("*.png")}
+    assert "no DomainShift split" in readme and "real data has no exact truth" in readme
+    if "claims" in COMMANDS:
+        done = benchmark("claims", *select)
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr[-2000:]

@@ -13,7 +13,8 @@ from benchmark.commands import experiment_ids
 def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--model", required=True,
-        help="model.keras written by training, or an experiment id such as loss-simple_baseline-kce (see --results, --profile, --dataset)")
+        help="model.keras written by training, or an experiment id such as loss-simple_baseline-kce "
+             "(see --results, --profile, --dataset)")
     add("--input", type=Path, required=True, help="a folder of unlabelled images (or a video)")
     add("--out", type=Path, required=True, help="the image file to write (e.g. gallery.png)")
     add("--cols", type=int, default=4, help="pictures per row (default 4)")
