@@ -4,6 +4,7 @@ the report's exit status without results; one-line warnings."""
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -103,3 +104,23 @@ def test_warnings_print_one_line():
         warnings.formatwarning = one_line
         text = warnings.formatwarning("a.json: shapes: ignoring unknown labels", UserWarning, "x.py", 3, "_warn()")
     assert text == "UserWarning: a.json: shapes: ignoring unknown labels\n"
+
+
+def test_run_all_gives_report_the_options_that_say_where_the_results_are(tmp_path):
+    """./run_all.sh with a stand-in for `python`: `report` reads what `run` wrote, and the exit
+    status is run's failure, else report's."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(REPO / "run_all.sh", tmp_path)
+    (tmp_path / "scripts" / "bootstrap.sh").write_text(
+        'python() { echo "$*" >> calls.txt; [ "$3" = run ] && return "${RUN_STATUS:-0}"; return 3; }\n')
+    options = ["--data", "../shared/sample_data", "--profile", "smoke", "--results=/tmp/r", "--only", "kce",
+               "--force", "--manifest", "m.yaml", "--dataset", "real"]
+    for run_status, expected in (("0", 3), ("1", 1)):
+        (tmp_path / "calls.txt").unlink(missing_ok=True)
+        done = subprocess.run(["bash", str(tmp_path / "run_all.sh"), *options], capture_output=True, text=True,
+                              env={**os.environ, "RUN_STATUS": run_status})
+        assert done.returncode == expected, done.stderr
+        run, report = (tmp_path / "calls.txt").read_text().splitlines()
+        assert run == "-m benchmark run " + " ".join(options)
+        assert report == ("-m benchmark report --data ../shared/sample_data --profile smoke --results=/tmp/r "
+                          "--manifest m.yaml --dataset real")

@@ -72,8 +72,9 @@ def main(args) -> int:
               "run the same command again to resume", file=sys.stderr)
         return 130
     print(summary_table(outcomes))
+    print(f"results in {outcomes[0].folder.parent}")
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"\n{len(failed)} experiment(s) failed: {', '.join(o.id for o in failed)}; "
-              f"their executed notebooks are in {failed[0].folder.parent}/<experiment>/notebook.ipynb")
+              "their executed notebooks are in <experiment>/notebook.ipynb there")
     return 1 if failed else 0

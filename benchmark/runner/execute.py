@@ -7,7 +7,8 @@ fingerprint, code version): such experiments are skipped. Work happens in
 ``results/<dataset>/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
 interrupted run leaves no partial result and simply resumes. A failing experiment keeps its
 executed notebook and a ``FAILED.json``; the others go on, and the exit status is non-zero.
-Before anything trains, every image of the dataset is decoded once (:func:`benchmark.data.info.check_images`).
+Before anything trains, every image of the dataset is decoded once
+(:func:`benchmark.data.info.check_images`).
 
 Each notebook's kernel writes its stderr to ``kernel.log`` beside the notebook, not to this
 console: TensorFlow's C++ start-up lines (``oneDNN custom operations are on``, ``All log messages
@@ -40,8 +41,8 @@ from benchmark.common.environment import quiet_backend_start_up
 from benchmark.data.info import check_images, describe
 from benchmark.data.labelme import load_dataset
 from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
-from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.datasets import dataset_name, resolve_dataset
+from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.manifest import Experiment, LoadedManifest
 from benchmark.runner.provenance import NOTEBOOK, experiment_code, experiment_hash, training_environment
 from benchmark.runner.snapshot import write_snapshot
