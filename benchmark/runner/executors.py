@@ -31,9 +31,11 @@ class Done:
 
 
 def error_line(exc: BaseException) -> str:
-    """An exception as one line: its type and the last line of its message."""
-    message = str(exc).strip()
-    return f"{type(exc).__name__}: {message.splitlines()[-1] if message else ''}"
+    """An exception as one line: its type and the last line of its message (not pydantic's closing
+    "For further information visit ..." link, which says nothing about the error)."""
+    lines = [line.strip() for line in str(exc).splitlines()
+             if line.strip() and not line.strip().startswith("For further information visit")]
+    return f"{type(exc).__name__}: {lines[-1] if lines else ''}"
 
 
 class LocalExecutor:
