@@ -1,5 +1,6 @@
-"""Which dataset a run uses and the folder its results go to; the image check before training;
-the report's exit status without results; one-line warnings."""
+"""Which dataset a run uses and the folder its results go to (run, report, ./run_all.sh); the image
+check before training; the report's exit status without results; quiet output (one-line warnings,
+no backend start-up notices)."""
 
 from __future__ import annotations
 
@@ -124,3 +125,14 @@ def test_run_all_gives_report_the_options_that_say_where_the_results_are(tmp_pat
         assert run == "-m benchmark run " + " ".join(options)
         assert report == ("-m benchmark report --data ../shared/sample_data --profile smoke --results=/tmp/r "
                           "--manifest m.yaml --dataset real")
+
+
+def test_backend_start_up_notices_are_dropped_and_other_lines_kept(capfd):
+    from benchmark.common.environment import quiet_backend_start_up
+
+    with quiet_backend_start_up():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+                    b"I0000 port.cc:153] oneDNN custom operations are on. You may see...\n"
+                    b"E0000 cuda_dnn.cc:1] a real problem\n")
+    err = capfd.readouterr().err
+    assert "oneDNN" not in err and "absl" not in err and "a real problem" in err
