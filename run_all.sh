@@ -3,19 +3,25 @@
 #   ./run_all.sh                       quick profile (whole grid, 2-core CPU, about 20 minutes)
 #   ./run_all.sh --profile paper       the study's scale (GPU)
 #   ./run_all.sh --data /path/to/real  the real dataset in the LabelMe layout
-# Other arguments go to `python -m benchmark run` (e.g. --only, --force). Reruns are cached.
+# Arguments go to `python -m benchmark run` (e.g. --only, --force); those that say which results
+# to read (--profile, --data, --dataset, --results, --manifest) go to `report` too. Reruns are cached.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh
 
-profile=quick
+report_args=()
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
-  [ "${args[$i]}" = "--profile" ] && profile="${args[$((i + 1))]}"
+  case "${args[$i]}" in
+    --profile | --data | --dataset | --results | --manifest)
+      report_args+=("${args[$i]}" "${args[$((i + 1))]:-}")
+      i=$((i + 1)) ;;
+    --profile=* | --data=* | --dataset=* | --results=* | --manifest=*)
+      report_args+=("${args[$i]}") ;;
+  esac
 done
 
 status=0
 python -m benchmark run "$@" || status=$?
-python -m benchmark report --profile "$profile"
-echo "Report: reports/$profile/index.html"
+python -m benchmark report "${report_args[@]}" || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
 exit "$status"

@@ -38,7 +38,7 @@ from pathlib import Path
 
 out = Path(out_dir)
 fate = out.name.split("-")[0]
-attempts = out.parents[2] / f"{out.name}.attempts"
+attempts = out.parents[3] / f"{out.name}.attempts"
 with attempts.open("a") as log:
     log.write(f"{os.getpid()}\\n")
 attempt = len(attempts.read_text().split())
@@ -96,7 +96,7 @@ def test_dask_gives_the_local_executors_results(workspace, local_run, dask_run):
     assert {i: o.status for i, o in local_run.items()} == dict.fromkeys(GOOD, "ran")
     for exp_id in GOOD:
         assert dask_run[exp_id].status == "ran", dask_run[exp_id].detail
-        local, remote = (workspace / results / "smoke" / exp_id for results in ("local", "dask"))
+        local, remote = (workspace / results / "tiny" / "smoke" / exp_id for results in ("local", "dask"))
         assert (local / "predictions.csv").read_text() == (remote / "predictions.csv").read_text()
         metrics = [json.loads((folder / "metrics.json").read_text()) for folder in (local, remote)]
         assert metrics[0]["metrics"] == metrics[1]["metrics"] and metrics[0]["model"] == metrics[1]["model"]
@@ -104,12 +104,12 @@ def test_dask_gives_the_local_executors_results(workspace, local_run, dask_run):
         assert losses[0] == losses[1]
         hashes = [json.loads((folder / "COMPLETE.json").read_text())["hash"] for folder in (local, remote)]
         assert hashes[0] == hashes[1]  # the executor is not part of an experiment's identity
-    assert not any((workspace / "dask" / "smoke" / ".staging").iterdir())
+    assert not any((workspace / "dask" / "tiny" / "smoke" / ".staging").iterdir())
 
 
 def test_a_failing_experiment_is_isolated(workspace, dask_run):
     assert dask_run[BROKEN].status == "failed" and "unknown_to_the_kernel" in dask_run[BROKEN].detail
-    folder = workspace / "dask" / "smoke" / BROKEN
+    folder = workspace / "dask" / "tiny" / "smoke" / BROKEN
     assert (folder / "FAILED.json").exists() and (folder / "notebook.ipynb").exists()
     assert not (folder / "COMPLETE.json").exists()
     assert all(dask_run[exp_id].status == "ran" for exp_id in GOOD)
@@ -142,7 +142,7 @@ def test_a_killed_worker_leaves_nothing_partial_and_is_retried_or_reported(works
     for fate in ("dies_once", "dies_always"):
         fates |= _run(workspace, "fates", cluster, manifest="fates.yaml", notebook=workspace / "stand_in.ipynb",
                       only=fate)
-    results = workspace / "fates" / "smoke"
+    results = workspace / "fates" / "tiny" / "smoke"
     assert fates["dies_once-mse"].status == "ran", fates["dies_once-mse"].detail
     assert sorted(p.name for p in (results / "dies_once-mse").glob("*.txt")) == ["attempt-2.txt", "done.txt"]
     assert fates["dies_always-mse"].status == "failed"
@@ -164,7 +164,7 @@ def _alive(pid: int) -> bool:
 def test_ctrl_c_cancels_the_rest_and_keeps_finished_experiments(workspace, cluster):
     (workspace / "interrupt.yaml").write_text(fates_manifest("finishes", "sleeps"))
     results = workspace / "interrupt"
-    finished = results / "smoke" / "finishes-mse" / "COMPLETE.json"
+    finished = results / "tiny" / "smoke" / "finishes-mse" / "COMPLETE.json"
     sleeper = results / "sleeps-mse.attempts"
 
     def press_ctrl_c_when_one_finished():
@@ -178,7 +178,7 @@ def test_ctrl_c_cancels_the_rest_and_keeps_finished_experiments(workspace, clust
         _run(workspace, "interrupt", cluster, manifest="interrupt.yaml",
              notebook=workspace / "stand_in.ipynb")
     assert finished.exists() and (finished.parent / "done.txt").exists()
-    assert not (results / "smoke" / "sleeps-mse").exists()
+    assert not (results / "tiny" / "smoke" / "sleeps-mse").exists()
     # The sleeping experiment's kernel went with its restarted worker, and the scheduler forgot it.
     kernel = int(sleeper.read_text().split()[0])
     deadline = time.time() + 30

@@ -89,7 +89,7 @@ def test_suite_times_a_fresh_grid_a_cached_rerun_and_one_added_row(tmp_path, mon
         for experiment in LoadedManifest(manifest).experiments(profile):
             if only and only not in experiment.id:
                 continue
-            out = Path(results_dir) / profile / experiment.id
+            out = Path(results_dir) / "synthetic-smoke" / profile / experiment.id
             if (out / "COMPLETE.json").exists():
                 outcomes.append(Outcome(experiment.id, "cached", 0.0))
                 continue

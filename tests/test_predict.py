@@ -28,20 +28,20 @@ COLUMNS = ["frame", "time_s", "keypoint", "x", "y", "confidence"]
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> Path:
-    """A results folder holding one untrained tiny model as experiment ``quick/tiny-kce``."""
+    """A results folder holding one untrained tiny model as experiment ``synthetic/quick/tiny-kce``."""
     from benchmark.models import build_model
 
-    folder = tmp_path_factory.mktemp("results") / "quick" / "tiny-kce"
+    folder = tmp_path_factory.mktemp("results") / "synthetic" / "quick" / "tiny-kce"
     folder.mkdir(parents=True)
     build_model("simple_baseline", input_size=64, variant="tiny", pretrained=False).save(folder / "model.keras")
     config = {"loss": "kce", "sigma": 2.0, "decoder": "wa", "facial_keypoints": "preserved"}
     (folder / "metrics.json").write_text(json.dumps({"config": config}))
-    return folder.parents[1]
+    return folder.parents[2]
 
 
 @pytest.fixture(scope="module")
 def model(results) -> Path:
-    return results / "quick" / "tiny-kce" / "model.keras"
+    return results / "synthetic" / "quick" / "tiny-kce" / "model.keras"
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +191,8 @@ def test_a_missing_model_names_what_was_looked_for(results, tmp_path, capsys):
     assert code == 2 and "tiny-mse" in err and "tiny-kce" in err  # the ids that exist
     with pytest.raises(FileNotFoundError, match="missing.keras"):
         model_path(tmp_path / "missing.keras", results)
-    assert model_path(results / "quick" / "tiny-kce", results) == results / "quick" / "tiny-kce" / "model.keras"
+    assert model_path(results / "synthetic" / "quick" / "tiny-kce", results) == \
+        results / "synthetic" / "quick" / "tiny-kce" / "model.keras"
 
 
 def test_the_output_folder_is_replaced_only_when_asked(model, tmp_path, capsys):

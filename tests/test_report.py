@@ -514,11 +514,17 @@ MINIMAL_MANIFEST = "datasets: {d: {path: data}}\nprofiles: {quick: {dataset: d}}
 
 
 def _report_cli(results_dir: Path, out: Path, manifest: Path) -> int:
+    """``report`` on ``results_dir`` as the results of the minimal manifest's dataset ``d``, which
+    the command reads from ``<results>/d/quick``; the report goes to ``<out>/d/quick``."""
     from benchmark.commands import report as cli
 
+    results = results_dir.parent / "by_dataset"
+    if not results.exists():
+        results.mkdir()
+        (results / "d").symlink_to(results_dir, target_is_directory=True)
     parser = argparse.ArgumentParser()
     cli.configure(parser)
-    return cli.main(parser.parse_args(["--results", str(results_dir), "--out", str(out),
+    return cli.main(parser.parse_args(["--results", str(results), "--out", str(out),
                                        "--manifest", str(manifest), "--profile", "quick"]))
 
 
@@ -531,7 +537,7 @@ def test_a_report_is_rendered_again_only_when_its_inputs_change(tmp_path, capsys
     converted, original = [], HTMLExporter.from_filename
     monkeypatch.setattr(HTMLExporter, "from_filename", lambda self, path: converted.append(Path(path).parent.name)
                         or original(self, path))
-    index = tmp_path / "out" / "quick" / "index.html"
+    index = tmp_path / "out" / "d" / "quick" / "index.html"
     assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
     assert sorted(converted) == sorted(p.name for p in (results_dir / "quick").iterdir() if p.name[0] not in "._")
     first = index.stat().st_mtime_ns
@@ -557,7 +563,7 @@ def test_cli_renders_the_manifest_lists(tmp_path, capsys):
     manifest = tmp_path / "manifest.yaml"
     manifest.write_text(MINIMAL_MANIFEST + "tables: [loss, decoder]\nfigures: [training_curves]\n")
     assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
-    folder = tmp_path / "out" / "quick"
+    folder = tmp_path / "out" / "d" / "quick"
     assert str(folder / "index.html") in capsys.readouterr().out
     assert sorted(p.name for p in (folder / "tables").glob("*.tex")) == ["decoder.tex", "loss.tex"]
     assert [p.name for p in (folder / "figures").iterdir()] == ["training_curves.png"]

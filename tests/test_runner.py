@@ -13,11 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from benchmark.models import register_model
 from benchmark.report import build_report
+from benchmark.runner.datasets import dataset_name
 from benchmark.runner.execute import EpochBars, Job, run
-from benchmark.runner.manifest import REPO, Experiment
+from benchmark.runner.manifest import REPO, Experiment, LoadedManifest
 from benchmark.training.config import TrainConfig
 
 MANIFEST = """\
@@ -59,7 +61,7 @@ def first_run(workspace):
 def test_runs_every_experiment_and_writes_complete_results(workspace, first_run):
     assert first_run == {"loss-simple_baseline-mse": "ran", "loss-simple_baseline-kce": "ran"}
     for exp_id in first_run:
-        folder = workspace / "results" / "smoke" / exp_id
+        folder = workspace / "results" / "tiny" / "smoke" / exp_id
         names = {p.name for p in folder.iterdir()}
         assert {"COMPLETE.json", "metrics.json", "history.csv", "predictions.csv", "model.keras",
                 "notebook.ipynb"} <= names
@@ -70,12 +72,12 @@ def test_runs_every_experiment_and_writes_complete_results(workspace, first_run)
         assert metrics["config"]["seed"] == 0 and metrics["epoch_time_s"] > 0
         assert set(metrics["metrics"]) == {"argmax", "wa", "dark"}
         assert set(metrics["metrics"]["wa"]) == {"Valid", "Test", "DomainShift"}
-    assert not (workspace / "results" / "smoke" / ".staging").exists() or \
-        not any((workspace / "results" / "smoke" / ".staging").iterdir())
+    assert not (workspace / "results" / "tiny" / "smoke" / ".staging").exists() or \
+        not any((workspace / "results" / "tiny" / "smoke" / ".staging").iterdir())
 
 
 def test_report_renders_from_the_results(workspace, first_run, tmp_path):
-    index = build_report(workspace / "results", tmp_path, ["loss", "decoder", "truth"],
+    index = build_report(workspace / "results" / "tiny", tmp_path, ["loss", "decoder", "truth"],
                          ["training_curves", "pck_curves"], "smoke")
     html = index.read_text()
     assert "simple_baseline" in html and "notebooks/loss-simple_baseline-kce.html" in html
@@ -128,7 +130,7 @@ def test_a_broken_experiment_is_reported_and_the_others_finish(tmp_path, workspa
     assert status["loss-unknown_to_the_kernel-mse"].status == "failed"
     assert "unknown_to_the_kernel" in status["loss-unknown_to_the_kernel-mse"].detail
     assert status["loss-simple_baseline-mse"].status == "ran"
-    failed = tmp_path / "results" / "smoke" / "loss-unknown_to_the_kernel-mse"
+    failed = tmp_path / "results" / "tiny" / "smoke" / "loss-unknown_to_the_kernel-mse"
     assert (failed / "notebook.ipynb").exists() and (failed / "FAILED.json").exists()
     assert not (failed / "COMPLETE.json").exists()
     # It is retried next time, and the finished one is not.
@@ -166,22 +168,22 @@ def test_an_interrupted_run_resumes_and_never_counts_partial_results(tmp_path, w
                "--results", str(results), "--no-progress"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-    staging = results / "smoke" / ".staging" / "loss-simple_baseline-mse"
+    staging = results / "tiny" / "smoke" / ".staging" / "loss-simple_baseline-mse"
     deadline = time.time() + 120
     while not (staging / "status.json").exists() and time.time() < deadline:
         time.sleep(0.2)
     assert (staging / "status.json").exists(), "training never started"
     os.killpg(process.pid, signal.SIGKILL)  # like a power loss: no clean-up at all
     process.wait()
-    assert not (results / "smoke" / "loss-simple_baseline-mse").exists()
-    build_report(results, tmp_path / "reports", ["loss"], [], "smoke")  # nothing partial is aggregated
+    assert not (results / "tiny" / "smoke" / "loss-simple_baseline-mse").exists()
+    build_report(results / "tiny", tmp_path / "reports", ["loss"], [], "smoke")  # nothing partial is aggregated
     assert "not run yet" in (tmp_path / "reports" / "smoke" / "README.md").read_text()
 
     (tmp_path / "manifest.yaml").write_text(MANIFEST)
     resumed = run(tmp_path / "manifest.yaml", "smoke", results_dir=results, data_dir=workspace / "data",
                   progress=False)
     assert {o.status for o in resumed} == {"ran"}
-    assert not any((results / "smoke" / ".staging").glob("*"))
+    assert not any((results / "tiny" / "smoke" / ".staging").glob("*"))
 
 
 def test_epoch_bars_follow_the_staging_status_files(tmp_path):
@@ -202,14 +204,13 @@ def test_epoch_bars_follow_the_staging_status_files(tmp_path):
 def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
     """experiments/manifest.yaml, profile smoke: every experiment through papermill, then the report
     with every table and figure the manifest lists (a few minutes on 2 cores)."""
-    from benchmark.runner.manifest import LoadedManifest
-
     manifest = REPO / "experiments" / "manifest.yaml"
     outcomes = run(manifest, "smoke", results_dir=tmp_path / "results", data_dir=tmp_path / "data", progress=False)
     assert len(outcomes) == len(LoadedManifest(manifest).experiments("smoke"))
     assert {o.status for o in outcomes} == {"ran"}, [(o.id, o.detail) for o in outcomes if o.status != "ran"]
     lists = LoadedManifest(manifest).data
-    index = build_report(tmp_path / "results", tmp_path / "reports", lists.tables, lists.figures, "smoke")
+    index = build_report(tmp_path / "results" / "synthetic-smoke", tmp_path / "reports", lists.tables, lists.figures,
+                         "smoke")
     folder = index.parent
     for table in lists.tables:
         assert (folder / "tables" / f"{table}.tex").exists()
@@ -217,3 +218,62 @@ def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
         assert (folder / "figures" / f"{figure}.png").exists(), figure
     assert len(list((folder / "notebooks").glob("*.html"))) == len(outcomes)
     assert "NOT comparable" in (folder / "README.md").read_text()
+
+
+# The study's dataset as the manifest knows it, and the paper-size Simple Baseline (ResNet50) made
+# small enough for the CPU: untrained, one epoch on two frames of 64 x 64.
+REAL_MANIFEST = """\
+datasets:
+  real: {env: INFANT_POSE_REAL_DATA}
+profiles:
+  sample:
+    dataset: real
+    train: {variant: paper, pretrained: false, input_size: 64, epochs: 1, batch_size: 2, max_train_frames: 2,
+            augment: false}
+experiments:
+  - group: loss
+    grid: {model: [simple_baseline], loss: [kce]}
+"""
+
+
+def test_the_real_sample_through_the_whole_chain(tmp_path, sample_root):
+    """The real layout (no truth/, no DomainShift, no synth.json) from `run` to `report` on the
+    command line, as ./run_all.sh calls them, with every table and figure of experiments/manifest.yaml
+    (and the claims where that command exists); no TensorFlow start-up notice reaches the console."""
+    from benchmark.commands import COMMANDS
+
+    study = LoadedManifest(REPO / "experiments" / "manifest.yaml").data
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(REAL_MANIFEST + yaml.safe_dump({"tables": study.tables, "figures": study.figures}))
+    select = ["--profile", "sample", "--dataset", "real", "--manifest", str(manifest),
+              "--results", str(tmp_path / "results")]
+    env = {**os.environ, "INFANT_POSE_REAL_DATA": str(sample_root)}
+
+    def benchmark(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "benchmark", *args], capture_output=True, text=True,
+                              cwd=REPO, env=env)
+
+    done = benchmark("run", *select)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    for noise in ("oneDNN", "absl::InitializeLog", "Traceback"):
+        assert noise not in done.stderr, done.stderr[-2000:]
+    name = dataset_name(LoadedManifest(manifest), "sample", data=sample_root)
+    assert name.startswith("sample_data-") and f"results in {tmp_path / 'results' / name / 'sample'}" in done.stdout
+    folder = tmp_path / "results" / name / "sample" / "loss-simple_baseline-kce"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["config"]["variant"] == "paper" and not metrics["dataset"]["synthetic"]
+    assert set(metrics["metrics"]["wa"]) == {"Valid", "Test"}
+    assert all(set(scores) == {"annotation"} for scores in metrics["metrics"]["wa"].values())
+    assert "oneDNN" in (folder / "kernel.log").read_text()  # kept, not shown
+
+    done = benchmark("report", *select, "--out", str(tmp_path / "reports"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = tmp_path / "reports" / name / "sample"
+    readme = (page / "README.md").read_text()
+    assert "real data" in readme and "NOT comparable" not in readme
+    assert {"loss", "decoder", "audit"} <= {p.stem for p in (page / "tables").glob("*.tex")}
+    assert {"training_curves", "pck_curves", "sample_predictions"} <= {p.stem for p in (page / "figures").glob("*.png")}
+    assert "no DomainShift split" in readme and "real data has no exact truth" in readme
+    if "claims" in COMMANDS:
+        done = benchmark("claims", *select)
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr[-2000:]

@@ -2,7 +2,8 @@
 predicting keypoints with a confidence that can be trusted.
 
 ``load_pose_model`` takes a ``model.keras`` path or an experiment id of the runner
-(``loss-simple_baseline-kce`` is ``<results>/<profile>/loss-simple_baseline-kce/model.keras``).
+(``loss-simple_baseline-kce`` is ``<results>/<dataset>/<profile>/loss-simple_baseline-kce/model.keras``,
+the dataset named as :func:`benchmark.runner.datasets.dataset_name` names it).
 The heatmap codec (loss, sigma, decoder, stride) and the facial-keypoint setting come from the
 ``metrics.json`` that training writes beside the model (its ``codec``; older results: its
 ``config``); the input size is the model's.
@@ -48,10 +49,11 @@ class PoseModel:
         return int(self.model.inputs[0].shape[1])
 
 
-def model_path(spec: str | Path, results: str | Path = "results", profile: str = "quick") -> Path:
+def model_path(spec: str | Path, results: str | Path = "results", profile: str = "quick",
+               dataset: str = "synthetic") -> Path:
     """The ``model.keras`` that ``spec`` names: a file, a folder holding one, or an experiment id
-    (``<results>/<profile>/<id>/model.keras``). A missing model is a ``FileNotFoundError`` naming
-    what was looked for and the experiments that have a model."""
+    (``<results>/<dataset>/<profile>/<id>/model.keras``). A missing model is a ``FileNotFoundError``
+    naming what was looked for and the experiments that have a model."""
     path = Path(spec)
     if path.is_dir():
         path = path / "model.keras"
@@ -59,7 +61,7 @@ def model_path(spec: str | Path, results: str | Path = "results", profile: str =
         return path
     if path.suffix == ".keras" or len(path.parts) > 1:
         raise FileNotFoundError(f"model file {path} does not exist")
-    root = Path(results) / profile
+    root = Path(results) / dataset / profile
     candidate = root / str(spec) / "model.keras"
     if candidate.is_file():
         return candidate
@@ -70,10 +72,11 @@ def model_path(spec: str | Path, results: str | Path = "results", profile: str =
                             f"(looked for {spec} and {candidate}); {listing}")
 
 
-def load_pose_model(spec: str | Path, results: str | Path = "results", profile: str = "quick") -> PoseModel:
+def load_pose_model(spec: str | Path, results: str | Path = "results", profile: str = "quick",
+                    dataset: str = "synthetic") -> PoseModel:
     """Load the model that ``spec`` names (see :func:`model_path`) and the training configuration
     in the ``metrics.json`` beside it."""
-    path = model_path(spec, results, profile)
+    path = model_path(spec, results, profile, dataset)
     metrics = path.with_name("metrics.json")
     summary = json.loads(metrics.read_text()) if metrics.is_file() else {}
     config = summary.get("config", {})

@@ -148,12 +148,12 @@ def predict_video(source: Path, model: str | Path, out: Path, filter_name: str |
                   filter_params: dict | None = None, batch_size: int = 16, fps: float = FOLDER_FPS,
                   overlay: bool = True, mosaic: bool = True, flip: bool = True, overwrite: bool = False,
                   results: Path = Path("results"), profile: str = "quick",
-                  progress: bool = False) -> dict:
+                  progress: bool = False, dataset: str = "synthetic") -> dict:
     """Write the outputs of the module docstring for ``source`` into ``out``; return the summary.
     A video that stops early raises its :class:`VideoError` after the outputs are written."""
     frames = Frames(source, fps)
     check_out(out, source, overwrite)
-    path = model_path(model, results, profile)
+    path = model_path(model, results, profile, dataset)
     filter_params = {**parameters(filter_name), **(filter_params or {})} if filter_name else {}
     if filter_name:  # check the parameters now rather than after the whole video
         FILTERS[filter_name](np.zeros((1, NUM_KEYPOINTS, 2)), np.zeros(1), **filter_params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from benchmark.data.labelme import AnnotationError
 from benchmark.runner.manifest import ManifestError
@@ -42,8 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(message, category, filename, lineno, line=None) -> str:
+    """A warning as one line, without the source line Python prints by default (our warnings name
+    the file they are about in their message)."""
+    return f"{category.__name__}: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    warnings.formatwarning = one_line
     parser = build_parser()
     if argv and argv[0] in COMMANDS:
         module = importlib.import_module(COMMANDS[argv[0]][0])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.apply.pose_model import AGREEMENT
+from benchmark.apply.pose_model import AGREEMENT, model_path
+from benchmark.commands import experiment_ids
 from benchmark.data.video import VideoError
 from benchmark.privacy.deidentify import deidentify
 
@@ -15,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--input", type=Path, required=True, help="a folder of images or a video file")
     add("--model", required=True,
         help="model.keras written by training (its metrics.json beside it gives the loss), or an "
-             "experiment id under results/quick")
+             "experiment id (see --results, --profile, --dataset)")
     add("--out", type=Path, required=True, help="new or empty output folder")
     add("--threshold", type=float, default=0.3,
         help="confidence, relative to a perfect heatmap peak, to trust a keypoint (default 0.3)")
@@ -24,11 +25,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="largest distance between the predictions on a frame and its mirror image, relative "
              f"to the Head-to-shoulders length, to trust a keypoint (default {AGREEMENT})")
     add("--batch-size", type=int, default=16, help="frames per model call (default 16)")
+    experiment_ids.add_options(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     try:
-        table = deidentify(args.input, args.model, args.out, args.threshold, args.margin,
+        model = model_path(args.model, args.results, args.profile, experiment_ids.dataset_of(args))
+        table = deidentify(args.input, model, args.out, args.threshold, args.margin,
                            args.agreement, args.batch_size, progress=True)
     except VideoError as err:
         print(f"error: {err}" + (f"; the {err.decoded} decoded frames were written to {args.out}"

@@ -1,10 +1,11 @@
-"""``python -m benchmark info``: the command line of :mod:`benchmark.data.info`."""
+"""``python -m benchmark info``: the command line of :mod:`benchmark.data.info`: the summary, then
+every image decoded (exit 2, naming the files, when one cannot be used)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.data.info import describe
+from benchmark.data.info import check_images, describe
 from benchmark.data.labelme import load_dataset
 
 
@@ -15,4 +16,5 @@ def configure(parser) -> None:
 def main(args) -> int:
     dataset = load_dataset(args.root)
     print(describe(dataset, dataset.fingerprint()))
+    print(f"{check_images(dataset, progress=True)} images decode completely at the size of their annotation")
     return 0

@@ -10,7 +10,7 @@ from typing import get_args
 import keras
 
 from benchmark.models import list_models
-from benchmark.runner import execute as runner
+from benchmark.runner.datasets import resolve_dataset
 from benchmark.runner.manifest import MANIFEST, LoadedManifest
 from benchmark.runner.perf import machine, measure_model, measure_pipeline, measure_suite, text_table
 from benchmark.training.config import TrainConfig
@@ -50,7 +50,7 @@ def main(args) -> int:
           f"packages: {', '.join(f'{k} {v}' for k, v in head['packages'].items())}")
 
     start = time.perf_counter()  # the profile's dataset is generated here if missing, not in the suite's timings
-    profile_data = None if args.data and not args.suite else runner.resolve_dataset(
+    profile_data = None if args.data and not args.suite else resolve_dataset(
         LoadedManifest(args.manifest), profile, data_dir=args.data_dir, progress=False)
     report["dataset ready (s)"] = time.perf_counter() - start
     root = args.data or profile_data

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmark.apply.filters import FILTERS, parameters
 from benchmark.apply.predict import describe, predict_video
+from benchmark.commands import experiment_ids
 from benchmark.data.video import FOLDER_FPS, VideoError
 
 
@@ -20,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--model", required=True,
         help="model.keras written by training (its metrics.json beside it gives the loss, sigma and "
-             "decoder), or an experiment id such as loss-simple_baseline-kce (see --results, --profile)")
+             "decoder), or an experiment id such as loss-simple_baseline-kce (see --results, --profile, --dataset)")
     add("--input", type=Path, required=True, help="a video file (mp4, avi, mov...) or a folder of images")
     add("--out", type=Path, required=True, help="new or empty output folder")
     add("--filter", choices=["none", *FILTERS], default="none",
@@ -39,9 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--no-mosaic", dest="mosaic", action="store_false",
         help="leave faces visible in overlay.mp4 (never share such a video)")
     add("--overwrite", action="store_true", help="replace the outputs of a previous prediction in --out")
-    add("--results", type=Path, default=Path("results"),
-        help="results folder of experiment ids (default results)")
-    add("--profile", default="quick", help="profile of experiment ids (default quick)")
+    experiment_ids.add_options(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -57,7 +56,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         summary = predict_video(args.input, args.model, args.out, filter_name, given, args.batch_size,
                                 args.fps, args.overlay, args.mosaic, args.flip, args.overwrite,
-                                args.results, args.profile, progress=True)
+                                args.results, args.profile, progress=True,
+                                dataset=experiment_ids.dataset_of(args))
     except VideoError as err:
         if not err.decoded:
             print(f"error: {err}", file=sys.stderr)

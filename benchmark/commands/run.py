@@ -27,8 +27,12 @@ def configure(parser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
                         help="train every selected experiment with these seeds instead of the manifest's (seed 0 "
                              "keeps the plain experiment id, seed s adds -s<s>; each seed is cached on its own)")
+    parser.add_argument("--dataset", metavar="NAME",
+                        help="a dataset of the manifest instead of the profile's (e.g. real: its root from "
+                             "$INFANT_POSE_REAL_DATA or --data)")
     parser.add_argument("--force", action="store_true", help="retrain even when a complete result exists")
-    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
+    parser.add_argument("--results", type=Path, default=Path("results"),
+                        help="results folder (default: results); experiments go to <results>/<dataset>/<profile>/")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where synthetic datasets are generated")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
@@ -66,14 +70,15 @@ def main(args) -> int:
         with executor:
             outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
                            args.data_dir, progress=not args.no_progress, executor=executor,
-                           seeds=args.seeds)
+                           seeds=args.seeds, dataset=args.dataset)
     except KeyboardInterrupt:
         print("\ninterrupted: finished experiments are kept, unfinished ones are discarded; "
               "run the same command again to resume", file=sys.stderr)
         return 130
     print(summary_table(outcomes))
-    failed = [o.id for o in outcomes if o.status == "failed"]
+    print(f"results in {outcomes[0].folder.parent}")
+    failed = [o for o in outcomes if o.status == "failed"]
     if failed:
-        print(f"\n{len(failed)} experiment(s) failed: {', '.join(failed)}; "
-              f"their executed notebooks are in {args.results / args.profile}/<experiment>/notebook.ipynb")
+        print(f"\n{len(failed)} experiment(s) failed: {', '.join(o.id for o in failed)}; "
+              "their executed notebooks are in <experiment>/notebook.ipynb there")
     return 1 if failed else 0

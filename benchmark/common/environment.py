@@ -10,10 +10,19 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+
+# TensorFlow's native start-up notices: logged through absl before TF_CPP_MIN_LOG_LEVEL applies,
+# so that level cannot silence them (TensorFlow 2.17 and later).
+START_UP_NOISE = re.compile(r"oneDNN custom operations are on|All log messages before absl::InitializeLog"
+                            r"|cpu_feature_guard|To enable the following instructions")
 
 PACKAGES = ("keras", "tensorflow-cpu", "tensorflow", "jax", "torch", "numpy", "pandas",
             "opencv-python-headless", "papermill")
@@ -133,3 +142,24 @@ def enable_determinism() -> None:
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
+
+
+@contextmanager
+def quiet_backend_start_up():
+    """Drop the backend's native start-up notices (:data:`START_UP_NOISE`) from this process's
+    stderr while the block runs (where the backend is first imported); every other line written
+    to stderr meanwhile is written on when the block ends."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not START_UP_NOISE.search(line)))
+            sys.stderr.flush()

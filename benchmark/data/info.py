@@ -1,11 +1,17 @@
-"""``python -m benchmark info ROOT``: what a dataset holds, split by split."""
+"""What a dataset holds, split by split, and whether every image of it can be used."""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from benchmark.data.labelme import Dataset
+from benchmark.data.labelme import AnnotationError, Dataset, Frame, load_image
+
+SHOWN = 5  # problems named in a check's error; the rest are counted
 
 
 def summary(dataset: Dataset) -> pd.DataFrame:
@@ -27,3 +33,35 @@ def describe(dataset: Dataset, fingerprint: str) -> str:
     kind = "synthetic" if dataset.is_synthetic else "real"
     return (f"{dataset.root}: {kind} dataset, fingerprint {fingerprint[:16]}\n"
             f"{summary(dataset).to_string(index=False)}")
+
+
+def _image_problem(frame: Frame) -> str | None:
+    """Why ``frame``'s image cannot be used (it does not decode completely, or decodes to another
+    size than the one its keypoints were checked against), or None."""
+    try:
+        image = load_image(frame)
+    except AnnotationError as err:
+        return str(err)
+    height, width = image.shape[:2]
+    if (width, height) != (frame.width, frame.height):
+        return (f"{frame.image_path}: image: decodes to {width}x{height}, but its header says "
+                f"{frame.width}x{frame.height} (the size {frame.annotation_path.name} was checked against)")
+    return None
+
+
+def check_images(dataset: Dataset, progress: bool = False) -> int:
+    """Decode every image of ``dataset`` completely, as training will, and compare its size with
+    the one its annotation was read against; return the number checked. Reading a dataset looks
+    at image headers only, so a truncated or corrupt file would otherwise surface in the middle of
+    training. Problems raise one :class:`AnnotationError` naming the files. Decoding runs on
+    threads (Pillow releases the GIL): seconds for a few thousand frames."""
+    frames = [f for frames in dataset.splits.values() for f in frames]
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        found = list(tqdm(pool.map(_image_problem, frames), total=len(frames), desc="checking images",
+                          unit="image", disable=not progress, leave=False))
+    problems = [p for p in found if p]
+    if problems:
+        more = f"\n(and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
+        raise AnnotationError(f"{len(problems)} of {len(frames)} images of {dataset.root} cannot be used; "
+                              f"replace or remove them:\n" + "\n".join(problems[:SHOWN]) + more)
+    return len(frames)

@@ -1,4 +1,4 @@
-"""The report stage: the study's tables and figures, rendered from ``results/<profile>/`` alone.
+"""The report stage: the study's tables and figures, rendered from ``results/<dataset>/<profile>/`` alone.
 
 :func:`table_names` and :func:`figure_names` read the registries of :mod:`.tables` and
 :mod:`.figures` from their sources, and ``build_report`` (:mod:`.render`) is imported lazily, so

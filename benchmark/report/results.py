@@ -1,5 +1,5 @@
-"""The finished experiments of one profile, read from ``results/<profile>/<id>/``, and the published
-numbers they are compared with.
+"""The finished experiments of one profile, read from ``results/<dataset>/<profile>/<id>/``, and the
+published numbers they are compared with.
 
 Only a folder with ``COMPLETE.json`` is a result. A ``FAILED.json``, a folder with neither (still
 running, or interrupted) and a complete folder whose files cannot be read are listed as problems and

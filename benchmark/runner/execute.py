@@ -1,11 +1,21 @@
 """Execute the manifest: one papermill run of ``notebooks/train_evaluate.ipynb`` per experiment.
 
-Results go to ``results/<profile>/<experiment>/``. An experiment is complete only when its
+Results go to ``results/<dataset>/<profile>/<experiment>/`` (the dataset named by
+:func:`benchmark.runner.datasets.dataset_name`). An experiment is complete only when its
 ``COMPLETE.json`` exists and records the experiment's content hash (resolved config, dataset
 fingerprint, code version): such experiments are skipped. Work happens in
-``results/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
+``results/<dataset>/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
 interrupted run leaves no partial result and simply resumes. A failing experiment keeps its
 executed notebook and a ``FAILED.json``; the others go on, and the exit status is non-zero.
+Before anything trains, every image of the dataset is decoded once
+(:func:`benchmark.data.info.check_images`).
+
+Each notebook's kernel writes its stderr to ``kernel.log`` beside the notebook, not to this
+console: TensorFlow's C++ start-up lines (``oneDNN custom operations are on``, ``All log messages
+before absl::InitializeLog()``) are logged before ``TF_CPP_MIN_LOG_LEVEL`` (set by
+``benchmark/__init__.py``, inherited by the kernel) takes effect, so that level cannot silence them.
+What a cell writes there is in the executed notebook too. Here, where the backend is asked for the
+summary line, those notices are dropped (:func:`benchmark.common.environment.quiet_backend_start_up`).
 
 The experiments to run are handed to an executor (``benchmark.runner.executors``): this process, one at
 a time, or Dask workers side by side (which must see the results folder on a shared filesystem).
@@ -27,36 +37,15 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from benchmark.common.atomic import swap_in
+from benchmark.common.environment import quiet_backend_start_up
+from benchmark.data.info import check_images
 from benchmark.data.labelme import load_dataset
 from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
+from benchmark.runner.datasets import dataset_name, resolve_dataset
 from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.manifest import Experiment, LoadedManifest
 from benchmark.runner.provenance import NOTEBOOK, experiment_code, experiment_hash, training_environment
 from benchmark.runner.snapshot import FORMAT, files_state, recorded, write_snapshot
-
-
-def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = None,
-                    data_dir: Path = Path("data"), progress: bool = True) -> Path:
-    """The dataset root of a profile: ``data`` if given, else the manifest's, generated if synthetic."""
-    if data is not None:
-        if not Path(data).is_dir():
-            raise FileNotFoundError(f"--data {data}: no such dataset folder")
-        return Path(data)
-    name = manifest.profile(profile).dataset
-    spec = manifest.data.datasets[name]
-    if spec.path is not None:
-        return Path(spec.path)
-    from benchmark.data.synth.generate import GENERATOR_VERSION, generate_dataset
-
-    root = Path(data_dir) / name
-    wanted = {**spec.synthetic.model_dump(), "version": GENERATOR_VERSION}
-    recorded = root / "synth.json"
-    if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in wanted.items()):
-        return root
-    # Missing, or made with other settings or another generator version: (re)generate. The
-    # generator refuses to replace anything but a previous synthetic dataset, and swaps atomically.
-    generate_dataset(root, progress=progress, **spec.synthetic.model_dump())
-    return root
 
 
 @dataclass
@@ -65,6 +54,7 @@ class Outcome:
     status: str  # cached | ran | failed
     wall_time_s: float
     detail: str = ""
+    folder: Path | None = None  # the experiment's results folder
 
 
 @dataclass(frozen=True)
@@ -81,6 +71,21 @@ class Job:
     @property
     def staging(self) -> Path:
         return self.out.parent / ".staging" / self.out.name
+
+
+KERNEL_LOG = "kernel.log"
+
+
+def _kernel_manager(log: Path) -> type:
+    """A Jupyter kernel manager class whose kernels write their stderr to ``log`` (module docstring)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            with open(log, "ab") as stderr:  # the kernel process keeps its own copy
+                return await super().start_kernel(stderr=stderr, **kw)
+
+    return LoggedKernelManager
 
 
 def run_experiment(job: Job) -> Outcome:
@@ -102,6 +107,7 @@ def run_experiment(job: Job) -> Outcome:
         papermill.execute_notebook(
             str(job.notebook), str(staging / "notebook.ipynb"), kernel_name="python3", progress_bar=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the console
+            kernel_manager_class=_kernel_manager(staging / KERNEL_LOG),
             parameters={"config_json": job.experiment.config.model_dump_json(), "dataset": str(job.dataset),
                         "out_dir": str(staging), "status_file": str(status_file)})
         error = None
@@ -116,13 +122,13 @@ def run_experiment(job: Job) -> Outcome:
     else:
         (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
     swap_in(staging, job.out)
-    return Outcome(job.experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "")
+    return Outcome(job.experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "", job.out)
 
 
 def _lost(done: Done) -> Outcome:
     """An experiment whose run gave no outcome (its worker died): drop what it left in staging."""
     shutil.rmtree(done.item.staging, ignore_errors=True)
-    return Outcome(done.item.experiment.id, "failed", 0.0, done.error)
+    return Outcome(done.item.experiment.id, "failed", 0.0, done.error, done.item.out)
 
 
 class EpochBars:
@@ -210,24 +216,26 @@ def select(experiments: list[Experiment], only: str | None) -> list[Experiment]:
 def run(manifest_path: Path, profile: str, only: str | None = None, data: Path | None = None,
         force: bool = False, results_dir: Path = Path("results"), data_dir: Path = Path("data"),
         progress: bool = True, notebook: Path = NOTEBOOK,
-        executor: LocalExecutor | DaskExecutor | None = None, seeds: list[int] | None = None) -> list[Outcome]:
+        executor: LocalExecutor | DaskExecutor | None = None, seeds: list[int] | None = None,
+        dataset: str | None = None) -> list[Outcome]:
     """Run every selected experiment that is not already complete; return one outcome each.
 
     ``seeds``: train every experiment with these seeds instead of the manifest's (``--seeds``).
-
+    ``data`` (a root) or ``dataset`` (a manifest entry) replaces the profile's dataset.
     ``executor`` (entered by the caller) runs them; by default this process, one at a time.
     """
     manifest = LoadedManifest(manifest_path)
     experiments = select(manifest.experiments(profile, seeds), only)
     if not experiments:
         raise ValueError(f"--only {only!r} matches no experiment of profile {profile!r}")
-    dataset = resolve_dataset(manifest, profile, data, data_dir, progress)
-    base = Path(results_dir).resolve() / profile
-    # What the report needs of the dataset; the fingerprint is recomputed only when a file changed.
-    state = files_state(dataset)
+    root = resolve_dataset(manifest, profile, data, data_dir, progress, dataset)
+    base = Path(results_dir).resolve() / dataset_name(manifest, profile, dataset, data) / profile
+    # What the report needs of the dataset; it is read and hashed again only when a file changed.
+    state = files_state(root)
     record = recorded(base)
+    loaded = None
     if record is None or record.get("state") != state or record.get("format") != FORMAT:
-        loaded = load_dataset(dataset)
+        loaded = load_dataset(root)
         record = write_snapshot(loaded, loaded.fingerprint(), base, state, progress)
     fingerprint = record["fingerprint"]
     code = {model: experiment_code(model, notebook) for model in {e.config.model for e in experiments}}
@@ -242,18 +250,22 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     for experiment in experiments:
         digest = experiment_hash(experiment, fingerprint, code[experiment.config.model], environment,
                                  weights.get(imagenet_backbone(experiment.config)))
-        job = Job(experiment, digest, dataset.resolve(), base / experiment.id, profile, Path(notebook).resolve())
+        job = Job(experiment, digest, root.resolve(), base / experiment.id, profile, Path(notebook).resolve())
         if not force and is_complete(job.out, job.digest):
-            outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0)
+            outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0, folder=job.out)
         else:
             jobs.append(job)
+    if jobs:  # a broken image is found now, not by a notebook after minutes of training
+        check_images(loaded or load_dataset(root), progress)
     if progress:
         print(f"{record['description']}\n{len(experiments)} experiment(s) selected for profile "
-              f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run on {executor}.")
+              f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run on {executor}; results in {base}")
         if jobs:  # asking the backend costs seconds: only when something trains
-            from benchmark.runner.doctor import summary_line
+            with quiet_backend_start_up():
+                from benchmark.runner.doctor import summary_line
 
-            print(summary_line())
+                line = summary_line()
+            print(line)
 
     bar = tqdm(total=len(experiments), initial=len(outcomes), desc="experiments", unit="exp",
                disable=not progress)

@@ -50,11 +50,13 @@ class SyntheticSpec(_Strict):
 class DatasetSpec(_Strict):
     synthetic: SyntheticSpec | None = None
     path: str | None = None
+    env: str | None = None  # the environment variable holding the root (or give --data)
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.synthetic is None) == (self.path is None):
-            raise ValueError("give exactly one of 'synthetic' (generator settings) or 'path' (a dataset root)")
+        if sum(v is not None for v in (self.synthetic, self.path, self.env)) != 1:
+            raise ValueError("give exactly one of 'synthetic' (generator settings), 'path' (a dataset root) "
+                             "or 'env' (an environment variable holding the root)")
         return self
 
 

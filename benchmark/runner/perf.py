@@ -181,10 +181,10 @@ def _with_added_experiment(manifest: Path, folder: Path) -> Path:
 
 
 def _overheads(results: Path) -> pd.DataFrame:
-    """Per experiment that ran: the runner's wall time split into kernel start and imports (what is
+    """Per experiment of a results folder that ran: the runner's wall time split into kernel start and imports (what is
     left outside ``train``) and ``train``'s own parts."""
     rows = []
-    for complete in sorted(results.glob("*/COMPLETE.json")):
+    for complete in sorted(results.glob("*/*/*/COMPLETE.json")):  # <dataset>/<profile>/<experiment>
         summary = json.loads((complete.parent / "metrics.json").read_text())
         runner_s = json.loads(complete.read_text())["wall_time_s"]
         rows.append({"experiment": complete.parent.name, "runner (s)": runner_s,
@@ -212,7 +212,7 @@ def measure_suite(manifest: Path, profile: str, data_dir: Path, only: str | None
         runs = {"whole grid": timed_run(manifest, results),
                 "cached rerun": timed_run(manifest, results),
                 "one added row": timed_run(_with_added_experiment(manifest, Path(tmp)), results)}
-        overheads = _overheads(results / profile)
+        overheads = _overheads(results)
     return {"profile": profile, "only": only, "runs": runs,
             "per experiment": overheads.to_dict(orient="records")}
 

@@ -19,7 +19,7 @@ import dask
 import yaml
 from dask_jobqueue import SLURMCluster
 
-from benchmark.runner.execute import execute as runner
+from benchmark.commands import run as runner
 
 SETTINGS = Path(__file__).with_name("jobqueue.yaml")
 
