@@ -59,3 +59,19 @@ def test_commands_that_train_nothing_load_no_deep_learning_library():
     code = ("import sys, benchmark.commands.run, benchmark.commands.report, benchmark.study.codec; "
             "sys.exit(bool({'keras', 'tensorflow', 'jax', 'torch', 'matplotlib'} & set(sys.modules)))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_every_benchmark_import_names_a_module_that_exists(path: Path):
+    """A stale path (``benchmark.metrics`` after a move) would escape the layer check and the
+    provenance hash, which both follow only imports that resolve."""
+    import ast
+
+    from benchmark.common.sources import module_file
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+        for name in names:
+            if name.split(".")[0] == "benchmark":
+                assert module_file(name, PACKAGE) is not None, f"{path.relative_to(PACKAGE)} imports {name}"

@@ -300,7 +300,7 @@ def test_deidentify_keeps_the_frames_of_a_truncated_video(synth, untrained_model
     assert run(deidentify, ["--input", str(video), "--model", str(untrained_model),
                             "--out", str(tmp_path / "out")]) == 1
     table = pd.read_csv(tmp_path / "out" / "deidentify.csv")
-    assert 0 < len(table) < 12 and f"stops after {len(table)} of the 12 frames" in capsys.readouterr().out
+    assert 0 < len(table) < 12 and f"stops after {len(table)} of the 12 frames" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").glob("*.jpg")) == sorted(table["file"])
 
 

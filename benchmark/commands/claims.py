@@ -2,20 +2,27 @@
 
 Prints the report's ``claims`` table (verdict, our comparisons, the published evidence, a dagger where
 an experiment had not converged) and the paired comparisons behind it (the difference a - b with its
-paired interval), from ``<results>/<profile>/`` alone (docs/EVIDENCE.md). Exit status 0; with ``--strict``, 1 when any claim is contradicted.
+paired interval), from ``<results>/<dataset>/<profile>/`` alone (docs/EVIDENCE.md). Exit status 0; with
+``--strict``, 1 when any claim is contradicted; 1 when no experiment has finished there.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from benchmark.report.results import load_results
 from benchmark.report.tables import STALLED_NOTE, Table, claims_table, comparisons_table, display
+from benchmark.runner.datasets import dataset_name
+from benchmark.runner.manifest import MANIFEST, LoadedManifest
 
 
 def configure(parser) -> None:
     parser.add_argument("--profile", default="quick", help="manifest profile (default: quick)")
+    parser.add_argument("--data", type=Path, help="the dataset root given to `run --data`")
+    parser.add_argument("--dataset", metavar="NAME", help="the manifest dataset given to `run --dataset`")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
+    parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the manifest `run` was given")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a claim is contradicted")
 
 
@@ -33,7 +40,12 @@ def _text(table: Table, columns: list[str]) -> str:
 
 
 def main(args) -> int:
-    results = load_results(args.results, args.profile)
+    name = dataset_name(LoadedManifest(args.manifest), args.profile, args.dataset, args.data)
+    results = load_results(args.results / name, args.profile)
+    if not results.experiments:
+        print(f"error: no finished experiment in {results.root}: run `python -m benchmark run` with the same "
+              "--profile, --data or --dataset, --results and --manifest first", file=sys.stderr)
+        return 1
     claims = claims_table(results)
     print(_text(claims, ["verdict", "comparisons", "published"]))
     print()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from benchmark.apply.pose_model import AGREEMENT, model_path
@@ -35,10 +36,10 @@ def main(args: argparse.Namespace) -> int:
                            args.agreement, args.batch_size, progress=True)
     except VideoError as err:
         print(f"error: {err}" + (f"; the {err.decoded} decoded frames were written to {args.out}"
-                                 if err.decoded else ""))
+                                 if err.decoded else ""), file=sys.stderr)
         return 1 if err.decoded else 2
     except ValueError as err:  # output folder refused, non-square model
-        print(f"error: {err}")
+        print(f"error: {err}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {region}" for region, n in table["region"].value_counts().items())
     print(f"wrote {len(table)} frames to {args.out} (mosaic region: {counts or 'none'})")

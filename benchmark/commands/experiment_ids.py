@@ -19,8 +19,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                              "the folder name `run --data` printed, e.g. sample_data-1a2b3c4d")
 
 
-def dataset_of(args: argparse.Namespace) -> str:
-    """The dataset folder of ``args``' experiment ids (the manifest's datasets named as ``run`` names them)."""
+def dataset_of(args: argparse.Namespace) -> str | None:
+    """The dataset folder of ``args``' experiment ids (the manifest's datasets named as ``run`` names
+    them); None when ``--model`` is a file or folder (nothing to resolve, no dataset to read)."""
+    if Path(args.model).exists():
+        return None
     manifest = LoadedManifest(MANIFEST)
     if args.dataset is not None and args.dataset not in manifest.data.datasets:
         return args.dataset

@@ -51,7 +51,7 @@ def keypoint_files(source: Path) -> list[tuple[str, Path]]:
 def labelled_videos(path: Path, args: argparse.Namespace) -> list[Trajectories]:
     """The labelled sequences of a ``predictions.csv`` for ``--source`` and the decoder (``--decoder``,
     else the experiment's, else the file's only one), timed by ``synth.json`` or ``--fps``."""
-    timing = dataset_timing(path, args.dataset)
+    timing = dataset_timing(path, args.dataset_root)
     if timing is None and args.fps is None:
         raise TrajectoryError(f"{path}: column 'frame' holds video frame indices, and no synth.json gives "
                               "their frame rate; pass --fps (and --frame-step) or --dataset")
@@ -111,7 +111,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="predictions.csv: which coordinates (default prediction)")
     add("--decoder", default=None, help="predictions.csv: decoder rows to use (default: the experiment's)")
     add("--split", nargs="+", default=None, help="predictions.csv: splits to use (default all)")
-    add("--dataset", type=Path, default=None,
+    add("--dataset-root", type=Path, default=None,
         help="predictions.csv: dataset root whose synth.json gives fps and frame_step "
              "(default: the dataset named in metrics.json beside it)")
     add("--fps", type=float, default=None, help="predictions.csv: frame rate of the videos (overrides synth.json)")

@@ -10,6 +10,7 @@ from typing import get_args
 import keras
 
 from benchmark.models import list_models
+from benchmark.models.registry import VARIANTS
 from benchmark.runner.datasets import resolve_dataset
 from benchmark.runner.manifest import MANIFEST, LoadedManifest
 from benchmark.runner.perf import machine, measure_model, measure_pipeline, measure_suite, text_table
@@ -21,7 +22,7 @@ def configure(parser) -> None:
                         help="CI-sized: 64 px, batch 8, 3 steps, the smoke profile's data and suite")
     parser.add_argument("--models", nargs="+", choices=list_models(), help="models (default: all registered)")
     parser.add_argument("--sizes", nargs="+", type=int, help="input sizes in pixels (default: 128; --quick: 64)")
-    parser.add_argument("--variant", default="tiny", choices=("tiny", "paper"), help="model variant")
+    parser.add_argument("--variant", default="tiny", choices=VARIANTS, help="model variant")
     parser.add_argument("--batch", type=int, help="batch size (default: 16; --quick: 8)")
     parser.add_argument("--steps", type=int, help="timed steps per model (default: 20; --quick: 3)")
     parser.add_argument("--precision", default="auto", choices=get_args(TrainConfig.model_fields["precision"].annotation),

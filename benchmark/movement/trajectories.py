@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.data.layout import synthetic_timing
 from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
 MIN_CONFIDENCE = 0.3   # keypoints.csv: below this a keypoint counts as missing
@@ -161,10 +162,9 @@ def dataset_timing(predictions: Path, dataset: Path | None = None) -> tuple[floa
         root = json.loads(metrics.read_text()).get("dataset", {}).get("root")
         roots += [Path(root)] if root else []
     for root in roots:
-        settings = root / "synth.json"
-        if settings.is_file():
-            doc = json.loads(settings.read_text())
-            return float(doc["fps"]), int(doc["frame_step"])
+        timing = synthetic_timing(root)
+        if timing is not None:
+            return timing["fps"], timing["frame_step"]
     return None
 
 

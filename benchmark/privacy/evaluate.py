@@ -1,6 +1,6 @@
 """Error rates of the visible-face test (:mod:`.faces`) on synthetic frames.
 
-``python -m benchmark.privacy.evaluate [--root DATASET | --videos N --frames-per-video F --seed S]``
+``python -m benchmark face-test [--root DATASET | --videos N --frames-per-video F --seed S]``
 
 The synthetic generator draws visible faces. Every frame is judged three times, from its
 annotation's keypoints as the audit does: as generated (``visible``); mosaicked with

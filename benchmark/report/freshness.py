@@ -1,9 +1,10 @@
 """Is a rendered report up to date? A key over everything the report is rendered from.
 
 The key hashes the report's own code (:mod:`benchmark.report.render` and what it imports, found by
-:func:`benchmark.common.sources.closure`, the templates, and the claims file its verdicts read), the tables and figures asked for,
-and the results folder's state: every experiment folder's ``COMPLETE.json`` or ``FAILED.json``
-(which change whenever an experiment is rerun) and the dataset snapshot. The report stores its key
+:func:`benchmark.common.sources.closure`), its templates, the claims file its verdicts read and the
+published tables, the tables and figures asked for, and the results folder's state: every
+experiment folder's ``COMPLETE.json`` or ``FAILED.json`` (which change whenever an experiment is
+rerun) and the dataset snapshot's fingerprint. The report stores its key
 in :data:`KEY_FILE`; when the key matches, nothing needs rendering.
 """
 
@@ -14,6 +15,7 @@ import json
 from pathlib import Path
 
 from benchmark.common.sources import closure
+from benchmark.runner.snapshot import recorded
 
 HERE = Path(__file__).resolve().parent
 KEY_FILE = ".inputs-key"
@@ -23,15 +25,18 @@ CLAIMS = HERE.parents[1] / "experiments" / "claims.yaml"  # benchmark.evidence.c
 def report_key(results_root: Path, tables: list[str], figures: list[str]) -> str:
     """The key of the report of ``results_root`` (a profile's results folder) with these lists."""
     digest = hashlib.sha256(json.dumps([tables, figures]).encode())
-    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), CLAIMS]):
+    published = sorted((HERE.parent / "reference").glob("*.csv"))
+    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), CLAIMS, *published]):
         digest.update(path.name.encode() + path.read_bytes())
     root = Path(results_root)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
     for folder in folders:
         digest.update(folder.name.encode())
-        for name in ("COMPLETE.json", "FAILED.json", "dataset.json"):
+        for name in ("COMPLETE.json", "FAILED.json"):
             if (folder / name).is_file():
                 digest.update(name.encode() + (folder / name).read_bytes())
+    snapshot = recorded(root)  # its data, not the file times it records
+    digest.update(json.dumps([snapshot.get("fingerprint"), snapshot.get("format")] if snapshot else None).encode())
     return digest.hexdigest()
 
 

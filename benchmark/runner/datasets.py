@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 from benchmark.data.labelme import AnnotationWarning, load_dataset
+from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.runner.manifest import LoadedManifest, ManifestError
 
 
@@ -82,7 +83,7 @@ def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = 
 
     root = Path(data_dir) / name
     wanted = {**spec.synthetic.model_dump(), "version": GENERATOR_VERSION}
-    recorded = root / "synth.json"
+    recorded = root / SYNTH_SETTINGS
     if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in wanted.items()):
         return root
     # Missing, or made with other settings or another generator version: (re)generate. The

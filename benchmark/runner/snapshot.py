@@ -1,7 +1,7 @@
 """What the report needs of a dataset, written beside the results by the run stage, so that the
 report reads results alone (and renders where the dataset is not, e.g. on a reader's laptop).
 
-``<results>/<profile>/_dataset/`` holds ``dataset.json`` (the dataset's root, fingerprint, description,
+``<results>/<dataset>/<profile>/_dataset/`` holds ``dataset.json`` (the dataset's root, fingerprint, description,
 per-split summary and privacy audit, grouped by severity and check) and ``frames/<Split>/<stem>.jpg``: every
 evaluation frame the figures may draw (Test and DomainShift), face-mosaicked by
 :func:`benchmark.data.mosaic.safe_to_show` from its labels before it is written, and scaled down to
@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from benchmark.common.atomic import staged_file, staged_folder
 from benchmark.data.info import describe, summary
 from benchmark.data.labelme import Dataset, load_image
+from benchmark.data.layout import synthetic_timing
 from benchmark.data.mosaic import safe_to_show
 from benchmark.privacy.audit import audit_dataset
 
@@ -58,16 +59,6 @@ def _frame_image(frame, folder: Path) -> dict:
     cv2.imwrite(str(folder / path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
     return {"split": frame.split, "video": frame.video, "frame": frame.frame, "stem": frame.stem,
             "file": path.as_posix(), "scale": image.shape[1] / frame.width}
-
-
-def timing(root: Path) -> dict | None:
-    """``{fps, frame_step}`` of a synthetic dataset's videos (its ``synth.json``: frame indices are
-    video frames at ``fps``, labelled every ``frame_step``), None for a real one (no such record)."""
-    try:
-        settings = json.loads((Path(root) / "synth.json").read_text())
-        return {"fps": float(settings["fps"]), "frame_step": int(settings["frame_step"])}
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def files_state(root: Path) -> str:
@@ -106,7 +97,7 @@ def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, state: str = 
                                                       unit="frame", disable=not progress, leave=False)]
         doc = {"format": FORMAT, "root": str(dataset.root), "fingerprint": fingerprint, "state": state,
                "synthetic": dataset.is_synthetic, "description": describe(dataset, fingerprint),
-               "timing": timing(dataset.root),
+               "timing": synthetic_timing(dataset.root),
                "splits": json.loads(summary(dataset).to_json(orient="records")),
                "audit": audit_summary(dataset.root), "frames": written}
         (tmp / "dataset.json").write_text(json.dumps(doc, indent=1))

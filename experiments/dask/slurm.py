@@ -1,6 +1,6 @@
 """Run the manifest on a SLURM cluster: dask-jobqueue submits one single-GPU job per Dask worker.
 
-    pip install -e '.[hpc]'
+    pip install -e '.[hpc,gpu]'
     python experiments/dask/slurm.py --dry-run                 # the job script, nothing submitted
     python experiments/dask/slurm.py --profile paper --jobs 8  # any `python -m benchmark run` option
 

@@ -8,9 +8,9 @@ annotator noise (the exact keypoints are written to ``truth/``).
 
 Modules: :mod:`.body` (proportions, skeleton), :mod:`.motion` (joint-angle trajectories),
 :mod:`.style` (appearance per video), :mod:`.camera`, :mod:`.textures`, :mod:`.scene` (static
-background), :mod:`.figure` (drawn body parts), :mod:`.render` (one frame), :mod:`.annotator`
-(label noise), :mod:`.video` (one video), :mod:`.generate` (the dataset), :mod:`.cli`,
-:mod:`.sheet` (contact sheet).
+background), :mod:`.parts` (drawn body parts), :mod:`.render` (one frame), :mod:`.annotator`
+(label noise), :mod:`.video` (one video), :mod:`.generate` (the dataset). Its command line is
+:mod:`benchmark.commands.synth`; contact sheets are :mod:`benchmark.data.contact_sheet`.
 """
 
 from benchmark.data.synth.generate import generate_dataset

@@ -20,7 +20,7 @@ import cv2
 from tqdm import tqdm
 
 from benchmark.common.atomic import staged_folder
-from benchmark.data.layout import FOLDERS
+from benchmark.data.layout import FOLDERS, SYNTH_SETTINGS
 from benchmark.data.synth.annotator import NOISE_SIGMA, NOISE_UNIT
 from benchmark.data.synth.body import LENGTH_RANGE
 from benchmark.data.synth.motion import DRIFT_BAND, FIDGETY_BAND, WRITHING_BAND
@@ -30,7 +30,7 @@ from benchmark.study.keypoints import LABELS
 GENERATOR_VERSION = "1.0.0"
 SPLITS = ("Train", "Valid", "Test")
 HELD_OUT_FRACTION = 0.15  # of the videos, for each of Valid and Test
-SETTINGS_FILE = "synth.json"
+SETTINGS_FILE = SYNTH_SETTINGS
 
 
 def assign_splits(videos: int, domain_shift_videos: int = 0) -> dict[str, list[int]]:
