@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,20 @@ from tqdm.auto import tqdm
 from benchmark.data.labelme import AnnotationError, Dataset, Frame, load_image
 
 SHOWN = 5  # problems named in a check's error; the rest are counted
+
+
+SYNTH_SETTINGS = "synth.json"  # at the root of a synthetic dataset: how it was generated
+
+
+def synthetic_timing(root: Path) -> dict | None:
+    """``{fps, frame_step}`` of a synthetic dataset's videos, from its ``synth.json`` (frame indices
+    are video frames at ``fps``, labelled every ``frame_step``); None where there is no such record
+    (real data)."""
+    try:
+        settings = json.loads((Path(root) / SYNTH_SETTINGS).read_text())
+        return {"fps": float(settings["fps"]), "frame_step": int(settings["frame_step"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def summary(dataset: Dataset) -> pd.DataFrame:

@@ -10,7 +10,6 @@ and the generator all ask here.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -19,19 +18,7 @@ IMAGES, ANNOTATIONS, TRUTH = "img", "ann", "truth"  # the folders of a split
 FOLDERS = (IMAGES, ANNOTATIONS, TRUTH)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")  # lower case; the first is what the suite writes
 ANNOTATION_SUFFIX = ".json"
-SYNTH_SETTINGS = "synth.json"  # at the root of a synthetic dataset: how it was generated
 STEM = re.compile(r"(?P<video>.+)_(?P<frame>\d+)")  # <video>_<frame>, e.g. 000_00000375
-
-
-def synthetic_timing(root: Path) -> dict | None:
-    """``{fps, frame_step}`` of a synthetic dataset's videos, from its ``synth.json`` (frame indices
-    are video frames at ``fps``, labelled every ``frame_step``); None where there is no such record
-    (real data)."""
-    try:
-        settings = json.loads((Path(root) / SYNTH_SETTINGS).read_text())
-        return {"fps": float(settings["fps"]), "frame_step": int(settings["frame_step"])}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def stem(video: str, frame: int) -> str:

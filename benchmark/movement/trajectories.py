@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.layout import synthetic_timing
+from benchmark.data.info import synthetic_timing
 from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
 MIN_CONFIDENCE = 0.3   # keypoints.csv: below this a keypoint counts as missing

@@ -26,9 +26,8 @@ import cv2
 from tqdm.auto import tqdm
 
 from benchmark.common.atomic import staged_file, staged_folder
-from benchmark.data.info import describe, summary
+from benchmark.data.info import describe, summary, synthetic_timing
 from benchmark.data.labelme import Dataset, load_image
-from benchmark.data.layout import synthetic_timing
 from benchmark.data.mosaic import safe_to_show
 from benchmark.privacy.audit import audit_dataset
 
