@@ -65,3 +65,15 @@ def test_gpu_present_but_unused(path_with, capsys):
 def test_nvidia_smi_without_gpus(path_with):
     path_with("No devices were found\n")
     assert doctor.nvidia_gpus() == []
+
+
+def test_asking_leaves_the_process_as_it_was(path_with):
+    """The doctor enables op determinism to ask Keras about XLA; it must not stay on (random ops in
+    the same process would then need seeds)."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("op determinism is TensorFlow's")
+    from tensorflow.python.framework import config
+
+    before = config.is_op_determinism_enabled()
+    doctor.summary_line()
+    assert config.is_op_determinism_enabled() == before

@@ -108,12 +108,22 @@ def resolve_jit_compile(setting: str = "auto") -> bool:
     """Whether ``model.compile`` turns XLA on for ``TrainConfig.jit_compile=setting`` here.
 
     Asked of Keras on a one-layer model, with op determinism enabled as training enables it
-    (TensorFlow then refuses XLA)."""
+    (TensorFlow then refuses XLA), and switched off again where it was off: a process that asks
+    must not be left deterministic (its random ops would then need seeds)."""
+    restore = None
+    if keras.backend.backend() == "tensorflow":
+        from tensorflow.python.framework import config  # as Keras's own tests switch it back
+
+        restore = None if config.is_op_determinism_enabled() else config.disable_op_determinism
     environment.enable_determinism()
-    inputs = keras.Input((1,))
-    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
-    model.compile(jit_compile=JIT_COMPILE[setting])
-    return bool(model.jit_compile)
+    try:
+        inputs = keras.Input((1,))
+        model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+        model.compile(jit_compile=JIT_COMPILE[setting])
+        return bool(model.jit_compile)
+    finally:
+        if restore is not None:
+            restore()
 
 
 def _gpu_state(found: Backend, listed: list[str] | None) -> str:
