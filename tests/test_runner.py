@@ -103,9 +103,9 @@ def test_an_added_row_trains_alone(workspace, first_run):
 def test_an_added_seed_trains_that_seed_alone(workspace, first_run):
     assert _run(workspace, only="kce", seeds=[0, 1]) == {"loss-simple_baseline-kce": "cached",
                                                          "loss-simple_baseline-kce-s1": "ran"}
-    record = json.loads((workspace / "results" / "smoke" / "loss-simple_baseline-kce-s1" / "metrics.json").read_text())
+    record = json.loads((workspace / "results" / "tiny" / "smoke" / "loss-simple_baseline-kce-s1" / "metrics.json").read_text())
     assert record["config"]["seed"] == 1
-    shutil.rmtree(workspace / "results" / "smoke" / "loss-simple_baseline-kce-s1")  # the other tests count folders
+    shutil.rmtree(workspace / "results" / "tiny" / "smoke" / "loss-simple_baseline-kce-s1")  # the other tests count folders
 
 
 def test_only_and_force(workspace, first_run):
