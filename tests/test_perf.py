@@ -122,3 +122,20 @@ def test_command_prints_and_saves_every_figure(tmp_path, capsys):
     assert [r["model"] for r in report["models"]] == ["simple_baseline"]
     assert report["pipeline"][0]["input"] == 32 and "suite" not in report
     assert "train img/s" in printed and "decode+letterbox" in printed
+
+
+def test_the_run_estimate_times_each_model_setting_once(monkeypatch):
+    timed = []
+    monkeypatch.setattr(perf, "measure_model",
+                        lambda config, steps, warmup: timed.append(config.model) or {"train img/s": 10.0})
+    configs = [TrainConfig(model="simple_baseline", variant="paper", epochs=2),
+               TrainConfig(model="simple_baseline", variant="paper", epochs=2, loss="mse"),
+               TrainConfig(model="hourglass", variant="paper", epochs=3, max_train_frames=20)]
+    seconds = perf.estimated_training_s(configs, train_frames=100)
+    assert timed == ["simple_baseline", "hourglass"]  # one timing per model setting, not per experiment
+    assert seconds == pytest.approx(2 * 100 / 10 + 2 * 100 / 10 + 3 * 20 / 10)
+
+
+def test_the_run_estimate_measures_a_real_training_step():
+    seconds = perf.estimated_training_s([TrainConfig(input_size=64, batch_size=2, epochs=3)], train_frames=8, steps=1)
+    assert 0 < seconds < 3600

@@ -266,6 +266,16 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
 
                 line = summary_line()
             print(line)
+            paper = [job.experiment.config for job in jobs if job.experiment.config.variant == "paper"]
+            if paper:  # a profile meant for a GPU: say what it costs here before spending it
+                from benchmark.runner.perf import estimated_training_s
+
+                train = next((s["frames"] for s in record["splits"] if s["split"] == "Train"), 0)
+                print("timing a few training steps of each paper-size model to estimate the run ...")
+                with quiet_backend_start_up():
+                    hours = estimated_training_s(paper, train) / 3600
+                print(f"estimated training time on this machine: {hours:.1f} h for {len(paper)} paper-size "
+                      f"experiment(s) ({line.split(', ')[0]})")
 
     bar = tqdm(total=len(experiments), initial=len(outcomes), desc="experiments", unit="exp",
                disable=not progress)

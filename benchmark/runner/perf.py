@@ -170,6 +170,22 @@ def measure_model(config: TrainConfig, steps: int, warmup: int) -> dict:
             "peak RSS (MiB)": peak_rss_mib(), "peak device (MiB)": device_peak_mib()}
 
 
+def estimated_training_s(configs: list[TrainConfig], train_frames: int, steps: int = 2) -> float:
+    """A rough duration of training ``configs`` on this machine, in seconds: each distinct model
+    setting's training rate timed over ``steps`` steps after one warm-up step (:func:`measure_model`,
+    random initialisation), times its epochs of ``train_frames`` images (``max_train_frames`` where
+    smaller). Start-up and evaluation are not counted, so the run takes somewhat longer."""
+    rates: dict[tuple, float] = {}
+    total = 0.0
+    for config in configs:
+        key = (config.model, config.variant, config.input_size, config.batch_size, config.precision,
+               config.jit_compile)
+        if key not in rates:
+            rates[key] = measure_model(config.model_copy(update={"pretrained": False}), steps, warmup=1)["train img/s"]
+        total += config.epochs * min(train_frames, config.max_train_frames or train_frames) / rates[key]
+    return total
+
+
 def _with_added_experiment(manifest: Path, folder: Path) -> Path:
     """A copy of the manifest with one more experiment (the recommended setting, another seed)."""
     doc = yaml.safe_load(Path(manifest).read_text())
