@@ -658,10 +658,10 @@ def test_claims_command_prints_the_verdicts_and_fails_strictly_on_a_contradictio
     import test_report
 
     monkeypatch.setattr(test_report, "VIDEOS", tuple(f"{v:03d}" for v in range(12)))  # enough to judge
-    base = tmp_path / "results" / "quick"
+    base = tmp_path / "results" / "synthetic" / "quick"  # where `run` puts the quick profile's results
     _loss_experiment(base, "simple_baseline", "kce", kce)
     _loss_experiment(base, "simple_baseline", "bce", bce)
-    results = load_results(tmp_path / "results", "quick")
+    results = load_results(tmp_path / "results" / "synthetic", "quick")
     comparisons = T.comparisons_table(results).data.loc["kce_beats_bce_mse"]
     judged = comparisons[comparisons["b"] == "model=simple_baseline, loss=bce"]
     assert list(judged["verdict"]) == ["holds" if kce < bce else "contradicted"] * 2 and (judged["videos"] == 12).all()
@@ -675,6 +675,7 @@ def test_claims_command_prints_the_verdicts_and_fails_strictly_on_a_contradictio
     out = capsys.readouterr().out
     assert "kce_beats_bce_mse" in out and verdicts["kce_beats_bce_mse"] in out and "+0." in out
     assert _claims_cli(tmp_path / "results", "--strict") == strict
+    assert _claims_cli(tmp_path / "elsewhere") == 1 and "no finished experiment" in capsys.readouterr().err
 
 
 def test_the_report_opens_with_the_claims_and_comparisons(results_dir, tmp_path):
