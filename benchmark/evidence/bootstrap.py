@@ -179,7 +179,10 @@ def pooled_cell(values, videos) -> Cell:
 
 def resample_counts(n_videos: int, n_boot: int = N_BOOT, seed: int | np.random.Generator = 0) -> np.ndarray:
     """``(n_boot, n_videos)`` how often each video is drawn in each resample (each row sums to V);
-    for an integer seed the same read-only matrix each time (a report draws it for every cell)."""
+    for an integer seed the same read-only matrix each time (a report draws it for every cell).
+    No video (nothing measurable, e.g. one labelled frame per video): no draws, NaN intervals."""
+    if n_videos == 0:
+        return np.zeros((n_boot, 0), dtype=np.int64)
     if isinstance(seed, np.random.Generator):
         return seed.multinomial(n_videos, np.full(n_videos, 1 / n_videos), size=n_boot)
     return _seeded_counts(n_videos, n_boot, seed)

@@ -387,8 +387,13 @@ def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> 
         return Table(name, title, note=NOT_RUN)
     seeds = [m for m in results.group(e.group) if m.setting == e.setting]
     jitter = [m.cached(("video_jitter", "Test"), lambda m=m: video_jitter(m.rows("Test"))) for m in seeds]
+    sources = [s for s in ("annotation", "prediction", "truth")
+               if all((m, s) in j for j in jitter for m in MEASURES)]
+    if not {"annotation", "prediction"} <= set(sources) or \
+            all(j[("acceleration", "annotation")].isna().to_numpy().all() for j in jitter):
+        return Table(name, title, note="no test video has enough labelled frames in a row for the smoothness "
+                                       "measures (e.g. one labelled frame per video)")
     videos = jitter[0][("acceleration", "annotation")].index
-    sources = [s for s in ("annotation", "prediction", "truth") if all(("acceleration", s) in j for j in jitter)]
     keys = ({DISPLAY_NAMES[LABELS[i]]: [LABELS[i]] for i in subset_indices(e.config["eval_subset"])}
             if per_keypoint else dict(REGIONS))
     intervals: dict[str, dict] = {}

@@ -137,20 +137,21 @@ def video_trajectories(predictions: pd.DataFrame) -> dict[str, tuple[np.ndarray,
 def video_jitter(predictions: pd.DataFrame, window: int = WINDOW,
                  polyorder: int = POLYORDER) -> dict[tuple[str, str], pd.DataFrame]:
     """Smoothness of each video: ``{(measure, source): videos x keypoints}`` with measure
-    ``acceleration`` or ``residual`` (as :func:`jitter_table`), NaN where undefined; a source with
-    no keypoints at all (truth on real data) is left out."""
+    ``acceleration`` or ``residual`` (as :func:`jitter_table`), NaN where undefined (a video too
+    short for the measure); a source with no keypoints at all (truth on real data) is left out."""
     out: dict[tuple[str, str], list] = defaultdict(list)
-    videos = []
+    videos, present = [], set()
     for video, (frames, arrays) in video_trajectories(predictions).items():
         scale = reference_scale(arrays["annotation"])
         videos.append(video)
         for source, keypoints in arrays.items():
+            if not np.isnan(keypoints).all():
+                present.add(source)
             out[("acceleration", source)].append(acceleration_jitter(keypoints, frames, scale))
             out[("residual", source)].append(smoothing_residual(keypoints, frames, scale, window, polyorder))
     index = pd.Index(videos, name="video")
-    tables = {key: pd.DataFrame(np.array(rows).reshape(len(videos), len(LABELS)), index=index, columns=list(LABELS))
-              for key, rows in out.items()}
-    return {key: t for key, t in tables.items() if t.notna().to_numpy().any()}
+    return {key: pd.DataFrame(np.array(rows).reshape(len(videos), len(LABELS)), index=index, columns=list(LABELS))
+            for key, rows in out.items() if key[1] in present}
 
 
 def jitter_table(predictions: pd.DataFrame, window: int = WINDOW, polyorder: int = POLYORDER) -> pd.DataFrame:
