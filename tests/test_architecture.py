@@ -15,7 +15,7 @@ LAYERS = {
     "data": 10,
     "models": 20,
     "training": 30,
-    "apply": 40,
+    "apply": 40, "baselines": 40,
     "privacy": 50, "movement": 50,
     "runner": 60,
     "evidence": 65,

@@ -32,6 +32,19 @@ def test_environment_yml_mirrors_pyproject():
     assert sorted(map(_normalise, commented)) == sorted(map(_normalise, extras[ALTERNATIVE]))
 
 
+def test_baseline_environments_mirror_their_requirements():
+    """Each zero-shot baseline's conda file lists its registry requirements, and a Python it supports."""
+    from benchmark.baselines.registry import BASELINES
+
+    for spec in BASELINES.values():
+        conda = yaml.safe_load((ROOT / f"environment-{spec.name}.yml").read_text())
+        assert conda["name"] == spec.kernel
+        pip_section = next(d["pip"] for d in conda["dependencies"] if isinstance(d, dict))
+        assert sorted(map(_normalise, pip_section)) == sorted(map(_normalise, spec.requirements))
+        python = next(d for d in conda["dependencies"] if isinstance(d, str) and d.startswith("python="))
+        assert spec.python[0] <= tuple(int(x) for x in python.split("=")[1].split(".")) <= spec.python[1]
+
+
 def test_the_backend_is_in_the_device_extras():
     """The base dependencies hold no backend build; cpu and gpu extras each give TensorFlow everywhere."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

@@ -16,14 +16,17 @@ MANIFEST = Path(__file__).resolve().parents[1] / "experiments" / "manifest.yaml"
 def test_the_study_grid():
     experiments = LoadedManifest(MANIFEST).experiments("quick")
     ids = [e.id for e in experiments]
-    # three seeds for the Simple Baseline loss rows, two for the occlusion rows, one for the others
-    assert len(ids) == len(set(ids)) == 15 + 5 + 2 * 3 + 1 * 5
+    # three seeds for the Simple Baseline loss rows, two for the occlusion rows, one for the others,
+    # and the zero-shot baseline once
+    assert len(ids) == len(set(ids)) == 15 + 5 + 2 * 3 + 1 * 5 + 1
+    assert [(e.id, e.kind) for e in experiments if e.group == "baseline"] == [("baseline-mediapipe_pose", "baseline")]
     assert {e.config.seed for e in experiments if e.id.startswith("occlusion-visible-visible-omitted")} == {0, 1}
     assert "loss-hourglass-kce-s1" not in ids and "loss-simple_baseline-kce-s2" in ids
     loss = [e for e in experiments if e.group == "loss" and e.config.seed == 0]
     assert {(e.config.model, e.config.loss) for e in loss} == {
         (m, l) for m in ("simple_baseline", "hourglass", "resunet", "hrnet", "vitpose") for l in ("mse", "bce", "kce")}
-    assert all(e.config.decoder == "wa" and e.config.eval_subset == "non_facial" for e in experiments)
+    assert all(e.config.decoder == "wa" for e in experiments if e.kind == "train")
+    assert all(e.config.eval_subset == "non_facial" for e in experiments)
     occlusion = {e.id: e.config for e in experiments if e.group == "occlusion"}
     assert occlusion["occlusion-occluded-occluded-omitted"].train_face == "occluded"
     assert occlusion["occlusion-visible-visible-preserved"].facial_keypoints == "preserved"

@@ -18,7 +18,7 @@ from benchmark.common.sources import closure, code_hash
 from benchmark.models import registry
 from benchmark.runner import provenance
 from benchmark.runner.manifest import MANIFEST, REPO, LoadedManifest
-from benchmark.runner.provenance import experiment_code, experiment_hash
+from benchmark.runner.provenance import baseline_code, experiment_code, experiment_hash
 
 PACKAGE = provenance.PACKAGE
 
@@ -44,9 +44,12 @@ def copy(tmp_path, monkeypatch):
 
 def _hashes(root: Path) -> dict[str, str]:
     experiments = LoadedManifest(root / "manifest.yaml").experiments("quick")
+    trained = [e for e in experiments if e.kind == "train"]
     codes = {m: experiment_code(m, root / "notebooks" / "train_evaluate.ipynb", root / "benchmark")
-             for m in {e.config.model for e in experiments}}
-    return {e.id: experiment_hash(e, "data", codes[e.config.model]) for e in experiments}
+             for m in {e.config.model for e in trained}}
+    return {e.id: experiment_hash(e, "data", codes[e.config.model]) for e in trained} | {
+        e.id: experiment_hash(e, "data", baseline_code(e.config.baseline, root / "benchmark"))
+        for e in experiments if e.kind == "baseline"}
 
 
 def _append(path: Path, line: str = "# edited\n") -> None:
@@ -104,11 +107,20 @@ def test_editing_one_model_changes_only_its_experiments(copy):
     assert changed == ["loss-hourglass-bce", "loss-hourglass-kce", "loss-hourglass-mse"]
 
 
-def test_editing_shared_training_code_changes_every_experiment(copy):
+def test_editing_shared_training_code_changes_every_trained_experiment(copy):
     before = _hashes(copy)
     _append(copy / "benchmark" / "training" / "pipeline.py")
     after = _hashes(copy)
-    assert all(before[k] != after[k] for k in before)
+    assert [k for k in before if before[k] == after[k]] == ["baseline-mediapipe_pose"]  # trains nothing
+
+
+def test_editing_a_baseline_changes_only_its_experiment_and_shared_metrics_change_all(copy):
+    before = _hashes(copy)
+    _append(copy / "benchmark" / "baselines" / "mediapipe_pose.py")
+    after = _hashes(copy)
+    assert [k for k in before if before[k] != after[k]] == ["baseline-mediapipe_pose"]
+    _append(copy / "benchmark" / "study" / "metrics.py")
+    assert all(a != b for a, b in zip(after.values(), _hashes(copy).values()))
 
 
 @pytest.mark.parametrize("module", ["report/tables.py", "privacy/audit.py", "commands/run.py",

@@ -77,6 +77,9 @@ def main(args) -> int:
         return 130
     print(summary_table(outcomes))
     print(f"results in {outcomes[0].folder.parent}")
+    for o in outcomes:
+        if o.status == "skipped":
+            print(f"\nskipped {o.id}: {o.detail} (the report shows it as skipped; nothing else is affected)")
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"\n{len(failed)} experiment(s) failed: {', '.join(o.id for o in failed)}; "

@@ -338,6 +338,13 @@ def load_dataset(root: Path, splits: Iterable[str] | None = None) -> Dataset:
     return Dataset(root, {split: load_split(root, split) for split in splits})
 
 
+def truth_array(frames: list[Frame]) -> np.ndarray:
+    """``(N, 22, 2)`` exact keypoints of the frames, NaN for a frame without (real data)."""
+    missing = np.full((NUM_KEYPOINTS, 2), np.nan)
+    return np.stack([missing if f.truth is None else f.truth for f in frames]) if frames \
+        else np.zeros((0, NUM_KEYPOINTS, 2))
+
+
 def load_image(frame_or_path: Frame | Path) -> np.ndarray:
     """Decode an image as RGB uint8 ``(H, W, 3)``; a corrupt or truncated file is an
     :class:`AnnotationError` naming it."""

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 SPLITS: tuple[str, ...] = ("Train", "Valid", "Test", "DomainShift")
+EVALUATED: tuple[str, ...] = ("Valid", "Test", "DomainShift")  # the splits every experiment is scored on
 IMAGES, ANNOTATIONS, TRUTH = "img", "ann", "truth"  # the folders of a split
 FOLDERS = (IMAGES, ANNOTATIONS, TRUTH)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")  # lower case; the first is what the suite writes

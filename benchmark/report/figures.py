@@ -167,18 +167,30 @@ def pck_curves(results: Results, folder: Path) -> Figure:
     if not experiments:
         return Figure(name, title, note=NOT_RUN)
 
-    def draw(axes, e: Result, colour):
+    def curve(e: Result) -> list[float]:
         _, arrays = e.arrays("Test")
         scores = evaluate(arrays["prediction"], arrays["annotation"], e.config["eval_subset"], betas=PCK_BETAS)
-        axes[0].plot(PCK_BETAS, [scores[f"pck@{b:g}"] for b in PCK_BETAS], color=colour, label=e.config["model"])
+        return [scores[f"pck@{b:g}"] for b in PCK_BETAS]
+
+    def draw(axes, e: Result, colour):
+        axes[0].plot(PCK_BETAS, curve(e), color=colour, label=e.config["model"])
         axes[0].set_xlabel("threshold beta (fraction of S)")
         axes[0].set_ylabel("PCKsh@beta")
         axes[0].set_ylim(0, 1)
 
     fig = _loss_facets(experiments, draw)
+    baselines = results.group("baseline")
+    for e, style in zip(baselines, ("--", ":", "-.")):
+        values = curve(e)
+        for ax in fig.axes:
+            ax.plot(PCK_BETAS, values, color="black", linestyle=style, label=f"{e.config['model']} (zero-shot)")
+    if baselines:  # the legend again, with the baselines
+        fig.legends.clear()
+        fig.legend(*_unique(fig.axes), loc="outside lower center", ncols=len(fig.axes[0].lines), title="model")
     fig.suptitle(title)
     caption = ("Fraction of keypoints closer than beta * S to the annotation, for beta from 0 to 0.2; "
-               "the study's tables read these curves at 0.1 ... 0.02.")
+               "the study's tables read these curves at 0.1 ... 0.02. Black dashed: an off-the-shelf baseline "
+               "run zero-shot (the same curve in every panel: it has no loss).")
     return Figure(name, title, caption, _save(fig, folder, name))
 
 
@@ -221,7 +233,7 @@ def _save_image(image: np.ndarray, folder: Path, name: str) -> str:
 def sample_predictions(results: Results, folder: Path) -> Figure:
     name, title = "sample_predictions", "Sample test predictions"
     first_seed: dict[tuple, Result] = {}  # one row per setting, not per seed
-    for e in results.group("loss") or results.experiments:
+    for e in (results.group("loss") + results.group("baseline")) or results.experiments:
         first_seed.setdefault((e.group, e.setting), e)
     experiments = list(first_seed.values())
     if not experiments:

@@ -1,7 +1,8 @@
 """The finished experiments of one profile, read from ``results/<dataset>/<profile>/<id>/``, and the
 published numbers they are compared with.
 
-Only a folder with ``COMPLETE.json`` is a result. A ``FAILED.json``, a folder with neither (still
+Only a folder with ``COMPLETE.json`` is a result. A ``FAILED.json``, a ``SKIPPED.json`` (a baseline
+whose environment could not be built), a folder with neither (still
 running, or interrupted) and a complete folder whose files cannot be read are listed as problems and
 never aggregated. Folders starting with a dot (the runner's ``.staging``) are ignored, and ``_dataset``
 is the run stage's snapshot of the dataset (:mod:`benchmark.runner.snapshot`): its description,
@@ -28,6 +29,7 @@ REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 # The fields that tell the experiments of a group apart, in table order.
 SETTINGS: dict[str, tuple[str, ...]] = {
     "loss": ("model", "loss"),
+    "baseline": ("model", "loss"),  # loss: "zero-shot" (benchmark.baselines.evaluate)
     "occlusion": ("train_face", "eval_face", "facial_keypoints"),
 }
 
@@ -70,9 +72,16 @@ class Result:
         by_split = self.summary["metrics"].get(decoder or self.decoder, {}).get(split, {})
         return by_split.get(reference)
 
+    @property
+    def baseline(self) -> bool:
+        """A zero-shot baseline (nothing trained: no history, no model, its own decoder)."""
+        return self.summary.get("kind") == "baseline"
+
     @cached_property
     def history(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / "history.csv")
+        """Per-epoch training history (empty for a baseline)."""
+        path = self.path / "history.csv"
+        return pd.read_csv(path) if path.is_file() or not self.baseline else pd.DataFrame()
 
     @cached_property
     def predictions(self) -> pd.DataFrame:
@@ -109,7 +118,7 @@ class Problem:
 
     id: str
     path: Path
-    status: str  # failed | incomplete | unreadable
+    status: str  # failed | skipped | incomplete | unreadable
     error: str = ""
 
     @property
@@ -163,7 +172,7 @@ class Results:
         """The verdicts of the study's claims (``experiments/claims.yaml``) on these results."""
         return evaluate(load_claims(), PredictionsSource(
             [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.history)
-             for e in self.experiments]))
+             for e in self.experiments if not e.baseline]))  # the claims are about trained settings
 
     def provenance(self) -> dict:
         """What the results were computed on; lists hold every distinct value across experiments
@@ -201,8 +210,11 @@ def _order(field_name: str, value) -> tuple:
 
 
 def _read(folder: Path) -> Result | Problem:
-    complete, failed = folder / "COMPLETE.json", folder / "FAILED.json"
+    complete, failed, skipped = folder / "COMPLETE.json", folder / "FAILED.json", folder / "SKIPPED.json"
     try:
+        if skipped.is_file():
+            record = json.loads(skipped.read_text())
+            return Problem(record.get("id", folder.name), folder, "skipped", record.get("reason", ""))
         if complete.is_file():
             record = json.loads(complete.read_text())
             summary = json.loads((folder / "metrics.json").read_text())

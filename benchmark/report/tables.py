@@ -232,10 +232,9 @@ def _ordered(results: Results) -> list[Result]:
 
 # --- the study's tables ------------------------------------------------------------------------
 
-def _comparison(results: Results, name: str, title: str, group: str, keys: tuple[str, ...],
+def _comparison(experiments: list[Result], name: str, title: str, keys: tuple[str, ...],
                 published_keys: list[str]) -> Table:
     """The loss and occlusion tables: valid/test metrics and epoch time beside the publication."""
-    experiments = results.group(group)
     if not experiments:
         return Table(name, title, note=NOT_RUN)
     values, intervals, members = {}, {}, {}
@@ -264,18 +263,44 @@ MODEL_NOTES = {
 }
 
 
+def baseline_notes(results: Results) -> list[str]:
+    """What a reader must know about each zero-shot baseline row (or why it is missing), and how it
+    compares with the trained models of the loss table on the test split, said plainly."""
+    notes = []
+    trained = [e.scores("Test")["pck@0.1"] for e in results.group("loss") if e.scores("Test")]
+    for e in results.group("baseline"):
+        test, found = e.scores("Test") or {}, e.summary["detection"].get("Test", {})
+        mapped = e.summary["mapped"][e.decoder].get("Test", {})
+        unmapped = ", ".join(f"{k} ({why})" for k, why in e.summary["mapping"]["unmapped"].items())
+        note = (f"{e.config['model']}: {e.summary['baseline']['title']}, run as published (no training on this "
+                f"data; decoder: its own landmarks, mapped onto our keypoints as docs/BASELINES.md says). "
+                f"Not produced: {unmapped}. It found a person in {found.get('found')} of {found.get('frames')} "
+                f"test frames; the others count as wrong. Test PCK@0.1 {test.get('pck@0.1', np.nan):.3f} on the "
+                f"{e.config['eval_subset']} keypoints, {mapped.get('pck@0.1', np.nan):.3f} on the "
+                f"{mapped.get('keypoints')} of them it maps.")
+        if trained:
+            best = max(trained)
+            verdict = "above every" if test.get("pck@0.1", np.nan) > best else (
+                "below every" if test.get("pck@0.1", np.nan) < min(trained) else "within the range of the")
+            note += (f" That is {verdict} trained model of this table (test PCK@0.1 "
+                     f"{min(trained):.3f}-{best:.3f}).")
+        notes.append(note)
+    notes += [f"{p.id}: skipped, {p.error}." for p in results.problems if p.status == "skipped"]
+    return notes
+
+
 @register("loss")
 def loss_table(results: Results) -> Table:
-    table = _comparison(results, "loss", "Models and loss functions", "loss", ("model", "loss"),
-                        ["model", "loss"])
-    notes = [note for model, note in MODEL_NOTES.items() if any(e.config["model"] == model for e in results.group("loss"))]
-    table.caption = " ".join([table.caption, *notes])
+    rows = results.group("loss") + results.group("baseline")
+    table = _comparison(rows, "loss", "Models and loss functions", ("model", "loss"), ["model", "loss"])
+    notes = [note for model, note in MODEL_NOTES.items() if any(e.config["model"] == model for e in rows)]
+    table.caption = " ".join([table.caption, *notes, *baseline_notes(results)])
     return table
 
 
 @register("occlusion")
 def occlusion_table(results: Results) -> Table:
-    return _comparison(results, "occlusion", "Face occlusion", "occlusion", OCCLUSION,
+    return _comparison(results.group("occlusion"), "occlusion", "Face occlusion", OCCLUSION,
                        ["train_face", "valid_face", "facial_keypoints"])
 
 
@@ -286,7 +311,9 @@ def per_region_table(results: Results) -> Table:
     if not experiments:
         return Table("per_region", title, note=NOT_RUN)
     values, intervals, members = {}, {}, {}
-    for (_, setting), seeds in _by_setting(experiments).items():
+    for (group, setting), seeds in _by_setting(experiments + results.group("baseline")).items():
+        if group == "baseline":  # its own row: nothing trained, evaluated with faces as configured
+            setting = (f"zero-shot {seeds[0].config['model']}", seeds[0].config["eval_face"], "–")
         rows, cells = [], {}
         for e in seeds:
             videos, arrays = _arrays(e, "Test")
@@ -305,14 +332,15 @@ def per_region_table(results: Results) -> Table:
     reference.index.names = names
     caption = ("PCKsh@0.1 on the test split per body region, left and right pooled; avg is over the "
                f"{_settings(experiments, 'eval_subset')} keypoints ({_settings(experiments, 'decoder')} "
-               "decoder). Per setting: ours, published, and the difference ours - published.")
+               "decoder). Per setting: ours, published, and the difference ours - published. A 'zero-shot' row "
+               "is an off-the-shelf baseline run as published, not trained here (its Vertex cannot be produced).")
     return _table("per_region", title, caption, _frame(values, names), intervals, members, reference)
 
 
 @register("decoder")
 def decoder_table(results: Results) -> Table:
     title = "Decoders (test split)"
-    experiments = _ordered(results)
+    experiments = [e for e in _ordered(results) if not e.baseline]  # a baseline has no heatmap to decode
     if not experiments:
         return Table("decoder", title, note=NOT_RUN)
     decoders = list(dict.fromkeys(d for e in experiments for d in e.summary["metrics"]))
@@ -524,6 +552,9 @@ def claims_table(results: Results) -> Table:
                "comparisons (next table): holds when every comparison holds, contradicted when any is "
                "contradicted, otherwise inconclusive; a comparison needs at least 10 contributing videos "
                "(docs/EVIDENCE.md). `python -m benchmark claims` prints the same table.")
+    context = baseline_notes(results)
+    if context:
+        caption += " For context (not part of the claims): " + " ".join(context)
     stalled = pd.Series(verdicts.claims["not_converged"].to_numpy(), index=data.index)
     return Table("claims", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data, stalled=stalled)
 

@@ -1,4 +1,5 @@
-"""Execute the manifest: one papermill run of ``notebooks/train_evaluate.ipynb`` per experiment.
+"""Execute the manifest: one papermill run of ``notebooks/train_evaluate.ipynb`` per experiment
+(``notebooks/baseline_evaluate.ipynb`` in the baseline's own kernel for a zero-shot baseline).
 
 Results go to ``results/<dataset>/<profile>/<experiment>/`` (the dataset named by
 :func:`benchmark.runner.datasets.dataset_name`). An experiment is complete only when its
@@ -20,6 +21,10 @@ summary line, those notices are dropped (:func:`benchmark.common.environment.qui
 The experiments to run are handed to an executor (``benchmark.runner.executors``): this process, one at
 a time, or Dask workers side by side (which must see the results folder on a shared filesystem).
 Only this process decides what is cached, shows progress and prints.
+
+A baseline whose kernel is not installed (its environment could not be built:
+:mod:`benchmark.baselines.environments`) is not run: its folder gets a ``SKIPPED.json`` with the
+reason, the report shows it as skipped, and the run's exit status is not affected.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import shutil
+import sys
 import threading
 import time
 from contextlib import closing
@@ -36,6 +42,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from benchmark.baselines.registry import BASELINES
 from benchmark.common.atomic import swap_in
 from benchmark.common.environment import quiet_backend_start_up
 from benchmark.data.info import check_images
@@ -44,14 +51,22 @@ from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
 from benchmark.runner.datasets import dataset_name, resolve_dataset
 from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.manifest import Experiment, LoadedManifest
-from benchmark.runner.provenance import NOTEBOOK, experiment_code, experiment_hash, training_environment
+from benchmark.runner.provenance import (
+    BASELINE_NOTEBOOK,
+    NOTEBOOK,
+    baseline_code,
+    baseline_environment,
+    experiment_code,
+    experiment_hash,
+    training_environment,
+)
 from benchmark.runner.snapshot import FORMAT, files_state, recorded, write_snapshot
 
 
 @dataclass
 class Outcome:
     id: str
-    status: str  # cached | ran | failed
+    status: str  # cached | ran | failed | skipped
     wall_time_s: float
     detail: str = ""
     folder: Path | None = None  # the experiment's results folder
@@ -67,6 +82,7 @@ class Job:
     out: Path
     profile: str
     notebook: Path = NOTEBOOK
+    kernel: str = "python3"
 
     @property
     def staging(self) -> Path:
@@ -105,7 +121,7 @@ def run_experiment(job: Job) -> Outcome:
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(job.notebook), str(staging / "notebook.ipynb"), kernel_name="python3", progress_bar=False,
+            str(job.notebook), str(staging / "notebook.ipynb"), kernel_name=job.kernel, progress_bar=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the console
             kernel_manager_class=_kernel_manager(staging / KERNEL_LOG),
             parameters={"config_json": job.experiment.config.model_dump_json(), "dataset": str(job.dataset),
@@ -125,6 +141,33 @@ def run_experiment(job: Job) -> Outcome:
     return Outcome(job.experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "", job.out)
 
 
+def skip(job: Job, reason: str) -> Outcome:
+    """Record in the experiment's folder that it was not run, and why."""
+    staging = job.staging
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
+              "reason": reason, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    (staging / "SKIPPED.json").write_text(json.dumps(record, indent=2))
+    swap_in(staging, job.out)
+    return Outcome(job.experiment.id, "skipped", 0.0, reason, job.out)
+
+
+def missing_kernel(name: str, prefix: Path = Path(sys.prefix)) -> str | None:
+    """Why the baseline ``name`` cannot run here (its kernel is not installed), or None; the
+    set-up's record of why in ``prefix`` when there is one."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    spec = BASELINES[name]
+    try:
+        KernelSpecManager().get_kernel_spec(spec.kernel)
+        return None
+    except NoSuchKernel:
+        return spec.failure(prefix) or (
+            f"its Jupyter kernel {spec.kernel!r} is not installed (INFANT_POSE_BASELINES=0, or the set-up did not "
+            "run: ./run_all.sh builds it, or python -m benchmark.baselines.environments)")
+
+
 def _lost(done: Done) -> Outcome:
     """An experiment whose run gave no outcome (its worker died): drop what it left in staging."""
     shutil.rmtree(done.item.staging, ignore_errors=True)
@@ -139,6 +182,7 @@ class EpochBars:
     """
 
     def __init__(self, jobs: list[Job], enabled: bool = True):
+        jobs = [job for job in jobs if job.experiment.kind == "train"]  # a baseline has no epochs
         self.waiting = {job.experiment.id: job for job in jobs}
         self.bars: dict[str, tqdm] = {}
         self.lock = threading.Lock()
@@ -189,12 +233,24 @@ class EpochBars:
 def _recover(base: Path) -> None:
     """After an interruption: move finished staging folders into place, drop unfinished ones."""
     for staging in sorted((base / ".staging").glob("*")):
-        if (staging / "COMPLETE.json").exists() or (staging / "FAILED.json").exists():
+        if any((staging / name).exists() for name in ("COMPLETE.json", "FAILED.json", "SKIPPED.json")):
             swap_in(staging, base / staging.name)
         else:
             shutil.rmtree(staging)
     for old in base.glob(".*.old"):
         shutil.rmtree(old)
+
+
+def _job(experiment: Experiment, fingerprint: str, code: dict, environment: dict, weights: dict, root: Path,
+         base: Path, profile: str, notebook: Path) -> Job:
+    """The job of one experiment, with its cache key."""
+    if experiment.kind == "baseline":
+        name = experiment.config.baseline
+        digest = experiment_hash(experiment, fingerprint, baseline_code(name), baseline_environment(name))
+        return Job(experiment, digest, root, base / experiment.id, profile, BASELINE_NOTEBOOK, BASELINES[name].kernel)
+    digest = experiment_hash(experiment, fingerprint, code[experiment.config.model], environment,
+                             weights.get(imagenet_backbone(experiment.config)))
+    return Job(experiment, digest, root, base / experiment.id, profile, notebook)
 
 
 def is_complete(out: Path, digest: str) -> bool:
@@ -238,21 +294,23 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
         loaded = load_dataset(root)
         record = write_snapshot(loaded, loaded.fingerprint(), base, state, progress)
     fingerprint = record["fingerprint"]
-    code = {model: experiment_code(model, notebook) for model in {e.config.model for e in experiments}}
+    trained = [e for e in experiments if e.kind == "train"]
+    code = {model: experiment_code(model, notebook) for model in {e.config.model for e in trained}}
     environment = training_environment()
     # ImageNet files are found or fetched now, once, before any training (offline: a message that
     # names the file and where to put it); each experiment's cache key records the file it uses.
-    weights = check_imagenet_weights([e.config for e in experiments])
+    weights = check_imagenet_weights([e.config for e in trained])
     _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
 
     executor = executor or LocalExecutor()
     outcomes, jobs = {}, []
     for experiment in experiments:
-        digest = experiment_hash(experiment, fingerprint, code[experiment.config.model], environment,
-                                 weights.get(imagenet_backbone(experiment.config)))
-        job = Job(experiment, digest, root.resolve(), base / experiment.id, profile, Path(notebook).resolve())
+        job = _job(experiment, fingerprint, code, environment, weights, root.resolve(), base, profile,
+                   Path(notebook).resolve())
         if not force and is_complete(job.out, job.digest):
             outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0, folder=job.out)
+        elif experiment.kind == "baseline" and (reason := missing_kernel(experiment.config.baseline)):
+            outcomes[experiment.id] = skip(job, reason)
         else:
             jobs.append(job)
     if jobs:  # a broken image is found now, not by a notebook after minutes of training
@@ -266,7 +324,8 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
 
                 line = summary_line()
             print(line)
-            paper = [job.experiment.config for job in jobs if job.experiment.config.variant == "paper"]
+            paper = [job.experiment.config for job in jobs
+                     if job.experiment.kind == "train" and job.experiment.config.variant == "paper"]
             if paper:  # a profile meant for a GPU: say what it costs here before spending it
                 from benchmark.runner.perf import estimated_training_s
 

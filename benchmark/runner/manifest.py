@@ -10,6 +10,12 @@ The seeds of an experiment come from, first to last: ``--seeds`` (the ``seeds`` 
 (globs, as ``--only``) to lists, the group's ``seeds``, the profile's ``seeds`` when it is a list;
 with none of these the experiment trains once with its configured ``seed``. Seed 0 keeps the plain
 id, so results of an experiment trained before it had seeds stay cached; seed ``s`` adds ``-s<s>``.
+
+Kinds: a group is ``kind: train`` (the default: models trained by ``notebooks/train_evaluate.ipynb``)
+or ``kind: baseline`` (zero-shot models, :mod:`benchmark.baselines`, run once each by
+``notebooks/baseline_evaluate.ipynb`` in their own kernel). A baseline's settings are those of
+:class:`~benchmark.baselines.config.BaselineConfig`; of the defaults and the profile's ``train``
+settings it takes the evaluation ones (``BaselineConfig.INHERITED``), and it has no seeds.
 """
 
 from __future__ import annotations
@@ -18,14 +24,15 @@ import fnmatch
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from benchmark.baselines.config import BaselineConfig
 from benchmark.training.config import TrainConfig
 
-TRAIN_FIELDS = tuple(TrainConfig.model_fields)
+CONFIGS = {"train": TrainConfig, "baseline": BaselineConfig}  # the settings of each experiment kind
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "experiments" / "manifest.yaml"  # the default manifest
 
@@ -84,6 +91,7 @@ class Profile(_Strict):
 
 class Group(_Strict):
     group: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["train", "baseline"] = "train"
     base: dict[str, Any] = {}
     grid: dict[str, list[Any]] | None = None
     rows: list[dict[str, Any]] | None = None
@@ -120,7 +128,11 @@ class Manifest(_Strict):
 class Experiment:
     id: str
     group: str
-    config: TrainConfig
+    config: TrainConfig | BaselineConfig
+
+    @property
+    def kind(self) -> str:
+        return "baseline" if isinstance(self.config, BaselineConfig) else "train"
 
 
 def line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
@@ -179,23 +191,24 @@ class LoadedManifest:
             self._check_settings(profile.train, ("profiles", name, "train"))
         self._check_settings(self.data.defaults, ("defaults",))
         for i, group in enumerate(self.data.experiments):
-            self._check_settings(group.base, ("experiments", i, "base"))
+            config = CONFIGS[group.kind]
+            self._check_settings(group.base, ("experiments", i, "base"), config)
             for key, values in (group.grid or {}).items():
                 for j, value in enumerate(values):
-                    self._check_setting(key, value, ("experiments", i, "grid", key, j))
+                    self._check_setting(key, value, ("experiments", i, "grid", key, j), config)
             for j, row in enumerate(group.rows or []):
-                self._check_settings(row, ("experiments", i, "rows", j))
+                self._check_settings(row, ("experiments", i, "rows", j), config)
 
-    def _check_settings(self, settings: dict, loc: tuple) -> None:
+    def _check_settings(self, settings: dict, loc: tuple, config: type = TrainConfig) -> None:
         for key, value in settings.items():
-            self._check_setting(key, value, loc + (key,))
+            self._check_setting(key, value, loc + (key,), config)
 
-    def _check_setting(self, key: str, value: Any, loc: tuple) -> None:
+    def _check_setting(self, key: str, value: Any, loc: tuple, config: type = TrainConfig) -> None:
         """Validate one setting on its own, so the error points at its line."""
-        if key not in TRAIN_FIELDS:
-            raise self.error(loc, f"unknown setting {key!r} (allowed: {', '.join(TRAIN_FIELDS)})")
+        if key not in config.model_fields:
+            raise self.error(loc, f"unknown setting {key!r} (allowed: {', '.join(config.model_fields)})")
         try:
-            TrainConfig.model_validate({key: value})
+            config.model_validate({key: value})
         except ValidationError as e:
             raise self.error(loc, f"invalid value {value!r}: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
@@ -221,12 +234,14 @@ class LoadedManifest:
         experiments, seen = [], {}
         for i, group in enumerate(self.data.experiments):
             varying = list(group.grid or dict.fromkeys(k for row in group.rows for k in row))
+            config_class = CONFIGS[group.kind]
+            inherited = {k: v for k, v in base.items() if k in getattr(config_class, "INHERITED", base)}
             for j, setting in enumerate(group.settings()):
                 name = "-".join([group.group] + [str(setting[k]) for k in varying if k in setting])
-                chosen = seeds or self._seeds(profile, group, name)
+                chosen = (seeds or self._seeds(profile, group, name)) if group.kind == "train" else None
                 for seed in chosen or [None]:
-                    values = {**base, **group.base, **setting, **({} if seed is None else {"seed": seed})}
-                    config = TrainConfig.model_validate(values)
+                    values = {**inherited, **group.base, **setting, **({} if seed is None else {"seed": seed})}
+                    config = config_class.model_validate(values)
                     exp_id = name if not seed else f"{name}-s{seed}"
                     if exp_id in seen:
                         raise self.error(("experiments", i), f"experiment id {exp_id!r} appears twice")

@@ -20,6 +20,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from benchmark.baselines.registry import BASELINES
 from benchmark.common.environment import backend_name, gpu_computes, package_versions
 from benchmark.common.sources import PACKAGE, code_hash, module_file
 from benchmark.models.registry import model_source
@@ -27,12 +28,26 @@ from benchmark.runner.manifest import REPO, Experiment
 
 NOTEBOOK = REPO / "notebooks" / "train_evaluate.ipynb"
 TRAINING = "benchmark.training.train"  # what the notebook runs
+BASELINE_NOTEBOOK = REPO / "notebooks" / "baseline_evaluate.ipynb"
+BASELINE = "benchmark.baselines.evaluate"  # what the baseline notebook runs
 
 
 def experiment_code(model: str, notebook: Path = NOTEBOOK, package: Path = PACKAGE) -> str:
     """The code hash of an experiment of ``model``: the notebook, the training entry point and the
     model's own module, each with what it imports."""
     return code_hash([notebook, module_file(TRAINING, package), model_source(model)], package)
+
+
+def baseline_code(name: str, package: Path = PACKAGE) -> str:
+    """The code hash of a baseline experiment: its notebook, the evaluation entry point and the
+    baseline's own module, each with what it imports."""
+    spec = BASELINES[name]
+    return code_hash([BASELINE_NOTEBOOK, module_file(BASELINE, package), module_file(spec.module, package)], package)
+
+
+def baseline_environment(name: str) -> dict:
+    """What else changes a baseline's result: the requirements of its environment."""
+    return {"kernel": BASELINES[name].kernel, "requirements": list(BASELINES[name].requirements)}
 
 
 def training_environment() -> dict:

@@ -25,18 +25,17 @@ import pandas as pd
 
 from benchmark.common import environment
 from benchmark.common.atomic import staged_file
-from benchmark.data.labelme import Dataset, load_dataset
+from benchmark.data.labelme import Dataset, load_dataset, truth_array
+from benchmark.data.layout import EVALUATED
 from benchmark.models import build_model, model_info
 from benchmark.models.imagenet import check_imagenet_weights
 from benchmark.study.codec import DECODERS, HeatmapCodec
-from benchmark.study.keypoints import LABELS
 from benchmark.study.losses import get_loss
-from benchmark.study.metrics import evaluate, pck
+from benchmark.study.metrics import pck
+from benchmark.study.predictions import prediction_rows, split_scores
 from benchmark.training.config import TrainConfig
 from benchmark.training.inference import decode_to_image, predict_heatmaps
 from benchmark.training.pipeline import HeatmapBatches, Prepared, prepare
-
-EVAL_SPLITS = ("Valid", "Test", "DomainShift")
 
 
 class TrainingDiverged(RuntimeError):
@@ -75,29 +74,13 @@ class _Monitor(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _prediction_rows(split: str, data: Prepared, method: str, coords, confidence) -> pd.DataFrame:
-    n = len(data.frames)
-    truth = np.stack([f.truth if f.truth is not None else np.full((22, 2), np.nan) for f in data.frames])
-    return pd.DataFrame({
-        "split": split,
-        "video": np.repeat([f.video for f in data.frames], 22),
-        "frame": np.repeat([f.frame for f in data.frames], 22),
-        "keypoint": np.tile(LABELS, n),
-        "decoder": method,
-        "x": coords[..., 0].ravel(), "y": coords[..., 1].ravel(),
-        "confidence": confidence.ravel(),
-        "label_x": data.labels[..., 0].ravel(), "label_y": data.labels[..., 1].ravel(),
-        "truth_x": truth[..., 0].ravel(), "truth_y": truth[..., 1].ravel(),
-    })
-
-
 def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool = True,
                    prepared: dict[str, Prepared] | None = None) -> tuple[pd.DataFrame, dict]:
     """Predictions for every evaluation frame with every decoder, and their metrics."""
     prepared = dict(prepared or {})
     codec = HeatmapCodec.from_config(config)
     rows, metrics = [], {}
-    for split in EVAL_SPLITS:
+    for split in EVALUATED:
         if split not in dataset.splits:
             continue
         if split not in prepared:
@@ -106,15 +89,12 @@ def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool 
                                       desc=f"decoding {split}")
         data = prepared[split]
         logits = predict_heatmaps(model, data.images)
+        videos, frames = [f.video for f in data.frames], [f.frame for f in data.frames]
+        truth = truth_array(data.frames)
         for method in DECODERS:
             coords, confidence = decode_to_image(logits, data.matrices, codec, method)
-            rows.append(_prediction_rows(split, data, method, coords, confidence))
-            scores = {"annotation": evaluate(coords, data.labels, subset=config.eval_subset)}
-            if all(f.truth is not None for f in data.frames):
-                # Only where annotated: keypoints outside the picture have truth but no label.
-                truth = np.where(np.isnan(data.labels), np.nan, np.stack([f.truth for f in data.frames]))
-                scores["truth"] = evaluate(coords, truth, subset=config.eval_subset)
-            metrics.setdefault(method, {})[split] = scores
+            rows.append(prediction_rows(split, videos, frames, method, coords, confidence, data.labels, truth))
+            metrics.setdefault(method, {})[split] = split_scores(coords, data.labels, truth, config.eval_subset)
     return pd.concat(rows, ignore_index=True), metrics
 
 
