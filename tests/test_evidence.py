@@ -167,6 +167,9 @@ def test_pooled_cell_and_paired_ratio():
     # pairing: a side that moves with the other gives a tight ratio
     shared = rng.uniform(1, 3, 12)
     assert ratio(mean_cell(shared), mean_cell(2 * shared), n_boot=1000).high == pytest.approx(0.5)
+    # unpaired (a shift's videos over the test videos): the sides vary on their own, so the interval is wide
+    unpaired = ratio(mean_cell(shared), mean_cell(2 * shared, np.arange(100, 112)), paired=False, n_boot=1000)
+    assert unpaired.estimate == pytest.approx(0.5) and unpaired.low < 0.45 and unpaired.high > 0.55
 
 
 def test_convergence_slope_test():

@@ -431,6 +431,32 @@ def test_domain_shift_gallery_states_its_metrics(results, tmp_path):
     assert f"{e.scores('Test')['pck@0.1']:.3f}" in figure.caption
 
 
+def test_generalisation_table_scores_each_named_shift_against_the_test_split(tmp_path):
+    data = tmp_path / "data"
+    write_dataset(data)
+    settings = json.loads((data / "synth.json").read_text())
+    settings["video_settings"] = [{"id": "000", "split": "DomainShift", "shift": "mat"},
+                                  {"id": "001", "split": "DomainShift", "shift": "light"}]
+    (data / "synth.json").write_text(json.dumps(settings))
+    results = load_results(make_results(tmp_path, groups=("loss",), dataset_root=data), "quick")
+    assert results.shifts == {"000": "mat", "001": "light"}
+    table = T.TABLES["generalisation"](results)
+    e = next(x for x in results.group("loss") if x.setting == ("simple_baseline", "kce"))
+    _, arrays = e.arrays("DomainShift")
+    videos = e.rows("DomainShift")["video"].to_numpy()[::22]
+    mat = evaluate(arrays["prediction"][videos == "000"], arrays["annotation"][videos == "000"])["pck@0.1"]
+    test = e.scores("Test")["pck@0.1"]
+    row = table.data.loc[("simple_baseline", "kce", "mat")]
+    assert row["PCK@0.1"] == pytest.approx(mat) and row["videos"] == 1
+    assert row[T.KEPT] == pytest.approx(mat / test)
+    assert table.data.loc[("simple_baseline", "kce", "Test"), "videos"] == 2
+    assert np.isnan(table.data.loc[("simple_baseline", "kce", "Test"), T.KEPT])
+    # only the recommended loss of each model: hourglass has MSE only here, so it is left out
+    assert set(table.data.index.get_level_values("model")) == {"simple_baseline", "my_new_model"}
+    assert table.low.loc[("simple_baseline", "kce", "light"), "PCK@0.1"] <= table.data.loc[
+        ("simple_baseline", "kce", "light"), "PCK@0.1"]
+
+
 def test_smoothness_tables_compare_annotation_prediction_and_truth(results):
     from benchmark.study.smoothness import by_region, compare_sources, jitter_table
 

@@ -30,6 +30,17 @@ def synthetic_timing(root: Path) -> dict | None:
         return None
 
 
+def synthetic_shifts(root: Path) -> dict[str, str]:
+    """``{video: shift}`` of a synthetic dataset's DomainShift videos: the named shift each was drawn
+    with (``video_settings[].shift`` of ``synth.json``), or ``"DomainShift"`` for a dataset that
+    names none; empty where there is no such record (real data)."""
+    try:
+        videos = json.loads((Path(root) / SYNTH_SETTINGS).read_text()).get("video_settings", [])
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {v["id"]: v.get("shift") or "DomainShift" for v in videos if v.get("split") == "DomainShift"}
+
+
 def summary(dataset: Dataset) -> pd.DataFrame:
     """One row per split: videos, frames, image sizes, labelled keypoints, and exact truth."""
     rows = []

@@ -249,15 +249,24 @@ def difference(a: Cell, b: Cell | float, paired: bool = True, n_boot: int = N_BO
     return _interval(a.value - b.value, resampled, level, min(len(a.videos), len(b.videos)), per_seed)
 
 
-def ratio(a: Cell, b: Cell, n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> Interval:
-    """``value(a) / value(b)`` of two cells on the same videos (e.g. prediction and annotation jitter),
-    paired like :func:`difference`; ``seed_values`` holds per-seed ratios where the seeds match."""
-    a, b = _informative(a, b)
-    counts = resample_counts(len(a.videos), n_boot, seed)
+def ratio(a: Cell, b: Cell, paired: bool = True, n_boot: int = N_BOOT, seed: int = 0,
+          level: float = LEVEL) -> Interval:
+    """``value(a) / value(b)`` with its interval: paired like :func:`difference` for two cells on the same
+    videos (e.g. prediction and annotation jitter), or ``paired=False`` for cells on different videos (a
+    shifted split over the test split: independent counts for each); ``seed_values`` holds per-seed
+    ratios where the seeds match."""
     with np.errstate(invalid="ignore", divide="ignore"):
+        if paired:
+            a, b = _informative(a, b)
+            counts = resample_counts(len(a.videos), n_boot, seed)
+            resampled = _resampled(a, counts) / _resampled(b, counts)
+        else:
+            rng = np.random.default_rng(seed)
+            (a,), (b,) = _informative(a), _informative(b)
+            resampled = (_resampled(a, resample_counts(len(a.videos), n_boot, rng))
+                         / _resampled(b, resample_counts(len(b.videos), n_boot, rng)))
         per_seed = a.per_seed / b.per_seed if a.seeds == b.seeds else [a.value / b.value]
-        return _interval(a.value / b.value, _resampled(a, counts) / _resampled(b, counts), level,
-                         len(a.videos), per_seed)
+        return _interval(a.value / b.value, resampled, level, min(len(a.videos), len(b.videos)), per_seed)
 
 
 def metric_interval(pred, labels, videos, metric: str = "pck@0.1", subset: str = "non_facial",

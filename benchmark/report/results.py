@@ -147,6 +147,11 @@ class Results:
         """``{fps, frame_step}`` of the synthetic dataset's videos (None on real data: no such record)."""
         return (self.dataset or {}).get("timing")
 
+    @property
+    def shifts(self) -> dict[str, str]:
+        """``{video: shift name}`` of the DomainShift videos (synthetic data; empty on real data)."""
+        return (self.dataset or {}).get("shifts") or {}
+
     def frames(self, split: str) -> dict[tuple[str, int], dict]:
         """``(video, frame)`` -> snapshot entry (``file``, ``scale``, ``stem``) of a split's frames."""
         entries = (self.dataset or {}).get("frames", [])

@@ -42,10 +42,11 @@ NAMES = {"model": "model", "loss": "loss", "train_face": "train face", "eval_fac
          "facial_keypoints": "facial keypoints"}
 OCCLUSION = ("train_face", "eval_face", "facial_keypoints")
 ACCELERATION = "acceleration (1e-3 S/frame²)"
+KEPT = "PCK@0.1 / Test"  # the generalisation table's share of the test accuracy a shift keeps
 RESIDUAL = "residual (S)"
 RATIO, NOISE = "prediction / annotation", "annotator noise"
 DIFFERENCE = "a - b"
-FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f", "files": ".0f", ACCELERATION: ".2f", RATIO: ".2f", NOISE: ".0%",
+FORMATS = {EPOCH[0]: ".1f", ERROR: ".2f", "files": ".0f", ACCELERATION: ".2f", RATIO: ".2f", NOISE: ".0%", KEPT: ".0%",
            "videos": ".0f", DIFFERENCE: "+.3f"}  # every other number: ".3f"
 STALLED = "†"
 STALLED_NOTE = (f"{STALLED} not converged: the validation PCK of (a seed of) this experiment was still rising "
@@ -463,6 +464,50 @@ def smoothness_table(results: Results) -> Table:
 @register("smoothness_keypoint")
 def smoothness_keypoint_table(results: Results) -> Table:
     return _smoothness(results, "smoothness_keypoint", "Temporal smoothness per keypoint (test split)", True)
+
+
+GENERALISATION_METRICS = {"pck@0.1": "PCK@0.1", "mks": "mKS"}
+
+
+@register("generalisation")
+def generalisation_table(results: Results) -> Table:
+    """Each model on the test split and on each named shift of the DomainShift split, and the share of
+    its test PCK@0.1 it keeps there (shift / Test, independent video bootstraps of the two)."""
+    title = "Generalisation: the test split against each held-out shift"
+    loss = results.group("loss")
+    experiments = ([e for e in loss if e.config["loss"] == "kce"] or loss) + results.group("baseline")
+    if not experiments:
+        return Table("generalisation", title, note=NOT_RUN)
+    shifts = results.shifts or dict.fromkeys(experiments[0].rows("DomainShift")["video"], "DomainShift")  # unnamed
+    if not shifts:
+        return Table("generalisation", title, note="the dataset has no DomainShift split (synthetic data only)")
+    names = list(dict.fromkeys(shifts.values()))
+    values, intervals, members = {}, {}, {}
+    for (_, _), seeds in _by_setting(experiments).items():
+        test = [_metric_cells(e, "Test", GENERALISATION_METRICS) for e in seeds]
+        shifted = [_metric_cells(e, "DomainShift", GENERALISATION_METRICS) for e in seeds]
+        for name in ["Test", *names]:
+            videos = np.array([v for v, s in shifts.items() if s == name], dtype=object)
+            cells = test if name == "Test" else [{m: c.on(videos) for m, c in found.items()} for found in shifted]
+            row = (seeds[0].config["model"], seeds[0].config["loss"], name)
+            members[row] = seeds
+            found = {t: _bootstrap([c[m] for c in cells if m in c]) for m, t in GENERALISATION_METRICS.items()}
+            if name != "Test" and all(cells) and all(test):
+                found[KEPT] = ratio(Cell.stack([c["pck@0.1"] for c in cells]),
+                                    Cell.stack([c["pck@0.1"] for c in test]), paired=False)
+            intervals[row] = found
+            count = len(videos) if name != "Test" else len(test[0]["pck@0.1"].videos) if test[0] else 0
+            values[row] = {"videos": count} | {
+                column: (iv.estimate if iv is not None else np.nan) for column, iv in found.items()}
+    data = _frame(values, ["model", "loss", "split"])
+    data = data.reindex(columns=["videos", *GENERALISATION_METRICS.values(), KEPT])
+    caption = ("Each model (the loss grid's KCE rows, the study's recommended loss, and the zero-shot baselines) "
+               "on the test split and on each named shift of the DomainShift split; each shift changes one "
+               "family of factors that the training splits never contain (the dataset's synth.json, "
+               "docs/DATASET.md). PCK@0.1 / Test: the share of its test PCK@0.1 a model keeps on the shift, "
+               "with a 95 % interval from independent video bootstraps of the two splits; with few videos per "
+               f"shift these intervals are wide. {_settings(experiments, 'eval_subset')} keypoints.")
+    return _table("generalisation", title, caption, data, intervals, members)
 
 
 @register("audit")

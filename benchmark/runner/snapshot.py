@@ -2,7 +2,8 @@
 report reads results alone (and renders where the dataset is not, e.g. on a reader's laptop).
 
 ``<results>/<dataset>/<profile>/_dataset/`` holds ``dataset.json`` (the dataset's root, fingerprint, description,
-per-split summary and privacy audit, grouped by severity and check) and ``frames/<Split>/<stem>.jpg``: every
+per-split summary, the named shift of each synthetic DomainShift video, and privacy audit, grouped by
+severity and check) and ``frames/<Split>/<stem>.jpg``: every
 evaluation frame the figures may draw (Test and DomainShift), face-mosaicked by
 :func:`benchmark.data.mosaic.safe_to_show` from its labels before it is written, and scaled down to
 at most :data:`MAX_SIDE` pixels (``scale`` in ``dataset.json`` maps image pixels to these). It is
@@ -26,7 +27,7 @@ import cv2
 from tqdm.auto import tqdm
 
 from benchmark.common.atomic import staged_file, staged_folder
-from benchmark.data.info import describe, summary, synthetic_timing
+from benchmark.data.info import describe, summary, synthetic_shifts, synthetic_timing
 from benchmark.data.labelme import Dataset, load_image
 from benchmark.data.mosaic import safe_to_show
 from benchmark.privacy.audit import audit_dataset
@@ -34,7 +35,7 @@ from benchmark.privacy.audit import audit_dataset
 FOLDER = "_dataset"  # inside a profile's results folder; not an experiment
 SPLITS = ("Test", "DomainShift")
 MAX_SIDE = 384  # figures show frames in cells of 256-320 pixels
-FORMAT = 1  # of dataset.json: a snapshot written in another format is written again
+FORMAT = 2  # of dataset.json: a snapshot written in another format is written again
 
 
 def audit_summary(root: Path) -> dict:
@@ -96,7 +97,7 @@ def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, state: str = 
                                                       unit="frame", disable=not progress, leave=False)]
         doc = {"format": FORMAT, "root": str(dataset.root), "fingerprint": fingerprint, "state": state,
                "synthetic": dataset.is_synthetic, "description": describe(dataset, fingerprint),
-               "timing": synthetic_timing(dataset.root),
+               "timing": synthetic_timing(dataset.root), "shifts": synthetic_shifts(dataset.root),
                "splits": json.loads(summary(dataset).to_json(orient="records")),
                "audit": audit_summary(dataset.root), "frames": written}
         (tmp / "dataset.json").write_text(json.dumps(doc, indent=1))
