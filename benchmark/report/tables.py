@@ -504,7 +504,7 @@ def generalisation_table(results: Results) -> Table:
     caption = ("Each model (the loss grid's KCE rows, the study's recommended loss, and the zero-shot baselines) "
                "on the test split and on each named shift of the DomainShift split; each shift changes one "
                "family of factors that the training splits never contain (the dataset's synth.json, "
-               "docs/DATASET.md). PCK@0.1 / Test: the share of its test PCK@0.1 a model keeps on the shift, "
+               "docs/SYNTHETIC.md). PCK@0.1 / Test: the share of its test PCK@0.1 a model keeps on the shift, "
                "with a 95 % interval from independent video bootstraps of the two splits; with few videos per "
                f"shift these intervals are wide. {_settings(experiments, 'eval_subset')} keypoints.")
     return _table("generalisation", title, caption, data, intervals, members)
