@@ -144,7 +144,7 @@ def test_drop_remainder_keeps_one_batch_shape(frames):
     assert len(HeatmapBatches(data, batch_size=8, drop_remainder=True)) == 1  # never zero batches
 
 
-STRONG = dict(brightness=0.5, contrast=0.5, saturation=0.5, gain=0.3, blur=2.0, noise=0.1, cutout=3, cutout_size=0.4)
+STRONG = dict(brightness=0.5, contrast=0.5, saturation=0.5, gain=0.3, hue=60.0, blur=2.0, noise=0.1, cutout=3, cutout_size=0.4)
 
 
 def test_photometric_augmentation_and_cutout_leave_the_labels(frames):
@@ -164,7 +164,7 @@ def test_photometric_augmentation_is_deterministic_per_seed():
     first, again, other = (transforms.photometric(image, np.random.default_rng(s), **ranges) for s in (1, 1, 2))
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
-    none = dict(brightness=0, contrast=0, saturation=0, gain=0, blur=0, noise=0)
+    none = dict(brightness=0, contrast=0, saturation=0, gain=0, hue=0, blur=0, noise=0)
     np.testing.assert_allclose(transforms.photometric(image, np.random.default_rng(1), **none), image, atol=1e-6)
 
 
@@ -191,3 +191,11 @@ def test_train_config_augmentation_reaches_the_batches(frames):
     for bad in ({"augment_noise": -0.1}, {"augment_cutout": 9}, {"augment_brightness": 1.0}):
         with pytest.raises(ValueError):
             TrainConfig(**bad)
+
+
+def test_hue_rotation_keeps_greys_and_turns_colours():
+    grey, red = np.full(3, 0.4), np.array([0.8, 0.1, 0.1])
+    np.testing.assert_allclose(grey @ transforms.hue_rotation(70).T, grey, atol=1e-9)
+    turned = red @ transforms.hue_rotation(120).T
+    assert np.argmax(turned) != 0 and np.isclose(turned @ transforms.YIQ[0], red @ transforms.YIQ[0])
+    np.testing.assert_allclose(transforms.hue_rotation(40) @ transforms.hue_rotation(-40), np.eye(3), atol=1e-9)

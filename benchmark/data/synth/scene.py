@@ -18,6 +18,7 @@ from benchmark.data.synth.camera import Camera, distortion_maps
 from benchmark.data.synth.parts import (
     BACKGROUND,
     BOTTOM,
+    BOTTOM_CREASE,
     BROW,
     DARK,
     DIAPER,
@@ -31,6 +32,7 @@ from benchmark.data.synth.parts import (
     SKIN,
     SKIN_SHADE,
     TOP,
+    TOP_CREASE,
     capsule,
     ellipse,
     smooth,
@@ -54,6 +56,7 @@ def colour_table(style: Style) -> np.ndarray:
     table[SKIN], table[SKIN_SHADE] = skin, skin * (0.86, 0.8, 0.8)
     table[HAIR], table[HAT], table[BROW] = hair, style.top_second, brow
     table[TOP], table[BOTTOM], table[DIAPER] = style.top, style.bottom, style.diaper
+    table[TOP_CREASE], table[BOTTOM_CREASE] = np.multiply(style.top, 0.62), np.multiply(style.bottom, 0.62)
     table[EYE], table[IRIS], table[DARK] = (232, 232, 226), style.iris, skin * 0.25
     table[LIP], table[MOUTH] = _mix(style.skin, (205, 96, 100), 0.45), skin * (0.45, 0.25, 0.25)
     return np.clip(table, 0, 255).astype(np.uint8)
