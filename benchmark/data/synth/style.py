@@ -11,9 +11,9 @@ categories) and keeps every other factor on its training distribution:
 shift         training (``TRAINING``)                     held out (``HELD_OUT``)
 ============  ==========================================  ==========================================
 mat           hue 0-270 deg, saturation 0-0.5, patterns   hue 285-345 deg (purple-magenta),
-              plain/grain/stripes/checks/dots/quilt/print saturation 0.6-0.85, spots/camo/zigzag
-light         exposure 0.7-1.3, 3800-8000 K,              exposure 0.42-0.58, 2300-3200 K,
-              light gradient 0-0.5                        gradient 0.6-0.8
+              plain/grain/stripes/checks/dots/quilt/print saturation 0.55-0.75, spots/camo/zigzag
+light         exposure 0.7-1.3, 3800-8000 K,              exposure 0.5-0.62, 2600-3300 K,
+              light gradient 0-0.5                        gradient 0.55-0.7
 camera        tilt 0-0.004 /cm, radial distortion         tilt 0.0055-0.008 /cm, distortion
               -0.08-0.04, fill 0.68-1.1                   -0.32 to -0.2 (barrel), fill 0.5-0.6
 appearance    8 skin tones (even indices of SKIN_TONES),  7 in-between skin tones (odd indices),
@@ -100,11 +100,11 @@ HELD_OUT: dict[str, Spec] = {
     "cloth_saturation": Band(0.82, 1.0),
     "cloth_pattern": ("camo", "spots"),
     "mat_hue": Band(285.0, 345.0),
-    "mat_saturation": Band(0.6, 0.85),
+    "mat_saturation": Band(0.55, 0.75),
     "mat_pattern": ("spots", "camo", "zigzag"),
-    "exposure": Band(0.42, 0.58),
-    "temperature": Band(2300.0, 3200.0),
-    "gradient": Band(0.6, 0.8),
+    "exposure": Band(0.5, 0.62),
+    "temperature": Band(2600.0, 3300.0),
+    "gradient": Band(0.55, 0.7),
     "tilt": Band(0.0055, 0.008),
     "distortion": Band(-0.32, -0.2),
     "fill": Band(0.5, 0.6),
