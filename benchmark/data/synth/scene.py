@@ -39,7 +39,7 @@ from benchmark.data.synth.parts import (
     unit,
 )
 from benchmark.data.synth.render import SHIFT, Scene
-from benchmark.data.synth.style import RGB, SKIN_TONES, Style, hsv
+from benchmark.data.synth.style import RGB, SKIN_TONES, Style, draw, hsv, jitter
 CARD_TEXTS = ("B-{n}", "NBR {n}", "ID {n}", "{n}")
 
 
@@ -196,7 +196,7 @@ def occluder_layer(rng, style: Style, body: Body, camera: Camera, picture: tuple
         polygons = [np.concatenate([edge, [[right, top + 40], [left, top + 40]]])]
         colour = hsv(rng.uniform(0, 360), rng.uniform(0.1, 0.6), rng.uniform(0.6, 0.95))
     elif style.occluder == "toy":
-        centre = mean[_pick_name(rng, ("Wrist_L", "Wrist_R", "Knee_L", "Knee_R", "Elbow_L", "Elbow_R"))]
+        centre = mean[draw(rng, ("Wrist_L", "Wrist_R", "Knee_L", "Knee_R", "Elbow_L", "Elbow_R"))]
         centre = centre + rng.normal(0, 1.5, 2)
         radius = rng.uniform(0.18, 0.26) * body.trunk
         ears = [centre + radius * np.array([np.sin(a), -np.cos(a)]) for a in (-0.8, 0.8)]
@@ -204,7 +204,7 @@ def occluder_layer(rng, style: Style, body: Body, camera: Camera, picture: tuple
                                                                    for e in ears]
         colour = _toy_colour(rng)
     else:  # an adult hand and forearm from outside the picture towards a shoulder
-        side = _pick_name(rng, ("L", "R"))
+        side = draw(rng, ("L", "R"))
         target = (mean[f"Shoulder_{side}"] + mean[f"Elbow_{side}"]) / 2
         out = unit(target - mean["Pelvis"] + rng.normal(0, 3.0, 2))
         wrist = target + 8.0 * out
@@ -213,7 +213,7 @@ def occluder_layer(rng, style: Style, body: Body, camera: Camera, picture: tuple
         fingers = [capsule(palm + 2.5 * across(axis) * k - 1.0 * out, target - 4.5 * out + 2.0 * across(axis) * k,
                            0.9, 0.75) for k in (-1.5, -0.5, 0.5, 1.5)]
         polygons = [capsule(wrist + 40 * out, wrist, 3.6, 3.0), ellipse(palm, axis, 4.5, 4.2), *fingers]
-        colour = _jitter_tone(rng)
+        colour = jitter(rng, draw(rng, SKIN_TONES), 4)
     alpha = np.zeros((height, width), np.float32)
     for polygon in polygons:
         _fill(alpha, camera, 1, polygon, 1.0)
@@ -224,13 +224,6 @@ def occluder_layer(rng, style: Style, body: Body, camera: Camera, picture: tuple
     layer[..., 3] = alpha
     return layer
 
-
-def _pick_name(rng, names: tuple[str, ...]) -> str:
-    return names[rng.integers(len(names))]
-
-
-def _jitter_tone(rng) -> RGB:
-    return tuple(int(v) for v in np.clip(np.asarray(SKIN_TONES[rng.integers(len(SKIN_TONES))]) + rng.normal(0, 4, 3), 0, 255))
 
 
 def build_scene(rng: np.random.Generator, style: Style, body: Body, camera: Camera,

@@ -197,11 +197,8 @@ class Style:
         return tuple(float(g) for g in gains / gains.mean())
 
 
-def _pick(rng: np.random.Generator, items):
-    return items[rng.integers(len(items))]
-
-
-def _jitter(rng: np.random.Generator, colour: RGB, amount: float = 8.0) -> RGB:
+def jitter(rng: np.random.Generator, colour: RGB, amount: float = 8.0) -> RGB:
+    """``colour`` plus Gaussian noise of ``amount`` grey levels per channel."""
     return tuple(int(v) for v in np.clip(np.asarray(colour) + rng.normal(0, amount, 3), 0, 255))
 
 
@@ -211,7 +208,7 @@ def hsv(hue: float, saturation: float, value: float) -> RGB:
 
 
 def draw(rng: np.random.Generator, spec: Spec):
-    """A value of a factor: uniform in a :class:`Band`, or one of a tuple of categories."""
+    """A value of a factor: uniform in a :class:`Band`, or one of a sequence of categories."""
     if isinstance(spec, Band):
         return float(rng.uniform(spec.low, spec.high))
     return spec[rng.integers(len(spec))]
@@ -239,43 +236,44 @@ def sample_factors(rng: np.random.Generator, shift: str | None = None) -> dict:
 
 def factors(style: Style) -> dict:
     """The recorded factors of a style (the keys of :data:`TRAINING`), JSON-ready."""
-    return {name: getattr(style, name) if not isinstance(getattr(style, name), float)
-            else round(getattr(style, name), 6) for name in TRAINING}
+    values = {name: getattr(style, name) for name in TRAINING}
+    return {name: round(v, 6) if isinstance(v, float) else v for name, v in values.items()}
 
 
 def sample_style(rng: np.random.Generator, shift: str | None = None) -> Style:
     """A random :class:`Style`: training distribution, or the named ``shift`` (see the module)."""
     f = sample_factors(rng, shift)
-    clothing = _pick(rng, CLOTHING)
+    clothing = draw(rng, CLOTHING)
     sleeves, legs = _coverage(rng, clothing)
-    cover = _pick(rng, COVERS)
+    cover = draw(rng, COVERS)
     sat, value = f["cloth_saturation"], f["cloth_value"]
 
     def cloth(hue_offset: float) -> RGB:  # clothing colours share the video's saturation
         return hsv(f["cloth_hue"] + hue_offset, sat, float(np.clip(value + rng.uniform(-0.15, 0.15), 0.3, 1)))
 
     mat = hsv(f["mat_hue"], f["mat_saturation"], f["mat_value"])
-    second_value = f["mat_value"] * rng.uniform(0.6, 0.85) if f["mat_value"] > 0.6 else min(1.0, f["mat_value"] * 1.5)
+    second_value = (f["mat_value"] * rng.uniform(0.6, 0.85) if f["mat_value"] > 0.6  # darker, or lighter
+                    else min(1.0, f["mat_value"] * 1.5))
     return Style(
         shift=shift,
         letterbox=bool(rng.uniform() < 0.4),
         skin_tone=f["skin_tone"],
-        skin=_jitter(rng, SKIN_TONES[f["skin_tone"]], 3),
-        hair=_jitter(rng, _pick(rng, HAIR), 6),
-        iris=_pick(rng, IRIS),
+        skin=jitter(rng, SKIN_TONES[f["skin_tone"]], 3),
+        hair=jitter(rng, draw(rng, HAIR), 6),
+        iris=draw(rng, IRIS),
         cover=cover,
         hairline=rng.uniform(-0.1, 0.0) if cover == "hat" else rng.uniform(-0.55, -0.3),
         clothing=clothing,
         cloth_hue=f["cloth_hue"], cloth_saturation=sat, cloth_value=value, cloth_pattern=f["cloth_pattern"],
         top=cloth(0.0), top_second=cloth(rng.uniform(-45, 45)), top_pattern=f["cloth_pattern"],
         bottom=cloth(rng.uniform(-40, 40)), bottom_second=cloth(rng.uniform(-45, 45)),
-        bottom_pattern=_pick(rng, ("plain", f["cloth_pattern"])),
-        diaper=_jitter(rng, _pick(rng, DIAPERS), 4),
+        bottom_pattern=draw(rng, ("plain", f["cloth_pattern"])),
+        diaper=jitter(rng, draw(rng, DIAPERS), 4),
         sleeves=sleeves, legs=legs,
         mat_hue=f["mat_hue"], mat_saturation=f["mat_saturation"], mat_value=f["mat_value"],
         mat=mat, mat_second=hsv(f["mat_hue"], f["mat_saturation"], second_value),
         mat_pattern=f["mat_pattern"],
-        surround=_jitter(rng, _pick(rng, SURROUNDS)),
+        surround=jitter(rng, draw(rng, SURROUNDS)),
         mat_edges=tuple(bool(e) for e in rng.uniform(size=4) < 0.3),
         towel=hsv(rng.uniform(0, 360), rng.uniform(0, 0.5), rng.uniform(0.6, 1)) if rng.uniform() < 0.3 else None,
         card=bool(rng.uniform() < 0.2),
