@@ -290,7 +290,7 @@ def sample_style(rng: np.random.Generator, shift: str | None = None) -> Style:
 def describe_shift(name: str) -> str:
     """A shift in words: each of its factors' held-out values against the training ones."""
     def show(spec: Spec) -> str:
-        return f"{spec.low:g} to {spec.high:g}" if isinstance(spec, Band) else "/".join(map(str, spec))
+        return f"{spec.low:g} to {spec.high:g}" if isinstance(spec, Band) else "/".join(dict.fromkeys(map(str, spec)))
 
     return "; ".join(f"{field} {show(HELD_OUT[field])} (training {show(TRAINING[field])})"
                      for field in SHIFTS[name])
