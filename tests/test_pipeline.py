@@ -10,6 +10,7 @@ from benchmark.data import transforms
 from benchmark.data.labelme import Frame
 from benchmark.study.codec import MISSING, decode
 from benchmark.study.keypoints import FACIAL_IDX, INDEX
+from benchmark.training.config import TrainConfig
 from benchmark.training.pipeline import HeatmapBatches, prepare
 
 WRIST_L, WRIST_R = INDEX["Wrist_L"], INDEX["Wrist_R"]
@@ -141,3 +142,60 @@ def test_drop_remainder_keeps_one_batch_shape(frames):
     dropping = HeatmapBatches(data, batch_size=2, drop_remainder=True)
     assert len(dropping) == 1 and dropping[0][0].shape[0] == 2
     assert len(HeatmapBatches(data, batch_size=8, drop_remainder=True)) == 1  # never zero batches
+
+
+STRONG = dict(brightness=0.5, contrast=0.5, saturation=0.5, gain=0.3, hue=60.0, blur=2.0, noise=0.1, cutout=3, cutout_size=0.4)
+
+
+def test_photometric_augmentation_and_cutout_leave_the_labels(frames):
+    data = prepare(frames, 128, progress=False)
+    for seed in range(6):
+        plain = HeatmapBatches(data, augment=True, seed=seed, brightness=0, contrast=0, saturation=0)
+        strong = HeatmapBatches(data, augment=True, seed=seed, **STRONG)
+        (image, keypoints), (changed, moved) = plain.sample(1), strong.sample(1)
+        np.testing.assert_array_equal(moved, keypoints)  # same geometry, same labels
+        assert np.abs(changed - image).mean() > 0.01
+        assert changed.dtype == np.float32 and 0.0 <= changed.min() and changed.max() <= 1.0
+
+
+def test_photometric_augmentation_is_deterministic_per_seed():
+    image = np.random.default_rng(0).uniform(0, 1, (64, 64, 3)).astype(np.float32)
+    ranges = {k: v for k, v in STRONG.items() if not k.startswith("cutout")}
+    first, again, other = (transforms.photometric(image, np.random.default_rng(s), **ranges) for s in (1, 1, 2))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    none = dict(brightness=0, contrast=0, saturation=0, gain=0, hue=0, blur=0, noise=0)
+    np.testing.assert_allclose(transforms.photometric(image, np.random.default_rng(1), **none), image, atol=1e-6)
+
+
+def test_cutout_erases_flat_rectangles_only():
+    image = np.random.default_rng(0).uniform(0, 1, (64, 80, 3)).astype(np.float32)
+    erased = 0
+    for seed in range(20):
+        out = transforms.cutout(image, np.random.default_rng(seed), count=2, size=0.3)
+        changed = np.any(out != image, axis=-1)
+        erased += changed.any()
+        if changed.any():
+            ys, xs = np.nonzero(changed)
+            assert changed.sum() <= 2 * (0.3 * 64 + 1) * (0.3 * 80 + 1)
+            assert len(np.unique(out[changed].round(6), axis=0)) <= 2  # one flat colour per rectangle
+    assert 5 < erased < 20  # none to two rectangles each time
+    np.testing.assert_array_equal(transforms.cutout(image, np.random.default_rng(0), count=0), image)
+
+
+def test_train_config_augmentation_reaches_the_batches(frames):
+    config = TrainConfig(augment_cutout=2, augment_noise=0.05)
+    batches = HeatmapBatches(prepare(frames, 128, progress=False), augment=True, **config.augmentation())
+    assert batches.erase == {"count": 2, "size": config.augment_cutout_size}
+    assert batches.colour["noise"] == 0.05 and batches.colour["gain"] == config.augment_gain
+    for bad in ({"augment_noise": -0.1}, {"augment_cutout": 9}, {"augment_brightness": 1.0}):
+        with pytest.raises(ValueError):
+            TrainConfig(**bad)
+
+
+def test_hue_rotation_keeps_greys_and_turns_colours():
+    grey, red = np.full(3, 0.4), np.array([0.8, 0.1, 0.1])
+    np.testing.assert_allclose(grey @ transforms.hue_rotation(70).T, grey, atol=1e-9)
+    turned = red @ transforms.hue_rotation(120).T
+    assert np.argmax(turned) != 0 and np.isclose(turned @ transforms.YIQ[0], red @ transforms.YIQ[0])
+    np.testing.assert_allclose(transforms.hue_rotation(40) @ transforms.hue_rotation(-40), np.eye(3), atol=1e-9)

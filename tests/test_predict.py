@@ -54,10 +54,11 @@ def synth(tmp_path_factory) -> list:
 
 
 def clip(synth, orientation: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Six frames of one size (the first video's, twice) and their exact poses, ``"landscape"``,
+    """Six frames of one size (the first letter-boxed video's, twice) and their exact poses, ``"landscape"``,
     or turned a quarter counter-clockwise (``"portrait"``) or clockwise (``"tagged"``: what a
     landscape video tagged as turned clockwise shows)."""
-    frames = [f for f in synth if f.video == synth[0].video] * 2
+    landscape = next(f.video for f in synth if f.width > f.height)  # a letter-boxed video
+    frames = [f for f in synth if f.video == landscape] * 2
     images, poses = [load_image(f) for f in frames], [f.truth for f in frames]
     height, width = images[0].shape[:2]
     if orientation == "portrait":

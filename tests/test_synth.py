@@ -15,9 +15,9 @@ from benchmark.data import contact_sheet as sheet
 from benchmark.data.labelme import load_dataset, load_image
 from benchmark.data.synth import generate, generate_dataset
 from benchmark.data.synth.annotator import NOISE_SIGMA, annotate
-from benchmark.data.synth.body import LENGTH_RANGE, sample_body
+from benchmark.data.synth.body import LENGTH_RANGE, sample_body, skeleton
 from benchmark.data.synth.generate import assign_splits
-from benchmark.data.synth.motion import band_limited
+from benchmark.data.synth.motion import band_limited, joint_angles
 from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
 SMALL = dict(videos=4, frames_per_video=12, size=96, seed=0, frame_step=5, domain_shift_videos=2,
@@ -166,13 +166,19 @@ def test_motion_is_smooth_at_the_frame_rate(dense):
 
 
 def test_limb_lengths_are_constant_within_a_video(dense):
-    dataset = load_dataset(dense)
+    rng = np.random.default_rng(4)  # exact in the body frame
+    body = sample_body(rng)
+    points = skeleton(body, joint_angles(rng, np.arange(50) / 25))
+    for a, b in LIMBS:
+        length = np.linalg.norm(points[a] - points[b], axis=-1)
+        np.testing.assert_allclose(length, length[0], rtol=1e-6, err_msg=f"{a}-{b}")
+    dataset = load_dataset(dense)  # in the picture, up to the camera's perspective and lens
     for split in dataset.splits:
         for frames in dataset.videos(split).values():
             truth = np.stack([f.truth for f in frames])
             for a, b in LIMBS:
                 length = np.linalg.norm(truth[:, INDEX[a]] - truth[:, INDEX[b]], axis=-1)
-                np.testing.assert_allclose(length, length[0], rtol=1e-6, err_msg=f"{a}-{b}")
+                np.testing.assert_allclose(length, length[0], rtol=0.15, err_msg=f"{a}-{b}")
 
 
 def test_body_proportions_are_infant_like():

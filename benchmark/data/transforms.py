@@ -3,6 +3,7 @@
 All matrices are 2x3 in the continuous pixel convention of ``docs/CONVENTIONS.md`` (pixel ``i``
 covers ``[i, i+1)``). Preprocessing is a single matrix ``A`` (letterbox, then augmentation), so
 predictions map back to the original image through the exact inverse ``invert(A)``.
+The photometric augmentation (:func:`photometric`, :func:`cutout`) changes pixels only, never labels.
 """
 
 from __future__ import annotations
@@ -87,3 +88,49 @@ def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     cv_matrix = compose(back, matrix, half)
     return cv2.warpAffine(image, cv_matrix, (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def hue_rotation(degrees: float) -> np.ndarray:
+    """3x3 RGB matrix that turns hues by ``degrees`` (a rotation of the YIQ chroma plane; the
+    luma stays)."""
+    c, s = np.cos(np.deg2rad(degrees)), np.sin(np.deg2rad(degrees))
+    return np.linalg.inv(YIQ) @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]]) @ YIQ
+
+
+def photometric(image: np.ndarray, rng: np.random.Generator, brightness: float = 0.25,
+                contrast: float = 0.3, saturation: float = 0.3, gain: float = 0.0, hue: float = 0.0,
+                blur: float = 0.0, noise: float = 0.0) -> np.ndarray:
+    """Random colour and sensor changes of a float image in [0, 1]: saturation, contrast and
+    brightness times ``1 +- `` their fraction, per-channel gains ``1 +- gain`` (colour casts), hues
+    turned by up to ``+-hue`` degrees, half the time a Gaussian blur of sigma up to ``blur``
+    pixels, and Gaussian noise of sigma up to ``noise``. A range of 0 draws nothing, so it leaves
+    the other draws as they were."""
+    grey = image.mean(axis=-1, keepdims=True)
+    image = grey + (image - grey) * rng.uniform(1 - saturation, 1 + saturation)
+    image = image.mean() + (image - image.mean()) * rng.uniform(1 - contrast, 1 + contrast)
+    image = image * rng.uniform(1 - brightness, 1 + brightness)
+    if gain:
+        image = image * rng.uniform(1 - gain, 1 + gain, 3)
+    if hue:
+        image = image @ hue_rotation(rng.uniform(-hue, hue)).T
+    image = image.astype(np.float32)
+    if blur and rng.random() < 0.5:
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, max(blur, 0.3)))
+    if noise:
+        image = image + rng.uniform(0, noise) * rng.standard_normal(image.shape, dtype=np.float32)
+    return np.clip(image, 0.0, 1.0)
+
+
+def cutout(image: np.ndarray, rng: np.random.Generator, count: int = 0, size: float = 0.25) -> np.ndarray:
+    """Up to ``count`` random rectangles (sides a quarter to all of ``size`` times the picture's)
+    filled with a random flat colour; a copy of a float image in [0, 1]. Labels stay as they are."""
+    image = image.copy()
+    height, width = image.shape[:2]
+    for _ in range(int(rng.integers(0, count + 1)) if count else 0):
+        h, w = np.maximum(1, (rng.uniform(size / 4, size, 2) * (height, width)).astype(int))
+        y, x = rng.integers(0, height - h + 1), rng.integers(0, width - w + 1)
+        image[y:y + h, x:x + w] = rng.uniform(0, 1, image.shape[2:])
+    return image

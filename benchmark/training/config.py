@@ -44,10 +44,24 @@ class TrainConfig(BaseModel):
     augment: bool = True
     # Ranges of the geometric augmentation (with ``augment``): rotation within +-augment_rotation
     # degrees, scale within 1 +- augment_scale, shift within +-augment_translate of the input size
-    # (mirroring and colour jitter are unchanged). The defaults are the study's +-30 deg, 0.75-1.25, +-10 %.
+    # (mirroring is unchanged). The defaults are the study's +-30 deg, 0.75-1.25, +-10 %.
     augment_rotation: float = Field(30.0, ge=0, le=180)
     augment_scale: float = Field(0.25, ge=0, lt=1)
     augment_translate: float = Field(0.1, ge=0, le=0.5)
+    # Photometric augmentation (with ``augment``; labels unchanged): brightness, contrast and
+    # saturation times 1 +- their value (the study's 0.25, 0.3, 0.3), per-channel gains 1 +- gain
+    # (colour casts), hues turned by up to +-augment_hue degrees, half the time a Gaussian blur of sigma up to augment_blur input pixels,
+    # Gaussian noise of sigma up to augment_noise (pixel values in [0, 1]), and up to
+    # augment_cutout erased rectangles with sides up to augment_cutout_size of the input.
+    augment_brightness: float = Field(0.25, ge=0, lt=1)
+    augment_contrast: float = Field(0.3, ge=0, lt=1)
+    augment_saturation: float = Field(0.3, ge=0, le=1)
+    augment_gain: float = Field(0.1, ge=0, lt=1)
+    augment_hue: float = Field(0.0, ge=0, le=180)
+    augment_blur: float = Field(1.0, ge=0, le=5)
+    augment_noise: float = Field(0.03, ge=0, le=0.2)
+    augment_cutout: int = Field(1, ge=0, le=8)
+    augment_cutout_size: float = Field(0.25, gt=0, le=0.5)
     pretrained: bool = True
     seed: int = 0
     max_train_frames: int | None = Field(None, ge=1)
@@ -57,6 +71,12 @@ class TrainConfig(BaseModel):
     # determinism excludes it, and on PyTorch). Losses and decoders always see float32 logits.
     precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
     jit_compile: Literal["auto", "on", "off"] = "auto"
+
+    def augmentation(self) -> dict:
+        """The augmentation ranges as ``pipeline.HeatmapBatches`` keywords."""
+        names = ("rotation", "scale", "translate", "brightness", "contrast", "saturation", "gain",
+                 "hue", "blur", "noise", "cutout", "cutout_size")
+        return {name: getattr(self, f"augment_{name}") for name in names}
 
     @field_validator("model")
     @classmethod

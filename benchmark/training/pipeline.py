@@ -3,7 +3,8 @@
 Frames are decoded once, face-mosaicked when the experiment occludes faces, and letterboxed to the
 network input size (``prepare``); the result is kept in a disk cache shared by experiments
 (``frame_cache``). Batches are then built on the fly with optional augmentation (rotation, scale,
-translation, mirror with left/right swap, colour) by a ``keras.utils.PyDataset``, so the same
+translation, mirror with left/right swap; colour, blur, noise and cut-out, which leave the labels
+as they are) by a ``keras.utils.PyDataset``, so the same
 pipeline feeds the TensorFlow, JAX and PyTorch backends.
 """
 
@@ -71,21 +72,16 @@ def prepare(frames: list[Frame], size: int, occlude: bool = False, progress: boo
     return Prepared(list(frames), arrays["images"], arrays["matrices"], keypoints)
 
 
-def jitter_colour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random brightness, contrast and saturation on a float image in [0, 1]."""
-    grey = image.mean(axis=-1, keepdims=True)
-    image = grey + (image - grey) * rng.uniform(0.7, 1.3)          # saturation
-    image = image.mean() + (image - image.mean()) * rng.uniform(0.7, 1.3)  # contrast
-    return np.clip(image * rng.uniform(0.75, 1.25), 0.0, 1.0)       # brightness
-
-
 class HeatmapBatches(keras.utils.PyDataset):
     """Batches of ``(images, targets)`` for ``model.fit``.
 
     ``outputs`` > 1 repeats the targets for models with intermediate supervision (hourglass).
     ``omit_facial`` drops the 5 facial keypoints from the targets (the study's "omitted" labels).
     ``rotation`` (+- degrees), ``scale`` (1 +- scale) and ``translate`` (+- fraction of the input) are
-    the ranges of the geometric augmentation (``transforms.random_augmentation``).
+    the ranges of the geometric augmentation (``transforms.random_augmentation``); ``brightness``,
+    ``contrast``, ``saturation``, ``gain``, ``hue``, ``blur`` and ``noise`` those of the photometric one
+    (``transforms.photometric``); ``cutout`` rectangles of up to ``cutout_size`` of the input are
+    erased (``transforms.cutout``). ``TrainConfig.augmentation`` gives all of them.
     ``drop_remainder`` skips the last partial batch, so training sees one batch shape and its
     compiled step is traced once (a partial batch costs a retrace, seconds for deep models).
 
@@ -103,10 +99,15 @@ class HeatmapBatches(keras.utils.PyDataset):
                  augment: bool = False, shuffle: bool = False, outputs: int = 1,
                  omit_facial: bool = False, drop_remainder: bool = False, repeat: bool = False,
                  seed: int = 0, rotation: float = 30.0, scale: float = 0.25, translate: float = 0.1,
-                 **kwargs):
+                 brightness: float = 0.25, contrast: float = 0.3, saturation: float = 0.3,
+                 gain: float = 0.0, hue: float = 0.0, blur: float = 0.0, noise: float = 0.0, cutout: int = 0,
+                 cutout_size: float = 0.25, **kwargs):
         super().__init__(**kwargs)
         self.data, self.batch_size, self.codec = data, batch_size, codec
         self.ranges = {"rotation": rotation, "scale": (1.0 - scale, 1.0 + scale), "translate": translate}
+        self.colour = {"brightness": brightness, "contrast": contrast, "saturation": saturation,
+                       "gain": gain, "hue": hue, "blur": blur, "noise": noise}
+        self.erase = {"count": cutout, "size": cutout_size}
         self.augment, self.shuffle, self.outputs, self.seed = augment, shuffle, outputs, seed
         self.drop_remainder, self.repeat = drop_remainder, repeat
         self.keypoints = data.keypoints.copy()
@@ -139,7 +140,8 @@ class HeatmapBatches(keras.utils.PyDataset):
         keypoints = transforms.apply(matrix, keypoints)
         if mirrored:
             keypoints = transforms.mirror_labels(keypoints)
-        return jitter_colour(image, rng).astype(np.float32), keypoints
+        image = transforms.photometric(image, rng, **self.colour)
+        return transforms.cutout(image, rng, **self.erase), keypoints
 
     def __getitem__(self, batch: int):
         epoch, batch = divmod(batch, len(self)) if self.repeat else (self.epoch, batch)

@@ -197,8 +197,7 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
                              shuffle=True, outputs=len(model.outputs), seed=config.seed,
                              omit_facial=config.facial_keypoints == "omitted", drop_remainder=True,
                              repeat=True, workers=workers, max_queue_size=2 * workers,
-                             rotation=config.augment_rotation, scale=config.augment_scale,
-                             translate=config.augment_translate)
+                             **config.augmentation())
     compile_for_training(model, config, config.epochs * len(batches), batches[0], steps_per_epoch=len(batches))
     _lap(timings, "build", started)
     monitor = _Monitor(config, valid_data, status_file)

@@ -3,8 +3,11 @@
 The reference recordings are private, so the suite generates a stand-in with the same layout
 (see ``docs/CONVENTIONS.md``): top-down videos of a supine 0-6 month infant on a mat, moving
 smoothly (writhing- and fidgety-like joint motion at 0.2-3 Hz), rendered with shaded body parts,
-face, hair, clothes, textured mats, lighting, blur, noise and JPEG loss; labels carry simulated
-annotator noise (the exact keypoints are written to ``truth/``).
+face, hair, clothes, textured mats, toys, lighting, lens distortion, blur, noise and JPEG loss;
+labels carry simulated annotator noise (the exact keypoints are written to ``truth/``). The
+training splits are domain-randomised; each DomainShift video holds out one named family of
+factors (:data:`.style.SHIFTS`: mat, light, camera, appearance, occluder, blur_noise), recorded
+in ``synth.json`` (``docs/SYNTHETIC.md``).
 
 Modules: :mod:`.body` (proportions, skeleton), :mod:`.motion` (joint-angle trajectories),
 :mod:`.style` (appearance per video), :mod:`.camera`, :mod:`.textures`, :mod:`.scene` (static

@@ -3,13 +3,16 @@
 A video's camera is a similarity (scale, rotation, offset), optionally with a small perspective
 tilt (an oblique camera: the side nearer the camera looks larger). It is chosen after the motion,
 from the extent of the whole video's keypoints, so the infant normally stays inside the picture;
-``fill`` > 1 zooms in so that hands or feet can leave it at times.
+``fill`` > 1 zooms in so that hands or feet can leave it at times. A radial lens distortion
+(:func:`distort`, applied to the rendered picture by :func:`distortion_maps`) bends straight lines:
+negative strengths are barrel distortion (points pulled towards the centre).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 
@@ -60,3 +63,34 @@ def frame_camera(rng: np.random.Generator, points: np.ndarray, picture: tuple[in
     shift = np.where(slack > 0, slack * rng.uniform(0.2, 0.8, 2), slack / 2)  # off-centre at times
     matrix = _similarity(scale, 0.0, shift - scale * low) @ matrix
     return Camera(matrix=matrix, px_per_cm=scale)
+
+
+def _radial(points: np.ndarray, picture: tuple[int, int], strength: float) -> np.ndarray:
+    """Points ``(..., 2)`` moved radially by ``(1 + strength * r**2) / (1 + strength)``, with
+    ``r`` the distance from the picture centre relative to the half diagonal (the corners stay)."""
+    centre = np.asarray(picture, dtype=float) / 2
+    offset = np.asarray(points, dtype=float) - centre
+    r2 = np.sum(offset ** 2, axis=-1, keepdims=True) / np.sum(centre ** 2)
+    return centre + offset * (1 + strength * r2) / (1 + strength)
+
+
+def distort(points: np.ndarray, picture: tuple[int, int], strength: float) -> np.ndarray:
+    """Where the lens puts picture points ``(..., 2)`` (continuous pixel coordinates)."""
+    return _radial(points, picture, strength) if strength else np.asarray(points, dtype=float)
+
+
+def distortion_maps(picture: tuple[int, int], strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.remap`` maps that distort a picture ``(width, height)`` like :func:`distort`: for
+    each output pixel, the undistorted source position (inverted by fixed-point iteration)."""
+    width, height = picture
+    target = np.stack(np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5), axis=-1)
+    source = target.copy()
+    for _ in range(8):
+        source = source + (target - _radial(source, picture, strength))
+    source = (source - 0.5).astype(np.float32)  # cv2 puts pixel centres on integers
+    return source[..., 0], source[..., 1]
+
+
+def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Apply :func:`distortion_maps` to an image (edges replicated)."""
+    return cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

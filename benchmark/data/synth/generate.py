@@ -2,7 +2,8 @@
 
 Videos are split by video, never by frame: the first ~70 % of the ids are Train, then ~15 % Valid
 and ~15 % Test (at least one video each), like the reference dataset's id ranges; DomainShift
-videos come after them. Each video depends only on ``(seed, video id)``, so the dataset is
+videos come after them, each with one named shift (``style.SHIFTS``), assigned round-robin so
+that every shift has videos once there are as many as shifts. Each video depends only on ``(seed, video id)``, so the dataset is
 byte-identical for a seed whatever the number of workers. The dataset is written into a temporary
 folder next to ``out`` and renamed into place at the end: an interrupted run leaves ``out``
 untouched.
@@ -25,10 +26,11 @@ from benchmark.data.layout import FOLDERS
 from benchmark.data.synth.annotator import NOISE_SIGMA, NOISE_UNIT
 from benchmark.data.synth.body import LENGTH_RANGE
 from benchmark.data.synth.motion import DRIFT_BAND, FIDGETY_BAND, WRITHING_BAND
+from benchmark.data.synth.style import HELD_OUT, SHIFTS, TRAINING, describe_shift
 from benchmark.data.synth.video import SUPERSAMPLE, VideoJob, make_video
 from benchmark.study.keypoints import LABELS
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
 SPLITS = ("Train", "Valid", "Test")
 HELD_OUT_FRACTION = 0.15  # of the videos, for each of Valid and Test
 SETTINGS_FILE = SYNTH_SETTINGS
@@ -93,13 +95,16 @@ def settings(splits: dict[str, list[int]], video_settings: list[dict], **params)
                   "per_video_unit": "video_settings[].noise_unit_px"},
         "missing": "keypoints outside the picture are omitted from ann/ and kept, exact, in truth/",
         "splits": {split: [f"{v:03d}" for v in ids] for split, ids in splits.items()},
+        "shifts": {name: describe_shift(name) for name in SHIFTS},
+        "factors": {"training": TRAINING, "held_out": HELD_OUT,
+                    "recorded": "video_settings[].style; video_settings[].shift names the held-out family"},
         "video_settings": video_settings,
     }
 
 
 def generate_dataset(out: Path, videos: int = 48, frames_per_video: int = 20, size: int = 256,
                      seed: int = 0, fps: float = 25.0, frame_step: int = 5,
-                     domain_shift_videos: int = 4, workers: int = 2, progress: bool = True) -> dict:
+                     domain_shift_videos: int = 12, workers: int = 2, progress: bool = True) -> dict:
     """Generate the synthetic dataset at ``out`` and return a summary: frames and videos per
     split, seconds, frames per second and the output path.
 
@@ -115,8 +120,10 @@ def generate_dataset(out: Path, videos: int = 48, frames_per_video: int = 20, si
     out = Path(out)
     _check_target(out)
     splits = assign_splits(videos, domain_shift_videos)
-    jobs = [VideoJob(video, split, split == "DomainShift", seed, frames_per_video, size, fps, frame_step)
-            for split, ids in splits.items() for video in ids]
+    names = list(SHIFTS)
+    jobs = [VideoJob(video, split, names[k % len(names)] if split == "DomainShift" else None, seed,
+                     frames_per_video, size, fps, frame_step)
+            for split, ids in splits.items() for k, video in enumerate(ids)]
 
     start = time.perf_counter()
     with staged_folder(out, replace=True) as tmp:

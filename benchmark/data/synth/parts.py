@@ -3,7 +3,8 @@
 Limbs are tapered capsules, the torso and nappy are smoothed outlines through the shoulders and
 hips, the head is an ellipse with a hair (or hat) cap, face, eyes, brows, nose, lips and ears
 placed at the facial keypoints. Each shaded part also carries two inner "core" polygons, shifted
-towards the light, that the renderer paints lighter to give it a rounded look. Parts come in groups
+towards the light, that the renderer paints lighter to give it a rounded look. Sleeves and trouser legs
+that reach over an elbow or knee carry creases there. Parts come in groups
 (a limb, the trunk, the head) that the renderer shades as one, so a limb has no seams at its joints.
 
 Drawing order (depth): legs (under the nappy), torso, nappy, neck, head and face, then arms (over
@@ -23,8 +24,8 @@ from benchmark.data.synth.style import Style
 
 # Materials: indices into a video's colour table (some filled from textures by the renderer).
 (BACKGROUND, SKIN, SKIN_SHADE, HAIR, HAT, TOP, BOTTOM, DIAPER,
- EYE, IRIS, DARK, LIP, MOUTH, BROW) = range(14)
-MATERIALS = 14
+ EYE, IRIS, DARK, LIP, MOUTH, BROW, TOP_CREASE, BOTTOM_CREASE) = range(16)
+MATERIALS = 16
 
 CORES = (0.68, 0.32)  # relative size of the shading cores
 
@@ -133,6 +134,18 @@ def _cover(limb_start, limb_mid, limb_end, reach: float):
     return [(limb_start, limb_mid, 0), (limb_mid, limb_mid + (reach - 1) * (limb_end - limb_mid), 1)]
 
 
+def creases(material: int, joint, before, after, radius: float) -> list[Part]:
+    """Fabric creases where a sleeve or trouser leg bends: two short lines across the limb at
+    the joint, pushed towards the inside of the bend."""
+    axis = unit(after - before)
+    normal = np.array([-axis[1], axis[0]])
+    inside = unit(before - joint) + unit(after - joint)  # zero for a straight limb
+    centre = joint + 0.3 * radius * inside
+    return [Part(material, capsule(c - 0.75 * radius * normal, c + 0.75 * radius * normal, 0.12 * radius,
+                                   0.12 * radius, 5))
+            for c in (centre - 0.35 * radius * axis, centre + 0.35 * radius * axis)]
+
+
 def arm(p: dict, a: dict, body: Body, style: Style, side: str, light) -> list[Part]:
     """Upper arm, forearm, sleeve and hand (palm, fingers opening with ``hand_*``, thumb)."""
     s = 1.0 if side == "L" else -1.0
@@ -143,6 +156,8 @@ def arm(p: dict, a: dict, body: Body, style: Style, side: str, light) -> list[Pa
     for start, end, segment in _cover(sh, el, wr, style.sleeves):
         parts.append(shaded_capsule(TOP, start, end, radii[segment] + 0.3, radii[segment + 1] + 0.35,
                                     light))
+    if style.sleeves > 1:
+        parts += creases(TOP_CREASE, el, sh, wr, radii[1] + 0.3)
 
     d = unit(mp - wr)
     out = s * np.array([d[1], -d[0]])  # thumb side
@@ -172,6 +187,8 @@ def leg(p: dict, a: dict, body: Body, style: Style, side: str, light) -> list[Pa
               shaded_capsule(SKIN, hip, knee, radii[0], radii[1], light)]
     parts += [shaded_capsule(material, s, e, radii[0] + 0.3, radii[1] + 0.3, light)
               for s, e, seg in covered if seg == 0]
+    if style.legs > 1:
+        parts += creases(BOTTOM_CREASE if material == BOTTOM else TOP_CREASE, knee, hip, ankle, radii[1] + 0.3)
     return parts
 
 

@@ -4,7 +4,9 @@ Parts are filled, back to front, into a material map at ``supersample`` times th
 resolution (each pixel then takes its material's texture there, and the result is averaged down:
 anti-aliased edges) and, at picture resolution, into a shading map: each shaded part's outline
 dark, its cores lighter, blurred into a smooth rounded look, over a soft drop shadow. The result
-is multiplied by the illumination and colour tint, blurred (optics) and given Gaussian sensor noise.
+is covered by the occluder layer if any, multiplied by the illumination and colour balance,
+bent by the lens distortion, blurred (optics, then motion in a random direction per frame) and
+given Gaussian sensor noise.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from benchmark.data.synth.camera import Camera
+from benchmark.data.synth.camera import Camera, remap
 from benchmark.data.synth.parts import Part
+from benchmark.data.synth.textures import line_kernel
 
 SHADES = (0.72, 0.9, 1.05)  # shading of a part's outline and its two cores
 SHIFT = 4  # fractional bits of polygon vertices given to cv2
@@ -35,7 +38,10 @@ class Scene:
     shadow_strength: float
     shadow_blur: float  # pixels
     shade_blur: float  # pixels
+    overlay: np.ndarray | None  # (H, W, 4) float32 occluder colour and coverage, over the infant
+    lens: tuple[np.ndarray, np.ndarray] | None  # distortion maps (camera.distortion_maps)
     blur: float  # optical blur sigma, pixels
+    motion_blur: float  # motion blur length, pixels
     noise: float  # sensor noise sigma, grey levels
 
 
@@ -89,7 +95,15 @@ def render(scene: Scene, groups: list[list[Part]], rng: np.random.Generator) -> 
     """The picture ``(H, W, 3)`` uint8 RGB of groups of parts (back to front) in ``scene``."""
     groups = [[part for part in group if len(part.outline) >= 3] for group in groups]
     image = _albedo(scene, [part for group in groups for part in group]).astype(np.float32)
-    image *= (_shading(scene, groups) * scene.light)[..., None] * scene.tint
+    image *= _shading(scene, groups)[..., None]
+    if scene.overlay is not None:
+        cover = scene.overlay[..., 3:]
+        image = image * (1 - cover) + scene.overlay[..., :3] * cover
+    image *= scene.light[..., None] * scene.tint
+    if scene.lens is not None:
+        image = remap(image, scene.lens)
     image = _blur(image, scene.blur)
+    if scene.motion_blur >= 1.5:
+        image = cv2.filter2D(image, -1, line_kernel(scene.motion_blur, rng.uniform(0, np.pi)))
     image += scene.noise * rng.standard_normal(image.shape, dtype=np.float32)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)

@@ -1,8 +1,10 @@
 """The static scene of a video: mat and props, colour table, textures, light.
 
 The mat is a textured fabric (its edge and the floor around it in view at times), with optional
-props that real recordings show: a folded towel under the head, a name card, cables. Everything
-is drawn once per video at the renderer's supersampled resolution.
+props that real recordings show: a folded towel under the head, a name card, cables, toys beside
+the infant (distractors). Everything is drawn once per video at the renderer's supersampled
+resolution, except the occluder of the ``occluder`` shift (a blanket over the feet, a toy over a
+limb or an adult hand reaching in), a static layer drawn over the infant at picture resolution.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import numpy as np
 
 from benchmark.data.synth import textures
 from benchmark.data.synth.body import Body, across, direction
-from benchmark.data.synth.camera import Camera
+from benchmark.data.synth.camera import Camera, distortion_maps
 from benchmark.data.synth.parts import (
     BACKGROUND,
     BOTTOM,
+    BOTTOM_CREASE,
     BROW,
     DARK,
     DIAPER,
@@ -29,13 +32,14 @@ from benchmark.data.synth.parts import (
     SKIN,
     SKIN_SHADE,
     TOP,
+    TOP_CREASE,
+    capsule,
+    ellipse,
     smooth,
     unit,
 )
 from benchmark.data.synth.render import SHIFT, Scene
-from benchmark.data.synth.style import RGB, Style
-
-SHADOW_STRENGTH = 0.35
+from benchmark.data.synth.style import RGB, SKIN_TONES, Style, draw, hsv, jitter
 CARD_TEXTS = ("B-{n}", "NBR {n}", "ID {n}", "{n}")
 
 
@@ -52,6 +56,7 @@ def colour_table(style: Style) -> np.ndarray:
     table[SKIN], table[SKIN_SHADE] = skin, skin * (0.86, 0.8, 0.8)
     table[HAIR], table[HAT], table[BROW] = hair, style.top_second, brow
     table[TOP], table[BOTTOM], table[DIAPER] = style.top, style.bottom, style.diaper
+    table[TOP_CREASE], table[BOTTOM_CREASE] = np.multiply(style.top, 0.62), np.multiply(style.bottom, 0.62)
     table[EYE], table[IRIS], table[DARK] = (232, 232, 226), style.iris, skin * 0.25
     table[LIP], table[MOUTH] = _mix(style.skin, (205, 96, 100), 0.45), skin * (0.45, 0.25, 0.25)
     return np.clip(table, 0, 255).astype(np.uint8)
@@ -147,6 +152,80 @@ def _cables(rng, image, count: int, target: np.ndarray, px_cm: float) -> None:
             cv2.polylines(image, [pts], False, col, width, cv2.LINE_AA, SHIFT)
 
 
+def _toy_colour(rng) -> RGB:
+    return hsv(rng.uniform(0, 360), rng.uniform(0.3, 0.9), rng.uniform(0.45, 0.95))
+
+
+def _distractors(rng, image, count: int, body_box: np.ndarray, px_cm: float) -> None:
+    """Toys lying on the mat, away from the infant where there is room: rings, blocks, rattles."""
+    h, w = image.shape[:2]
+    for _ in range(count):
+        size = rng.uniform(2.5, 5.0) * px_cm
+        for _ in range(10):  # a place beside the infant, else anywhere (hidden under it)
+            x, y = rng.uniform(0, w), rng.uniform(0, h)
+            if not (body_box[0] < x < body_box[2] and body_box[1] < y < body_box[3]):
+                break
+        colour, angle = _toy_colour(rng), rng.uniform(0, 180)
+        kind = rng.integers(3)
+        for offset, col in ((0.3 * size, (50, 50, 50)), (0.0, colour)):  # shadow, then the toy
+            centre = (int(x + offset), int(y + offset))
+            if kind == 0:
+                cv2.circle(image, centre, int(size), col, max(2, int(size / 3)), cv2.LINE_AA)
+            elif kind == 1:
+                box = cv2.boxPoints(((centre[0], centre[1]), (2 * size, 1.4 * size), angle))
+                cv2.fillPoly(image, [np.round(box).astype(np.int32)], col, cv2.LINE_AA)
+            else:
+                end = np.array(centre) + 2.5 * size * np.array([np.cos(angle), np.sin(angle)])
+                cv2.line(image, centre, tuple(int(v) for v in end), col, max(2, int(size / 2.5)), cv2.LINE_AA)
+                cv2.circle(image, centre, int(size), col, -1, cv2.LINE_AA)
+
+
+def occluder_layer(rng, style: Style, body: Body, camera: Camera, picture: tuple[int, int],
+                   points: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Colour and coverage ``(H, W, 4)`` float32 of the video's occluder (None without one), placed
+    where the infant is on average, so that it hides some keypoints some of the time: a blanket
+    over the feet, a plush toy over a hand or knee, or an adult hand reaching for a shoulder."""
+    if style.occluder == "none":
+        return None
+    width, height = picture
+    mean = {name: p.mean(axis=0) for name, p in points.items()}
+    if style.occluder == "blanket":
+        top = max(mean["Ankle_L"][1], mean["Ankle_R"][1]) + rng.uniform(0.0, 0.3) * body.shank
+        left, right = [(-30.0, 30.0), (-30.0, 2.0), (-2.0, 30.0)][rng.integers(3)]
+        edge = np.stack([np.linspace(left, right, 9), top + rng.normal(0, 1.0, 9)], axis=1)
+        polygons = [np.concatenate([edge, [[right, top + 40], [left, top + 40]]])]
+        colour = hsv(rng.uniform(0, 360), rng.uniform(0.1, 0.6), rng.uniform(0.6, 0.95))
+    elif style.occluder == "toy":
+        centre = mean[draw(rng, ("Wrist_L", "Wrist_R", "Knee_L", "Knee_R", "Elbow_L", "Elbow_R"))]
+        centre = centre + rng.normal(0, 1.5, 2)
+        radius = rng.uniform(0.18, 0.26) * body.trunk
+        ears = [centre + radius * np.array([np.sin(a), -np.cos(a)]) for a in (-0.8, 0.8)]
+        polygons = [ellipse(centre, 0.0, radius, radius * 0.9)] + [ellipse(e, 0.0, 0.4 * radius, 0.4 * radius)
+                                                                   for e in ears]
+        colour = _toy_colour(rng)
+    else:  # an adult hand and forearm from outside the picture towards a shoulder
+        side = draw(rng, ("L", "R"))
+        target = (mean[f"Shoulder_{side}"] + mean[f"Elbow_{side}"]) / 2
+        out = unit(target - mean["Pelvis"] + rng.normal(0, 3.0, 2))
+        wrist = target + 8.0 * out
+        axis = float(np.arctan2(-out[0], -out[1]))  # "down" of the palm: towards the infant
+        palm = target + 3.0 * out
+        fingers = [capsule(palm + 2.5 * across(axis) * k - 1.0 * out, target - 4.5 * out + 2.0 * across(axis) * k,
+                           0.9, 0.75) for k in (-1.5, -0.5, 0.5, 1.5)]
+        polygons = [capsule(wrist + 40 * out, wrist, 3.6, 3.0), ellipse(palm, axis, 4.5, 4.2), *fingers]
+        colour = jitter(rng, draw(rng, SKIN_TONES), 4)
+    alpha = np.zeros((height, width), np.float32)
+    for polygon in polygons:
+        _fill(alpha, camera, 1, polygon, 1.0)
+    edge_px = 0.6 * camera.px_per_cm
+    shade = 0.75 + 0.25 * np.clip(cv2.GaussianBlur(alpha, (0, 0), max(edge_px, 0.5)) * 1.6, 0, 1)  # rounded look
+    layer = np.empty((height, width, 4), np.float32)
+    layer[..., :3] = np.float32(colour) * shade[..., None]
+    layer[..., 3] = alpha
+    return layer
+
+
+
 def build_scene(rng: np.random.Generator, style: Style, body: Body, camera: Camera,
                 picture: tuple[int, int], points: dict[str, np.ndarray], supersample: int) -> Scene:
     """Scene for a video whose named points ``(T, 2)`` (cm) are ``points``."""
@@ -169,12 +248,14 @@ def build_scene(rng: np.random.Generator, style: Style, body: Body, camera: Came
     if style.card:
         _card(rng, image, body_box, px_cm)
     _cables(rng, image, style.cables, camera.project(points["Pelvis"].mean(axis=0)) * supersample, px_cm)
+    _distractors(rng, image, style.distractors, body_box, px_cm)
 
     image_axis = camera.project(head + np.array([np.sin(axis), np.cos(axis)])) - camera.project(head)
     strand_angle = float(np.arctan2(image_axis[1], image_axis[0]))
     materials = np.broadcast_to(colour_table(style)[:, None, None], (MATERIALS, *shape, 3)).copy()
     for material, texture in {
         BACKGROUND: image,
+        SKIN: textures.fabric(rng, shape, style.skin, style.skin, "plain", 1.5 * px_cm, folds=0.05, grain=0.02),
         TOP: textures.fabric(rng, shape, style.top, style.top_second, style.top_pattern,
                              rng.uniform(1.2, 3.0) * px_cm),
         BOTTOM: textures.fabric(rng, shape, style.bottom, style.bottom_second, style.bottom_pattern,
@@ -190,11 +271,12 @@ def build_scene(rng: np.random.Generator, style: Style, body: Body, camera: Came
     light = textures.light_map((height, width), style.light_angle, style.gradient, style.vignette)
     return Scene(
         camera=camera, size=picture, supersample=supersample, materials=materials,
-        light=light * style.exposure, tint=np.float32(style.tint),
-        shadow_offset=-light_dir * 1.2 * camera.px_per_cm,
-        shadow_strength=SHADOW_STRENGTH * (1.4 if style.domain_shift else 1.0),
+        light=light * style.exposure, tint=np.float32(style.colour_balance),
+        shadow_offset=-light_dir * 1.2 * camera.px_per_cm, shadow_strength=style.shadow,
         shadow_blur=1.0 * camera.px_per_cm, shade_blur=0.4 * camera.px_per_cm,
-        blur=style.blur * height / 256, noise=style.noise,
+        overlay=occluder_layer(rng, style, body, camera, picture, points),
+        lens=distortion_maps(picture, style.distortion) if style.distortion else None,
+        blur=style.blur * height / 256, motion_blur=style.motion_blur * height / 256, noise=style.noise,
     )
 
 

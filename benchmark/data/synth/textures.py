@@ -33,7 +33,7 @@ def _grid(shape: tuple[int, int], period: float, angle: float) -> tuple[np.ndarr
 
 def pattern(rng: np.random.Generator, kind: str, shape: tuple[int, int], period: float) -> np.ndarray:
     """Weight ``(H, W)`` in [0, 1] of a fabric's second colour for a pattern ``kind``:
-    plain, grain, stripes, checks, dots, quilt, print, spots or camo; ``period`` in pixels."""
+    plain, grain, stripes, checks, dots, quilt, print, spots, camo or zigzag; ``period`` in pixels."""
     u, v = _grid(shape, period, rng.uniform(0, np.pi))
     if kind in ("plain", "grain"):
         return np.zeros(shape, np.float32)
@@ -56,6 +56,8 @@ def pattern(rng: np.random.Generator, kind: str, shape: tuple[int, int], period:
         return (smooth_noise(rng, shape, period / 2) > 0.6).astype(np.float32)
     if kind == "camo":
         return np.clip(np.round(smooth_noise(rng, shape, period) + 0.5), 0, 2) / 2
+    if kind == "zigzag":  # chevron stripes
+        return (np.mod(u + 2 * np.abs(np.mod(v, 1.0) - 0.5), 1.0) < 0.45).astype(np.float32)
     raise ValueError(f"unknown pattern {kind!r}")
 
 
@@ -74,14 +76,18 @@ def streaks(rng: np.random.Generator, shape: tuple[int, int], angle: float, leng
     """Hair-like strands ``(H, W)`` float32 in about [-1, 1]: noise smeared along ``angle``
     (radians, image plane) over ``length`` pixels."""
     noise = rng.standard_normal(shape).astype(np.float32)
+    smeared = cv2.filter2D(noise, -1, line_kernel(length, angle))
+    return smeared / (smeared.std() + 1e-6)
+
+
+def line_kernel(length: float, angle: float) -> np.ndarray:
+    """A normalised filter kernel: a line ``length`` pixels long at ``angle`` (radians)."""
     size = max(3, int(length) | 1)
     kernel = np.zeros((size, size), np.float32)
     half = size // 2
     end = half * np.array([np.cos(angle), np.sin(angle)])
     cv2.line(kernel, tuple(np.round(half - end).astype(int)), tuple(np.round(half + end).astype(int)), 1.0)
-    kernel /= kernel.sum()
-    smeared = cv2.filter2D(noise, -1, kernel)
-    return smeared / (smeared.std() + 1e-6)
+    return kernel / kernel.sum()
 
 
 def hair(rng: np.random.Generator, shape: tuple[int, int], colour: RGB, angle: float,

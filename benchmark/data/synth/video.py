@@ -18,12 +18,12 @@ from benchmark.data.labelme import write_annotation, write_truth
 from benchmark.data.layout import ANNOTATION_SUFFIX, ANNOTATIONS, IMAGE_SUFFIXES, IMAGES, TRUTH, stem
 from benchmark.data.synth.annotator import annotate
 from benchmark.data.synth.body import sample_body, skeleton
-from benchmark.data.synth.camera import frame_camera
+from benchmark.data.synth.camera import distort, frame_camera
 from benchmark.data.synth.motion import joint_angles
 from benchmark.data.synth.parts import figure
 from benchmark.data.synth.render import render
 from benchmark.data.synth.scene import build_scene, light_direction
-from benchmark.data.synth.style import sample_style
+from benchmark.data.synth.style import factors, sample_style
 from benchmark.study.keypoints import LABELS
 
 SUPERSAMPLE = 2  # material map resolution relative to the picture (anti-aliasing)
@@ -37,7 +37,7 @@ class VideoJob:
 
     video: int
     split: str
-    domain_shift: bool
+    shift: str | None  # the named shift of a DomainShift video (style.SHIFTS)
     seed: int
     frames: int
     size: int
@@ -56,7 +56,7 @@ def layout(size: int, letterbox: bool) -> tuple[tuple[int, int], tuple[int, int]
 def make_video(job: VideoJob, root: Path) -> dict:
     """Write the video's frames under ``root/<split>/{img,ann,truth}``; returns its metadata."""
     rng = np.random.default_rng([job.seed, job.video])
-    style = sample_style(rng, job.domain_shift)
+    style = sample_style(rng, job.shift)
     body = sample_body(rng)
     start = int(rng.integers(0, max(1, int(MAX_START_S * job.fps))))
     frames = start + job.frame_step * np.arange(job.frames)
@@ -78,7 +78,7 @@ def make_video(job: VideoJob, root: Path) -> dict:
                        {name: float(v[k]) for name, v in angles.items()}, body, style, light)
         image = np.zeros((frame_h, frame_w, 3), np.uint8)
         image[:, x0:x0 + picture[0]] = render(scene, parts, frame_rng)
-        truth = camera.project(keypoints[k]) + (x0, 0)
+        truth = distort(camera.project(keypoints[k]), picture, style.distortion) + (x0, 0)
         labels = annotate(truth, unit_px, box, frame_rng)
 
         name = stem(f"{job.video:03d}", int(frame))
@@ -91,7 +91,8 @@ def make_video(job: VideoJob, root: Path) -> dict:
         write_truth(split_dir / TRUTH / f"{name}{ANNOTATION_SUFFIX}", truth)
 
     return {
-        "id": f"{job.video:03d}", "split": job.split, "domain_shift": job.domain_shift,
+        "id": f"{job.video:03d}", "split": job.split, "domain_shift": job.shift is not None,
+        "shift": job.shift, "style": factors(style),
         "frames": [int(f) for f in frames], "width": frame_w, "height": frame_h,
         "picture": [int(v) for v in box], "letterbox": style.letterbox,
         "noise_unit_px": round(float(unit_px), 4), "px_per_cm": round(float(camera.px_per_cm), 4),
