@@ -12,11 +12,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from benchmark.data.labelme import AnnotationError, Dataset, Frame, load_image
+from benchmark.data.layout import SYNTH_SETTINGS
 
 SHOWN = 5  # problems named in a check's error; the rest are counted
 
 
-SYNTH_SETTINGS = "synth.json"  # at the root of a synthetic dataset: how it was generated
 
 
 def synthetic_timing(root: Path) -> dict | None:

@@ -30,6 +30,7 @@ from benchmark.data.layout import (
     IMAGE_SUFFIXES,
     IMAGES,
     SPLITS,
+    SYNTH_SETTINGS,
     parse_stem,
     split_images,
     truth_path_of,
@@ -308,7 +309,7 @@ class Dataset:
         """SHA-256 over the relative POSIX path and bytes of every loaded annotation, truth and
         image file (and ``synth.json``), in sorted order: identical data gives the same hex digest
         on any machine and under any root folder."""
-        files = {self.root / "synth.json"} if self.is_synthetic else set()
+        files = {self.root / SYNTH_SETTINGS} if self.is_synthetic else set()
         for frames in self.splits.values():
             for f in frames:
                 files |= {f.annotation_path, f.image_path}
@@ -323,7 +324,7 @@ class Dataset:
 
     @property
     def is_synthetic(self) -> bool:
-        return (self.root / "synth.json").is_file()
+        return (self.root / SYNTH_SETTINGS).is_file()
 
 
 def load_dataset(root: Path, splits: Iterable[str] | None = None) -> Dataset:

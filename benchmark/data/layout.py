@@ -16,6 +16,7 @@ from pathlib import Path
 SPLITS: tuple[str, ...] = ("Train", "Valid", "Test", "DomainShift")
 EVALUATED: tuple[str, ...] = ("Valid", "Test", "DomainShift")  # the splits every experiment is scored on
 IMAGES, ANNOTATIONS, TRUTH = "img", "ann", "truth"  # the folders of a split
+SYNTH_SETTINGS = "synth.json"  # at the root of a synthetic dataset: how it was generated
 FOLDERS = (IMAGES, ANNOTATIONS, TRUTH)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")  # lower case; the first is what the suite writes
 ANNOTATION_SUFFIX = ".json"

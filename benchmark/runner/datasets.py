@@ -17,8 +17,8 @@ import os
 import warnings
 from pathlib import Path
 
-from benchmark.data.info import SYNTH_SETTINGS
 from benchmark.data.labelme import AnnotationWarning, load_dataset
+from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.runner.manifest import LoadedManifest, ManifestError
 
 

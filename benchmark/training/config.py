@@ -52,15 +52,16 @@ class TrainConfig(BaseModel):
     # saturation times 1 +- their value (the study's 0.25, 0.3, 0.3), per-channel gains 1 +- gain
     # (colour casts), hues turned by up to +-augment_hue degrees, half the time a Gaussian blur of sigma up to augment_blur input pixels,
     # Gaussian noise of sigma up to augment_noise (pixel values in [0, 1]), and up to
-    # augment_cutout erased rectangles with sides up to augment_cutout_size of the input.
+    # augment_cutout erased rectangles with sides up to augment_cutout_size of the input. The defaults
+    # are the study's colour jitter only; profiles switch the others on (docs/SYNTHETIC.md).
     augment_brightness: float = Field(0.25, ge=0, lt=1)
     augment_contrast: float = Field(0.3, ge=0, lt=1)
     augment_saturation: float = Field(0.3, ge=0, le=1)
-    augment_gain: float = Field(0.1, ge=0, lt=1)
+    augment_gain: float = Field(0.0, ge=0, lt=1)
     augment_hue: float = Field(0.0, ge=0, le=180)
-    augment_blur: float = Field(1.0, ge=0, le=5)
-    augment_noise: float = Field(0.03, ge=0, le=0.2)
-    augment_cutout: int = Field(1, ge=0, le=8)
+    augment_blur: float = Field(0.0, ge=0, le=5)
+    augment_noise: float = Field(0.0, ge=0, le=0.2)
+    augment_cutout: int = Field(0, ge=0, le=8)
     augment_cutout_size: float = Field(0.25, gt=0, le=0.5)
     pretrained: bool = True
     seed: int = 0

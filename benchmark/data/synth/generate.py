@@ -21,8 +21,7 @@ import cv2
 from tqdm import tqdm
 
 from benchmark.common.atomic import staged_folder
-from benchmark.data.info import SYNTH_SETTINGS
-from benchmark.data.layout import FOLDERS
+from benchmark.data.layout import FOLDERS, SYNTH_SETTINGS
 from benchmark.data.synth.annotator import NOISE_SIGMA, NOISE_UNIT
 from benchmark.data.synth.body import LENGTH_RANGE
 from benchmark.data.synth.motion import DRIFT_BAND, FIDGETY_BAND, WRITHING_BAND

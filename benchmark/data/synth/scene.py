@@ -40,6 +40,7 @@ from benchmark.data.synth.parts import (
 )
 from benchmark.data.synth.render import SHIFT, Scene
 from benchmark.data.synth.style import RGB, SKIN_TONES, Style, draw, hsv, jitter
+
 CARD_TEXTS = ("B-{n}", "NBR {n}", "ID {n}", "{n}")
 
 
