@@ -170,6 +170,8 @@ def test_pooled_cell_and_paired_ratio():
     # unpaired (a shift's videos over the test videos): the sides vary on their own, so the interval is wide
     unpaired = ratio(mean_cell(shared), mean_cell(2 * shared, np.arange(100, 112)), paired=False, n_boot=1000)
     assert unpaired.estimate == pytest.approx(0.5) and unpaired.low < 0.45 and unpaired.high > 0.55
+    # a side of zero (a model that scores nothing on the test split) is not an error
+    assert np.isinf(ratio(mean_cell(shared), mean_cell(0 * shared, np.arange(100, 112)), paired=False).estimate)
 
 
 def test_convergence_slope_test():

@@ -265,8 +265,9 @@ def ratio(a: Cell, b: Cell, paired: bool = True, n_boot: int = N_BOOT, seed: int
             (a,), (b,) = _informative(a), _informative(b)
             resampled = (_resampled(a, resample_counts(len(a.videos), n_boot, rng))
                          / _resampled(b, resample_counts(len(b.videos), n_boot, rng)))
-        per_seed = a.per_seed / b.per_seed if a.seeds == b.seeds else [a.value / b.value]
-        return _interval(a.value / b.value, resampled, level, min(len(a.videos), len(b.videos)), per_seed)
+        per_seed = a.per_seed / b.per_seed if a.seeds == b.seeds else [np.divide(a.value, b.value)]
+        estimate = np.divide(a.value, b.value)  # NaN or inf, not an error, when b is 0
+        return _interval(estimate, resampled, level, min(len(a.videos), len(b.videos)), per_seed)
 
 
 def metric_interval(pred, labels, videos, metric: str = "pck@0.1", subset: str = "non_facial",
