@@ -9,6 +9,7 @@ import _thread
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -161,7 +162,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_ctrl_c_cancels_the_rest_and_keeps_finished_experiments(workspace, cluster):
+@pytest.fixture
+def python_sigint():
+    """SIGINT handled by Python for the test: ``interrupt_main`` does nothing while SIGINT is ignored
+    or at its default, as code run earlier in the same process may leave it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_cancels_the_rest_and_keeps_finished_experiments(workspace, cluster, python_sigint):
     (workspace / "interrupt.yaml").write_text(fates_manifest("finishes", "sleeps"))
     results = workspace / "interrupt"
     finished = results / "tiny" / "smoke" / "finishes-mse" / "COMPLETE.json"
