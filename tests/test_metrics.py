@@ -9,6 +9,7 @@ from benchmark.study.keypoints import FACIAL_IDX, INDEX, LABELS, NON_FACIAL_IDX,
 from benchmark.study.metrics import (
     BETAS,
     DEFAULT_LAMBDA,
+    correct_per_keypoint,
     distances,
     evaluate,
     mks,
@@ -163,6 +164,20 @@ def test_per_keypoint_aggregates_to_the_overall_metrics(subset):
     assert table.loc["Wrist_L", "name"] == "left wrist" and table.loc["Wrist_L", "region"] == "Wrist"
     if subset == "all":
         assert table.iloc[FACIAL_IDX]["region"].isna().all()
+
+
+def test_correct_per_keypoint_counts_what_pck_pools():
+    labels = pose(3)
+    pred = moved(labels, {"Wrist_L": 3.9, "Knee_R": 4.0})  # S = 40: 0.0975 S is within 0.1 S, 0.1 S is not
+    labels[1, INDEX["Ankle_L"]] = np.nan
+    labels[2, INDEX["Hip_R"]] = np.nan  # no reference scale: the frame is not scored
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        correct = correct_per_keypoint(pred, labels, 0.1)
+        expected = pck(pred, labels, 0.1, subset="all")
+    assert correct[0, INDEX["Wrist_L"]] == 1 and correct[0, INDEX["Knee_R"]] == 0
+    assert np.isnan(correct[1, INDEX["Ankle_L"]]) and np.isnan(correct[2]).all()
+    assert np.nanmean(correct) == pytest.approx(expected)
 
 
 def coco_oks(pred, labels, scale, lam):

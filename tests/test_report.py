@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from benchmark.data.labelme import load_dataset, write_annotation, write_truth
-from benchmark.report import figure_names, table_names
+from benchmark.report import figure_names, freshness, table_names
 from benchmark.report import tables as T
 from benchmark.report.results import REFERENCE, Results, load_results, showcase
 from benchmark.runner import snapshot
@@ -301,6 +301,19 @@ def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path)
     assert problems["status"].to_dict() == {"loss-resunet-bce": "failed", "loss-resunet-kce": "unreadable",
                                             "loss-resunet-mse": "incomplete"}
     assert "out of memory" in problems.loc["loss-resunet-bce", "error"]
+
+
+def test_folders_of_experiments_the_manifest_no_longer_lists_are_left_out(tmp_path):
+    results_dir = make_results(tmp_path, groups=("loss",))
+    seeded = results_dir / "quick" / "loss-hourglass-mse-s3"  # another seed of a listed experiment: kept
+    write_experiment(seeded, seeded.name, "loss", {"model": "hourglass", "loss": "mse"}, 1.6, tmp_path / "data")
+    listed = ["loss-simple_baseline-kce", "loss-hourglass-mse"]  # my_new_model's row was removed
+    results = load_results(results_dir, "quick", listed)
+    assert {e.id for e in results.experiments} == {*listed, seeded.name}
+    assert [(p.id, p.status) for p in results.problems] == [("loss-my_new_model-kce", "not in the manifest")]
+    assert "my_new_model" not in set(T.loss_table(results).data.index.get_level_values("model"))
+    assert freshness.report_key(results_dir / "quick", ["loss"], [], listed) != \
+        freshness.report_key(results_dir / "quick", ["loss"], [], [*listed, "loss-my_new_model-kce"])
 
 
 # --- the rendered report -----------------------------------------------------------------------
@@ -728,7 +741,6 @@ def test_the_report_opens_with_the_claims_and_comparisons(results_dir, tmp_path)
 
 def test_the_report_key_covers_the_claims_file(tmp_path, monkeypatch):
     from benchmark.evidence.claims import CLAIMS
-    from benchmark.report import freshness
 
     assert freshness.CLAIMS == CLAIMS
     claims = tmp_path / "claims.yaml"

@@ -11,8 +11,6 @@ backend of the suite.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import time
 from importlib import import_module
 from pathlib import Path
@@ -23,8 +21,8 @@ from tqdm.auto import tqdm
 
 from benchmark.baselines.config import BaselineConfig
 from benchmark.baselines.registry import BASELINES
+from benchmark.common import environment
 from benchmark.common.atomic import staged_file
-from benchmark.common.environment import cpu_name, git_commit
 from benchmark.data.labelme import load_dataset, load_image, truth_array
 from benchmark.data.layout import EVALUATED
 from benchmark.data.mosaic import mosaic_face
@@ -84,9 +82,7 @@ def evaluate_baseline(config: BaselineConfig, dataset_root: Path, out_dir: Path,
         "mapping": {"keypoints": {k: list(v) for k, v in module.MAPPING.items()}, "unmapped": module.UNMAPPED,
                     "subset": len(subset_indices(config.eval_subset))},
         "detection": detection,
-        "environment": {"backend": "mediapipe", "device": "CPU (TensorFlow Lite)", "cpu": cpu_name(),
-                        "cores": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform(), "commit": git_commit(), "packages": module.versions()},
+        "environment": environment.record("mediapipe", "CPU (TensorFlow Lite)", module.versions()),
         "frames_per_s": sum(d["frames"] for d in detection.values()) / wall,
         "wall_time_s": wall,
         "metrics": {DECODER: metrics},

@@ -5,7 +5,8 @@ Reads ``<results>/<dataset>/<profile>/`` (written by ``python -m benchmark run``
 :func:`benchmark.runner.datasets.dataset_name`), never trains, and writes
 ``<out>/<dataset>/<profile>/index.html`` with the tables and figures the manifest lists. A report
 whose inputs have not changed since it was rendered is left as it is (``--force`` renders it
-anyway); a results folder without a finished experiment is an error (exit 1).
+anyway); a results folder without a finished experiment is an error (exit 1). Folders of experiments
+the manifest no longer lists are left out of the tables and listed as problems.
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ def main(args) -> int:
         print(f"error: no finished experiment in {results}: run `python -m benchmark run` with the same "
               "--profile, --data or --dataset, --results and --manifest first", file=sys.stderr)
         return 1
-    key = report_key(results, tables, figures)
+    experiments = [e.id for e in manifest.experiments(args.profile, seeds=[0])]  # any seed is kept
+    key = report_key(results, tables, figures, experiments)
     if not args.force and up_to_date(target, key):
         print(f"report up to date: {target / 'index.html'}")
         return 0
     from benchmark.report.render import build_report
 
-    index = build_report(args.results / name, args.out / name, tables, figures, args.profile, key=key)
+    index = build_report(args.results / name, args.out / name, tables, figures, args.profile, key=key,
+                         experiments=experiments)
     print(f"report written to {index}")
     return 0

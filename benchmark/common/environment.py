@@ -128,11 +128,13 @@ def git_commit() -> str:
         return "unknown"
 
 
-def record() -> dict:
-    """The machine and software a result or a figure comes from (imports the backend)."""
-    return {"backend": backend_name(), "device": device(), "cpu": cpu_name(), "cores": os.cpu_count(),
-            "python": platform.python_version(), "platform": platform.platform(), "commit": git_commit(),
-            "packages": package_versions()}
+def record(backend: str | None = None, device_name: str | None = None, packages: dict | None = None) -> dict:
+    """The machine and software a result or a figure comes from. By default the Keras backend,
+    its device (imports the backend) and :data:`PACKAGES`; code that computes without Keras (a
+    zero-shot baseline in its own environment) names its own."""
+    return {"backend": backend or backend_name(), "device": device_name or device(), "cpu": cpu_name(),
+            "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "commit": git_commit(), "packages": package_versions() if packages is None else packages}
 
 
 def enable_determinism() -> None:

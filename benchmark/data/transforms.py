@@ -103,20 +103,28 @@ def hue_rotation(degrees: float) -> np.ndarray:
 def photometric(image: np.ndarray, rng: np.random.Generator, brightness: float = 0.25,
                 contrast: float = 0.3, saturation: float = 0.3, gain: float = 0.0, hue: float = 0.0,
                 blur: float = 0.0, noise: float = 0.0) -> np.ndarray:
-    """Random colour and sensor changes of a float image in [0, 1]: saturation, contrast and
+    """Random colour and sensor changes of a float32 image in [0, 1]: saturation, contrast and
     brightness times ``1 +- `` their fraction, per-channel gains ``1 +- gain`` (colour casts), hues
     turned by up to ``+-hue`` degrees, half the time a Gaussian blur of sigma up to ``blur``
     pixels, and Gaussian noise of sigma up to ``noise``. A range of 0 draws nothing, so it leaves
-    the other draws as they were."""
-    grey = image.mean(axis=-1, keepdims=True)
-    image = grey + (image - grey) * rng.uniform(1 - saturation, 1 + saturation)
-    image = image.mean() + (image - image.mean()) * rng.uniform(1 - contrast, 1 + contrast)
-    image = image * rng.uniform(1 - brightness, 1 + brightness)
+    the other draws as they were.
+
+    The colour changes are all affine in the pixel's RGB, so they are composed into one 3x3 matrix
+    and offset and applied in one pass of ``cv2.transform``."""
+    s = rng.uniform(1 - saturation, 1 + saturation)
+    matrix = s * np.eye(3) + (1 - s) / 3  # towards or away from the pixel's grey
+    c = rng.uniform(1 - contrast, 1 + contrast)  # about the image's mean, which saturation keeps
+    offset = (1 - c) * image.mean() * np.ones(3)
+    matrix = c * matrix
+    b = rng.uniform(1 - brightness, 1 + brightness)
+    matrix, offset = b * matrix, b * offset
     if gain:
-        image = image * rng.uniform(1 - gain, 1 + gain, 3)
+        gains = rng.uniform(1 - gain, 1 + gain, 3)
+        matrix, offset = gains[:, None] * matrix, gains * offset
     if hue:
-        image = image @ hue_rotation(rng.uniform(-hue, hue)).T
-    image = image.astype(np.float32)
+        turn = hue_rotation(rng.uniform(-hue, hue))
+        matrix, offset = turn @ matrix, turn @ offset
+    image = cv2.transform(image, np.hstack([matrix, offset[:, None]]))
     if blur and rng.random() < 0.5:
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, max(blur, 0.3)))
     if noise:

@@ -2,7 +2,7 @@
 
 The key hashes the report's own code (:mod:`benchmark.report.render` and what it imports, found by
 :func:`benchmark.common.sources.closure`), its templates, the claims file its verdicts read and the
-published tables, the tables and figures asked for, and the results folder's state: every
+published tables, the tables and figures and the manifest's experiments asked for, and the results folder's state: every
 experiment folder's ``COMPLETE.json`` or ``FAILED.json`` (which change whenever an experiment is
 rerun) and the dataset snapshot's fingerprint. The report stores its key
 in :data:`KEY_FILE`; when the key matches, nothing needs rendering.
@@ -22,9 +22,11 @@ KEY_FILE = ".inputs-key"
 CLAIMS = HERE.parents[1] / "experiments" / "claims.yaml"  # benchmark.evidence.claims.CLAIMS, unimported: light
 
 
-def report_key(results_root: Path, tables: list[str], figures: list[str]) -> str:
-    """The key of the report of ``results_root`` (a profile's results folder) with these lists."""
-    digest = hashlib.sha256(json.dumps([tables, figures]).encode())
+def report_key(results_root: Path, tables: list[str], figures: list[str],
+               experiments: list[str] | None = None) -> str:
+    """The key of the report of ``results_root`` (a profile's results folder) with these lists and
+    the manifest's experiments (``build_report``)."""
+    digest = hashlib.sha256(json.dumps([tables, figures, experiments]).encode())
     published = sorted((HERE.parent / "reference").glob("*.csv"))
     for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), CLAIMS, *published]):
         digest.update(path.name.encode() + path.read_bytes())

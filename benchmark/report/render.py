@@ -174,13 +174,14 @@ def _render(results: Results, folder: Path, tables: list[str], figures: list[str
 
 
 def build_report(results_dir: Path, out_dir: Path, tables: list[str], figures: list[str],
-                 profile: str, key: str | None = None) -> Path:
+                 profile: str, key: str | None = None, experiments: list[str] | None = None) -> Path:
     """Render the report of ``<results_dir>/<profile>`` into ``<out_dir>/<profile>``; returns the
-    path of its ``index.html``. Table and figure names are keys of ``TABLES`` and ``FIGURES``."""
+    path of its ``index.html``. Table and figure names are keys of ``TABLES`` and ``FIGURES``;
+    ``experiments`` (the manifest's ids) leaves out folders of other experiments (``load_results``)."""
     _check_names(tables, figures)
-    results = load_results(results_dir, profile)
+    results = load_results(results_dir, profile, experiments)
     target = Path(out_dir) / profile
     with staged_folder(target, replace=True) as scratch:
         _render(results, scratch, tables, figures, target / "notebooks")
-        (scratch / KEY_FILE).write_text(key or report_key(results.root, tables, figures))
+        (scratch / KEY_FILE).write_text(key or report_key(results.root, tables, figures, experiments))
     return target / "index.html"

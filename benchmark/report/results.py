@@ -12,6 +12,8 @@ privacy audit and the face-mosaicked evaluation frames the figures draw.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -232,14 +234,24 @@ def _read(folder: Path) -> Result | Problem:
     return Problem(folder.name, folder, "incomplete", "no COMPLETE.json or FAILED.json (running or interrupted)")
 
 
-def load_results(results_dir: Path, profile: str) -> Results:
-    """Every experiment folder of ``<results_dir>/<profile>``; a missing folder gives no results."""
+def listed(name: str, experiments: Collection[str]) -> bool:
+    """Whether the folder ``name`` is one of ``experiments`` (manifest ids), at any seed (``-s<n>``)."""
+    return name in experiments or re.sub(r"-s\d+$", "", name) in experiments
+
+
+def load_results(results_dir: Path, profile: str, experiments: Collection[str] | None = None) -> Results:
+    """Every experiment folder of ``<results_dir>/<profile>``; a missing folder gives no results.
+
+    With ``experiments`` (the manifest's ids), a folder of any other experiment is left out of
+    every table and listed as a problem: results of rows since removed from the manifest."""
     root = Path(results_dir) / profile
     results = Results(profile, root)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
         if root.is_dir() else []
     for folder in folders:
-        item = _read(folder)
+        item = _read(folder) if experiments is None or listed(folder.name, experiments) else \
+            Problem(folder.name, folder, "not in the manifest", "left out: the manifest no longer lists this "
+                    "experiment (delete the folder, or add the row back)")
         (results.experiments if isinstance(item, Result) else results.problems).append(item)
     return results
 

@@ -28,7 +28,7 @@ from benchmark.evidence.convergence import METRIC
 from benchmark.movement.robustness import robustness_table
 from benchmark.report.results import Result, Results, published, showcase
 from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS, REGIONS, subset_indices
-from benchmark.study.metrics import BETAS, distances, per_region, reference_scale
+from benchmark.study.metrics import BETAS, correct_per_keypoint, distances, per_region
 from benchmark.study.smoothness import MEASURES, POLYORDER, WINDOW, video_jitter
 
 NOT_RUN = "not run yet"
@@ -211,14 +211,6 @@ def _error_cell(pred: np.ndarray, reference: np.ndarray, videos, subset: str) ->
     return pooled_cell(distances(pred, reference)[:, subset_indices(subset)], videos)
 
 
-def _correct(pred: np.ndarray, labels: np.ndarray, beta: float) -> np.ndarray:
-    """``(N, 22)`` 1 where a keypoint is within ``beta * S`` of its label, 0 where farther, NaN where
-    not scored (no label, or no reference scale ``S``): :func:`per_region`'s counts, per frame."""
-    scale = reference_scale(labels)
-    ratio_ = distances(pred, labels) / np.where(scale > 0, scale, np.nan)[:, None]
-    return np.where(np.isnan(ratio_), np.nan, ratio_ < beta)
-
-
 def labelled_truth(arrays: dict) -> np.ndarray:
     """The exact truth where an annotation exists: keypoints outside the picture were never
     labelled, so scoring them would measure visibility, not annotation noise."""
@@ -320,7 +312,7 @@ def per_region_table(results: Results) -> Table:
             videos, arrays = _arrays(e, "Test")
             regions = per_region(arrays["prediction"], arrays["annotation"], beta=0.1)["pck"]
             rows.append(dict(regions) | {"avg": (e.scores("Test") or {}).get("pck@0.1", np.nan)})
-            correct = _correct(arrays["prediction"], arrays["annotation"], 0.1)
+            correct = correct_per_keypoint(arrays["prediction"], arrays["annotation"], 0.1)
             for region, names in REGIONS.items():
                 cells.setdefault(region, []).append(_tagged(pooled_cell(correct[:, [INDEX[k] for k in names]],
                                                                         videos), e))

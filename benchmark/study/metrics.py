@@ -153,6 +153,14 @@ def _correct(ratio, beta: float):
     return ratio < beta
 
 
+def correct_per_keypoint(pred: np.ndarray, labels: np.ndarray, beta: float) -> np.ndarray:
+    """``(N, 22)`` 1 where a keypoint is within ``beta * S`` of its label, 0 where farther, NaN where
+    not scored (no label, or no reference scale ``S``): the PCK counts, per frame and keypoint."""
+    scale = reference_scale(labels)
+    ratio = distances(pred, labels) / np.where(scale > 0, scale, np.nan)[:, None]
+    return np.where(np.isnan(ratio), np.nan, _correct(ratio, beta))
+
+
 def _similarity(ratio, lam: float):
     """Keypoint similarity ``exp(-(d/S)^2 / (2 lam))``."""
     return np.exp(-np.square(ratio) / (2 * lam))

@@ -75,9 +75,9 @@ class TrainConfig(BaseModel):
 
     def augmentation(self) -> dict:
         """The augmentation ranges as ``pipeline.HeatmapBatches`` keywords."""
-        names = ("rotation", "scale", "translate", "brightness", "contrast", "saturation", "gain",
-                 "hue", "blur", "noise", "cutout", "cutout_size")
-        return {name: getattr(self, f"augment_{name}") for name in names}
+        prefix = "augment_"
+        return {name.removeprefix(prefix): getattr(self, name) for name in type(self).model_fields
+                if name.startswith(prefix)}
 
     @field_validator("model")
     @classmethod
