@@ -23,8 +23,7 @@ from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 SMALL = dict(videos=4, frames_per_video=12, size=96, seed=0, frame_step=5, domain_shift_videos=2,
              workers=1, progress=False)
 LIMBS = [("Shoulder_L", "Elbow_L"), ("Elbow_R", "Wrist_R"), ("Wrist_L", "MP_joint_L"),
-         ("Hip_R", "Knee_R"), ("Knee_L", "Ankle_L"), ("Ankle_R", "MTP_joint_R"),
-         ("Shoulder_L", "Shoulder_R"), ("Hip_L", "Hip_R")]
+         ("Hip_R", "Knee_R"), ("Knee_L", "Ankle_L"), ("Ankle_R", "MTP_joint_R")]  # widths: cos(roll)
 
 
 def files(root: Path) -> dict[str, bytes]:

@@ -23,13 +23,13 @@ from tqdm import tqdm
 from benchmark.common.atomic import staged_folder
 from benchmark.data.layout import FOLDERS, SYNTH_SETTINGS
 from benchmark.data.synth.annotator import NOISE_SIGMA, NOISE_UNIT
-from benchmark.data.synth.body import LENGTH_RANGE
-from benchmark.data.synth.motion import DRIFT_BAND, FIDGETY_BAND, WRITHING_BAND
+from benchmark.data.synth.body import AGE_RANGE, CHUBBINESS_RANGE, LENGTH_RANGE
+from benchmark.data.synth.motion import DRIFT_BAND, FIDGETY_BAND, WRITHING_BAND, describe_posture
 from benchmark.data.synth.style import HELD_OUT, SHIFTS, TRAINING, describe_shift
 from benchmark.data.synth.video import SUPERSAMPLE, VideoJob, make_video
 from benchmark.study.keypoints import LABELS
 
-GENERATOR_VERSION = "2.0.0"
+GENERATOR_VERSION = "2.1.0"
 SPLITS = ("Train", "Valid", "Test")
 HELD_OUT_FRACTION = 0.15  # of the videos, for each of Valid and Test
 SETTINGS_FILE = SYNTH_SETTINGS
@@ -87,7 +87,10 @@ def settings(splits: dict[str, list[int]], video_settings: list[dict], **params)
         "generator": "benchmark.data.synth", "version": GENERATOR_VERSION, **params,
         "supersample": SUPERSAMPLE,
         "frame_index": "frame of the simulated video at fps; labelled every frame_step frames",
-        "body_length_cm": list(LENGTH_RANGE),
+        "body_length_cm": [round(v, 2) for v in LENGTH_RANGE], "age_months": list(AGE_RANGE),
+        "chubbiness": list(CHUBBINESS_RANGE),
+        "body_recorded": "video_settings[].age_months, body_length_cm, chubbiness",
+        "posture": describe_posture(),
         "motion_bands_hz": {"writhing": list(WRITHING_BAND), "fidgety": list(FIDGETY_BAND),
                             "drift": list(DRIFT_BAND)},
         "noise": {"unit": NOISE_UNIT, "sigma": {label: NOISE_SIGMA[label] for label in LABELS},

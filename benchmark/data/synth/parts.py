@@ -7,9 +7,11 @@ towards the light, that the renderer paints lighter to give it a rounded look. S
 that reach over an elbow or knee carry creases there. Parts come in groups
 (a limb, the trunk, the head) that the renderer shades as one, so a limb has no seams at its joints.
 
-Drawing order (depth): legs (under the nappy), torso, nappy, neck, head and face, then arms (over
-the body, so hands can cross the chest or face). Two arms or two legs are ordered by how far each
-is raised towards the camera (the ``lift_*`` signals of :mod:`benchmark.data.synth.motion`).
+Drawing order (depth, :func:`drawing_order`): legs (under the nappy), torso, nappy, neck, head and
+face, then arms (over the body, so hands can cross the chest or face). Two arms or two legs are
+ordered by how far each is raised towards the camera (the ``lift_*`` signals of
+:mod:`benchmark.data.synth.motion`). On a rolled infant the lower side's limbs sink under the
+trunk, and the trunk narrows a little (an elliptic cross-section :data:`TRUNK_DEPTH` as deep as wide).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from benchmark.data.synth.style import Style
 MATERIALS = 16
 
 CORES = (0.68, 0.32)  # relative size of the shading cores
+TRUNK_DEPTH = 0.8  # the trunk's front-to-back depth over its width
+DEPTH = {"leg": -2.0, "torso": -0.6, "nappy": -0.5, "head": 0.0, "arm": 1.0}  # plus lift, in [0, 1]
+UNDER = 3.0  # how far a lower-side limb sinks (times sin(roll)): under the trunk beyond ~35 deg
 
 
 @dataclass(frozen=True)
@@ -109,17 +114,19 @@ def _profile(p: dict, body: Body, stations: list[tuple[float, float]]) -> np.nda
     return np.array(left + right[::-1])
 
 
-def torso_outline(p: dict, body: Body) -> np.ndarray:
-    """Barrel-shaped infant trunk: narrow shoulders, round belly, wide nappy hips."""
-    s, h, r = body.shoulder_width / 2, body.hip_width / 2, body.thigh_radius
+def torso_outline(p: dict, body: Body, width: float = 1.0) -> np.ndarray:
+    """Barrel-shaped infant trunk: narrow shoulders, round belly, wide nappy hips; ``width``
+    scales it across (a rolled trunk)."""
+    s, h, r = (width * v for v in (body.shoulder_width / 2, body.hip_width / 2, body.thigh_radius))
     stations = [(-0.12, 0.5 * s), (-0.06, s), (0.02, s + 0.5 * body.arm_radius), (0.3, 1.12 * s),
                 (0.6, 1.18 * s), (0.85, h + 0.75 * r), (1.05, h + 0.6 * r), (1.18, 0.5 * h)]
     return smooth(_profile(p, body, stations))
 
 
-def nappy_outline(p: dict, body: Body) -> np.ndarray:
-    """Bulky nappy (or the clothes over it) around the hips and the tops of the thighs."""
-    s, h, r = body.shoulder_width / 2, body.hip_width / 2, body.thigh_radius
+def nappy_outline(p: dict, body: Body, width: float = 1.0) -> np.ndarray:
+    """Bulky nappy (or the clothes over it) around the hips and the tops of the thighs; ``width``
+    scales it across."""
+    s, h, r = (width * v for v in (body.shoulder_width / 2, body.hip_width / 2, body.thigh_radius))
     stations = [(0.62, 1.22 * s), (0.9, h + 1.1 * r), (1.08, h + 0.95 * r), (1.2, 0.85 * h),
                 (1.3, 0.35 * h)]
     return smooth(_profile(p, body, stations))
@@ -211,11 +218,14 @@ def _face(centre, axis, ha: float, hb: float, yaw: float, pitch: float, style: S
 
 def _features(p: dict, axis: float, hb: float, yaw: float, eyes_open: bool) -> list[Part]:
     """Brows, eyes (open or closed), nose and lips at the facial keypoints; features narrow as
-    the face turns away (``facing``)."""
+    the face turns away (``facing``), an eye turned away from the camera is not drawn."""
     down, side = direction(axis), across(axis)
     parts = []
     for name in ("L", "R"):
-        eye, f = p[f"Eye_{name}"], max(float(facing(yaw, FACE[f"Eye_{name}"][0])), 0.15)
+        eye, f = p[f"Eye_{name}"], float(facing(yaw, FACE[f"Eye_{name}"][0]))
+        if f <= 0:
+            continue
+        f = max(f, 0.15)
         parts.append(Part(BROW, ellipse(p[f"Brow_{name}"], axis, 0.12 + 0.02 * hb, 0.75 * f)))
         if eyes_open:
             white = ellipse(eye, axis, 0.32, 0.75 * f)
@@ -256,20 +266,33 @@ def head(p: dict, a: dict, body: Body, style: Style, light) -> list[Part]:
     return parts + _features(p, axis, hb, a["yaw"], a["eyes"] > 0.45) + front
 
 
+def drawing_order(a: dict[str, float]) -> list[str]:
+    """Names of the part groups of a frame with angles and drawing signals ``a``, back to front:
+    each at its :data:`DEPTH`, a limb raised by its ``lift``, a lower-side limb of a rolled trunk
+    sunk by ``UNDER * sin(roll)``."""
+    depth = {name: DEPTH[name] for name in ("torso", "nappy", "head")}
+    for side, s in (("L", 1.0), ("R", -1.0)):
+        lower = max(0.0, s * float(np.sin(a["roll"])))  # roll > 0: the left side is lower
+        for limb in ("leg", "arm"):
+            depth[f"{limb}_{side}"] = DEPTH[limb] + a[f"lift_{limb}_{side}"] - UNDER * lower
+    return sorted(depth, key=depth.get)
+
+
 def figure(p: dict[str, np.ndarray], a: dict[str, float], body: Body, style: Style,
            light: np.ndarray) -> list[list[Part]]:
-    """Groups of parts of one frame, back to front. ``p``: named points of
+    """Groups of parts of one frame, back to front (:func:`drawing_order`). ``p``: named points of
     :func:`.body.skeleton` for the frame, ``a``: its angles and drawing signals, ``light``: unit
     vector towards the light (body frame)."""
     trunk = SKIN if style.clothing == "diaper" else TOP
     nappy = {"diaper": DIAPER, "two_piece": BOTTOM}.get(style.clothing, TOP)
+    width = float(np.hypot(np.cos(a["roll"]), TRUNK_DEPTH * np.sin(a["roll"])))
     neck = shaded_capsule(SKIN, p["Neck"], p["Chin"], 0.25 * body.head_width, 0.25 * body.head_width,
                           light)
-    torso = shaded_blob(trunk, torso_outline(p, body), light, body.shoulder_width / 2)
-    groups = [(-0.6, [neck, torso]),
-              (-0.5, [shaded_blob(nappy, nappy_outline(p, body), light, body.hip_width / 2)]),
-              (0.0, head(p, a, body, style, light))]
+    torso = shaded_blob(trunk, torso_outline(p, body, width), light, width * body.shoulder_width / 2)
+    groups = {"torso": [neck, torso],
+              "nappy": [shaded_blob(nappy, nappy_outline(p, body, width), light, width * body.hip_width / 2)],
+              "head": head(p, a, body, style, light)}
     for side in ("L", "R"):
-        groups.append((-2 + a[f"lift_leg_{side}"], leg(p, a, body, style, side, light)))
-        groups.append((1 + a[f"lift_arm_{side}"], arm(p, a, body, style, side, light)))
-    return [parts for _, parts in sorted(groups, key=lambda g: g[0])]
+        groups[f"leg_{side}"] = leg(p, a, body, style, side, light)
+        groups[f"arm_{side}"] = arm(p, a, body, style, side, light)
+    return [groups[name] for name in drawing_order(a)]

@@ -19,7 +19,7 @@ from benchmark.data.layout import ANNOTATION_SUFFIX, ANNOTATIONS, IMAGE_SUFFIXES
 from benchmark.data.synth.annotator import annotate
 from benchmark.data.synth.body import sample_body, skeleton
 from benchmark.data.synth.camera import distort, frame_camera
-from benchmark.data.synth.motion import joint_angles
+from benchmark.data.synth.motion import joint_angles, sample_posture
 from benchmark.data.synth.parts import figure
 from benchmark.data.synth.render import render
 from benchmark.data.synth.scene import build_scene, light_direction
@@ -58,9 +58,10 @@ def make_video(job: VideoJob, root: Path) -> dict:
     rng = np.random.default_rng([job.seed, job.video])
     style = sample_style(rng, job.shift)
     body = sample_body(rng)
+    posture = sample_posture(rng)
     start = int(rng.integers(0, max(1, int(MAX_START_S * job.fps))))
     frames = start + job.frame_step * np.arange(job.frames)
-    angles = joint_angles(rng, frames / job.fps, style.writhing, style.fidgety)
+    angles = joint_angles(rng, frames / job.fps, style.writhing, style.fidgety, posture)
     points = skeleton(body, angles)
 
     (frame_w, frame_h), picture, x0 = layout(job.size, style.letterbox)
@@ -96,6 +97,9 @@ def make_video(job: VideoJob, root: Path) -> dict:
         "frames": [int(f) for f in frames], "width": frame_w, "height": frame_h,
         "picture": [int(v) for v in box], "letterbox": style.letterbox,
         "noise_unit_px": round(float(unit_px), 4), "px_per_cm": round(float(camera.px_per_cm), 4),
-        "body_length_cm": round(float(body.length), 2), "clothing": style.clothing,
+        "body_length_cm": round(float(body.length), 2), "age_months": round(body.age, 2),
+        "chubbiness": round(body.chubbiness, 3), "roll_deg": round(float(np.degrees(posture.roll)), 1),
+        "roll_range_deg": [round(float(np.degrees(f(angles["roll"]))), 1) for f in (np.min, np.max)],
+        "crossing": posture.crossing, "clothing": style.clothing,
         "head_cover": style.cover, "mat_pattern": style.mat_pattern, "jpeg_quality": style.jpeg,
     }
