@@ -171,8 +171,6 @@ def python_sigint():
     signal.signal(signal.SIGINT, previous)
 
 
-@pytest.mark.xfail(strict=False, reason="open: in the full suite on a clean clone the run twice returned before the "
-                   "simulated Ctrl-C (passes on its own and after the earlier test files); under investigation")
 def test_ctrl_c_cancels_the_rest_and_keeps_finished_experiments(workspace, cluster, python_sigint):
     (workspace / "interrupt.yaml").write_text(fates_manifest("finishes", "sleeps"))
     results = workspace / "interrupt"

@@ -18,8 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--fps", type=float, default=25.0, help="frame rate of the simulated video (default 25)")
     add("--frame-step", type=int, default=5, help="video frames between labelled frames (default 5)")
-    add("--domain-shift-videos", type=int, default=12,
-        help="extra DomainShift videos, one named shift each in turn (default 12: two per shift)")
+    add("--domain-shift-videos", type=int, default=24,
+        help="extra DomainShift videos, one named shift each in turn (default 24: four per shift)")
     add("--workers", type=int, default=2, help="parallel processes (default 2)")
 
 
