@@ -10,9 +10,10 @@ from benchmark.models.registry import model_name, register_model, resolve_config
 
 # The study does not give the number of stacks; 2 stacks of 256 channels is our documented choice.
 # depth is the number of halvings inside each hourglass: 4 (as in the paper) needs an input size
-# that is a multiple of 4 * 2**4 = 64.
+# that is a multiple of 4 * 2**4 = 64. The tiny variant has 48 channels (0.20 M parameters): with 64
+# its three quick-profile experiments took 8.5 of the profile's 37 minutes on 2 CPU cores.
 CONFIGS = {
-    "tiny": {"stacks": 2, "channels": 64, "depth": 3},
+    "tiny": {"stacks": 2, "channels": 48, "depth": 3},
     "paper": {"stacks": 2, "channels": 256, "depth": 4},
 }
 
