@@ -549,7 +549,10 @@ def test_unknown_names_are_rejected(tmp_path):
         build_report(tmp_path, tmp_path / "reports", [], ["bars"], "quick")
 
 
-MINIMAL_MANIFEST = "datasets: {d: {path: data}}\nprofiles: {quick: {dataset: d}}\nexperiments: []\n"
+# Lists two of make_results' loss experiments; the third (my_new_model, unregistered) is left out.
+MINIMAL_MANIFEST = ("datasets: {d: {path: data}}\nprofiles: {quick: {dataset: d}}\nexperiments:\n"
+                    "  - group: loss\n    rows:\n      - {model: simple_baseline, loss: kce}\n"
+                    "      - {model: hourglass, loss: mse}\n")
 
 
 def _report_cli(results_dir: Path, out: Path, manifest: Path) -> int:
@@ -604,7 +607,9 @@ def test_cli_renders_the_manifest_lists(tmp_path, capsys):
     assert _report_cli(results_dir, tmp_path / "out", manifest) == 0
     folder = tmp_path / "out" / "d" / "quick"
     assert str(folder / "index.html") in capsys.readouterr().out
-    assert sorted(p.name for p in (folder / "tables").glob("*.tex")) == ["decoder.tex", "loss.tex"]
+    assert sorted(p.name for p in (folder / "tables").glob("*.tex")) == ["decoder.tex", "loss.tex", "problems.tex"]
+    assert "loss-my_new_model-kce" in (folder / "tables" / "problems.csv").read_text()  # not in the manifest
+    assert "my_new_model" not in (folder / "tables" / "loss.csv").read_text()
     assert [p.name for p in (folder / "figures").iterdir()] == ["training_curves.png"]
 
 
