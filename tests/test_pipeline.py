@@ -168,6 +168,17 @@ def test_photometric_augmentation_is_deterministic_per_seed():
     np.testing.assert_allclose(transforms.photometric(image, np.random.default_rng(1), **none), image, atol=1e-6)
 
 
+def test_noise_fields_are_standard_normal_and_vary():
+    rng = np.random.default_rng(3)
+    fields = [transforms.standard_normal_field((128, 96, 3), rng) for _ in range(20)]
+    values = np.concatenate([f.ravel() for f in fields])
+    assert abs(values.mean()) < 0.02 and abs(values.std() - 1) < 0.02
+    assert all(f.shape == (128, 96, 3) and f.dtype == np.float32 for f in fields)
+    assert max(abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) for a, b in zip(fields, fields[1:])) < 0.5
+    big = transforms.standard_normal_field((transforms.NOISE_BANK + 1, 8, 3), rng)
+    assert big.shape == (transforms.NOISE_BANK + 1, 8, 3)
+
+
 def test_cutout_erases_flat_rectangles_only():
     image = np.random.default_rng(0).uniform(0, 1, (64, 80, 3)).astype(np.float32)
     erased = 0

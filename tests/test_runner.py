@@ -114,6 +114,34 @@ def test_only_and_force(workspace, first_run):
         _run(workspace, only="nothing-like-this")
 
 
+def test_a_setting_listed_twice_trains_once(tmp_path, workspace, first_run):
+    doc = yaml.safe_load(MANIFEST)
+    doc["experiments"] = [{"group": "loss", "rows": [{"model": "simple_baseline", "loss": "kce"}]},
+                          {"group": "again", "base": {"model": "simple_baseline"}, "rows": [{"loss": "kce"}]}]
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    def outcomes(**kwargs):
+        return {o.id: o for o in run(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                                     data_dir=workspace / "data", progress=False, **kwargs)}
+
+    first = outcomes()
+    assert {i: o.status for i, o in first.items()} == {"loss-simple_baseline-kce": "ran",
+                                                       "again-kce": "shared"}
+    trained, twin = first["loss-simple_baseline-kce"].folder, first["again-kce"].folder
+    assert sorted(p.name for p in twin.iterdir()) == sorted(p.name for p in trained.iterdir())
+    assert (twin / "metrics.json").read_bytes() == (trained / "metrics.json").read_bytes()
+    record = json.loads((twin / "COMPLETE.json").read_text())
+    assert record["id"] == "again-kce" and record["same_as"] == "loss-simple_baseline-kce"
+    assert json.loads((trained / "COMPLETE.json").read_text())["id"] == "loss-simple_baseline-kce"
+    assert {o.status for o in outcomes().values()} == {"cached"}
+    # A lost twin is restored from the complete one, without training.
+    shutil.rmtree(trained)
+    assert {i: o.status for i, o in outcomes().items()} == {"loss-simple_baseline-kce": "shared",
+                                                            "again-kce": "cached"}
+    assert json.loads((trained / "COMPLETE.json").read_text())["same_as"] == "again-kce"
+    assert {o.status for o in outcomes(force=True).values()} == {"ran", "shared"}
+
+
 @register_model("unknown_to_the_kernel")
 def _only_here(*args, **kwargs):
     raise AssertionError("never built in this process")

@@ -7,7 +7,9 @@ Results go to ``results/<dataset>/<profile>/<experiment>/`` (the dataset named b
 fingerprint, code version): such experiments are skipped. Work happens in
 ``results/<dataset>/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
 interrupted run leaves no partial result and simply resumes. A failing experiment keeps its
-executed notebook and a ``FAILED.json``; the others go on, and the exit status is non-zero.
+executed notebook and a ``FAILED.json``; the others go on, and the exit status is non-zero. Two
+experiments of the same setting (two tables list it) have the same hash: one trains, and the
+other's folder gets the same files (:func:`share`).
 Before anything trains, every image of the dataset is decoded once
 (:func:`benchmark.data.info.check_images`).
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import shutil
 import sys
 import threading
@@ -66,7 +69,7 @@ from benchmark.runner.snapshot import FORMAT, files_state, recorded, write_snaps
 @dataclass
 class Outcome:
     id: str
-    status: str  # cached | ran | failed | skipped
+    status: str  # cached | ran | shared (the result of an experiment of the same setting) | failed | skipped
     wall_time_s: float
     detail: str = ""
     folder: Path | None = None  # the experiment's results folder
@@ -123,6 +126,9 @@ def run_experiment(job: Job) -> Outcome:
         papermill.execute_notebook(
             str(job.notebook), str(staging / "notebook.ipynb"), kernel_name=job.kernel, progress_bar=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the console
+            # Every result file is complete when the last cell ends; a graceful shutdown would wait
+            # 2-3 s more for TensorFlow's process to exit.
+            shutdown_kernel="immediate",
             kernel_manager_class=_kernel_manager(staging / KERNEL_LOG),
             parameters={"config_json": job.experiment.config.model_dump_json(), "dataset": str(job.dataset),
                         "out_dir": str(staging), "status_file": str(status_file)})
@@ -151,6 +157,28 @@ def skip(job: Job, reason: str) -> Outcome:
     (staging / "SKIPPED.json").write_text(json.dumps(record, indent=2))
     swap_in(staging, job.out)
     return Outcome(job.experiment.id, "skipped", 0.0, reason, job.out)
+
+
+def _link(source: str, target: str) -> None:
+    """Hard-link a file (no second copy of a model), or copy it where the filesystem cannot link."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def share(source: Job, job: Job) -> Outcome:
+    """Give ``job`` the complete result of ``source``, an experiment of the same setting (the same
+    hash): the same files (hard links where possible) and its own ``COMPLETE.json``, which names
+    ``source`` under ``same_as``."""
+    staging = job.staging
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source.out, staging, copy_function=_link, ignore=shutil.ignore_patterns("COMPLETE.json"))
+    record = json.loads((source.out / "COMPLETE.json").read_text())
+    record.update(id=job.experiment.id, group=job.experiment.group, same_as=source.experiment.id)
+    (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
+    swap_in(staging, job.out)
+    return Outcome(job.experiment.id, "shared", 0.0, f"the same setting as {source.experiment.id}", job.out)
 
 
 def missing_kernel(name: str, prefix: Path = Path(sys.prefix)) -> str | None:
@@ -303,21 +331,31 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
 
     executor = executor or LocalExecutor()
-    outcomes, jobs = {}, []
-    for experiment in experiments:
-        job = _job(experiment, fingerprint, code, environment, weights, root.resolve(), base, profile,
-                   Path(notebook).resolve())
+    every = [_job(experiment, fingerprint, code, environment, weights, root.resolve(), base, profile,
+                  Path(notebook).resolve()) for experiment in experiments]
+    complete = {job.digest: job for job in reversed(every) if not force and is_complete(job.out, job.digest)}
+    # A setting listed by two groups (the loss table's Simple Baseline + KCE is the occlusion table's
+    # visible/visible/preserved row) has one hash: it trains once and the other folder shares it.
+    outcomes, runs, twins = {}, {}, []
+    for job in every:
+        experiment = job.experiment
         if not force and is_complete(job.out, job.digest):
             outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0, folder=job.out)
         elif experiment.kind == "baseline" and (reason := missing_kernel(experiment.config.baseline)):
             outcomes[experiment.id] = skip(job, reason)
+        elif job.digest in complete:
+            outcomes[experiment.id] = share(complete[job.digest], job)
+        elif job.digest in runs:
+            twins.append(job)
         else:
-            jobs.append(job)
+            runs[job.digest] = job
+    jobs = list(runs.values())
     if jobs:  # a broken image is found now, not by a notebook after minutes of training
         check_images(loaded or load_dataset(root), progress)
     if progress:
+        shared = f" (and {len(twins)} of the same setting as one of them)" if twins else ""
         print(f"{record['description']}\n{len(experiments)} experiment(s) selected for profile "
-              f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run on {executor}; results in {base}")
+              f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run{shared} on {executor}; results in {base}")
         if jobs:  # asking the backend costs seconds: only when something trains
             with quiet_backend_start_up():
                 from benchmark.runner.doctor import summary_line
@@ -344,5 +382,12 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
             epochs.finished(outcome.id)
             outcomes[outcome.id] = outcome
             bar.set_postfix_str(f"{outcome.id} {outcome.status}")
+            bar.update()
+        for job in twins:
+            source = runs[job.digest]
+            ran = outcomes[source.experiment.id]
+            outcomes[job.experiment.id] = share(source, job) if ran.status == "ran" else Outcome(
+                job.experiment.id, "failed", 0.0, f"the same setting as {source.experiment.id}, which failed: "
+                f"{ran.detail}", job.out)
             bar.update()
     return [outcomes[e.id] for e in experiments]
