@@ -12,14 +12,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--out", type=Path, required=True,
         help="output folder: new, empty, or a previous synthetic dataset (replaced)")
-    add("--videos", type=int, default=48, help="videos in Train/Valid/Test together (default 48)")
-    add("--frames-per-video", type=int, default=20, help="labelled frames per video (default 20)")
+    add("--videos", type=int, default=68, help="videos in Train/Valid/Test together (default 68: 10 each in "
+        "Valid and Test)")
+    add("--frames-per-video", type=int, default=14, help="labelled frames per video (default 14)")
     add("--size", type=int, default=256, help="frame height in pixels (default 256)")
     add("--seed", type=int, default=0, help="random seed (default 0)")
     add("--fps", type=float, default=25.0, help="frame rate of the simulated video (default 25)")
     add("--frame-step", type=int, default=5, help="video frames between labelled frames (default 5)")
-    add("--domain-shift-videos", type=int, default=24,
-        help="extra DomainShift videos, one named shift each in turn (default 24: four per shift)")
+    add("--domain-shift-videos", type=int, default=36,
+        help="extra DomainShift videos, one named shift each in turn (default 36: six per shift)")
     add("--workers", type=int, default=2, help="parallel processes (default 2)")
 
 

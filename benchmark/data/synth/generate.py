@@ -104,9 +104,9 @@ def settings(splits: dict[str, list[int]], video_settings: list[dict], **params)
     }
 
 
-def generate_dataset(out: Path, videos: int = 48, frames_per_video: int = 20, size: int = 256,
+def generate_dataset(out: Path, videos: int = 68, frames_per_video: int = 14, size: int = 256,
                      seed: int = 0, fps: float = 25.0, frame_step: int = 5,
-                     domain_shift_videos: int = 24, workers: int = 2, progress: bool = True) -> dict:
+                     domain_shift_videos: int = 36, workers: int = 2, progress: bool = True) -> dict:
     """Generate the synthetic dataset at ``out`` and return a summary: frames and videos per
     split, seconds, frames per second and the output path.
 
