@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.common.seeds import with_seed, without_seed
 from benchmark.report import figure_names, table_names
 from benchmark.report.figures import FIGURES as FIGURE_FUNCTIONS
 from benchmark.report.tables import TABLES as TABLE_FUNCTIONS
@@ -139,3 +140,12 @@ def test_bad_seeds_are_rejected(tmp_path):
             LoadedManifest(_write(tmp_path, text))
     with pytest.raises(ManifestError, match="seeds"):
         LoadedManifest(_write(tmp_path, GOOD)).experiments("smoke", [1, 1])
+
+
+def test_seed_suffix_round_trip():
+    assert with_seed("loss-simple_baseline-kce", 0) == "loss-simple_baseline-kce"
+    assert with_seed("loss-simple_baseline-kce", None) == "loss-simple_baseline-kce"
+    assert with_seed("loss-simple_baseline-kce", 12) == "loss-simple_baseline-kce-s12"
+    for seed in (0, 3, 12):
+        assert without_seed(with_seed("occlusion-visible-visible-omitted", seed)) == "occlusion-visible-visible-omitted"
+    assert without_seed("loss-hrnet-kce-s1x") == "loss-hrnet-kce-s1x"  # not a seed suffix

@@ -12,7 +12,6 @@ privacy audit and the face-mosaicked evaluation frames the figures draw.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from benchmark.common.seeds import without_seed
 from benchmark.evidence import PredictionsSource, Verdicts, evaluate, load_claims
 from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
 from benchmark.study.smoothness import keypoint_arrays
@@ -61,8 +61,7 @@ class Result:
     def setting(self) -> tuple:
         """The values that identify the experiment within its group, e.g. ``("hourglass", "kce")``; the
         seeds of one setting share it (in a group without settings: the id without its seed suffix)."""
-        return tuple(self.config[f] for f in SETTINGS.get(self.group, ())) or (
-            self.id.removesuffix(f"-s{self.config.get('seed', 0)}"),)
+        return tuple(self.config[f] for f in SETTINGS.get(self.group, ())) or (without_seed(self.id),)
 
     @property
     def label(self) -> str:
@@ -236,7 +235,7 @@ def _read(folder: Path) -> Result | Problem:
 
 def listed(name: str, experiments: Collection[str]) -> bool:
     """Whether the folder ``name`` is one of ``experiments`` (manifest ids), at any seed (``-s<n>``)."""
-    return name in experiments or re.sub(r"-s\d+$", "", name) in experiments
+    return name in experiments or without_seed(name) in experiments
 
 
 def load_results(results_dir: Path, profile: str, experiments: Collection[str] | None = None) -> Results:

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from benchmark.baselines.config import BaselineConfig
+from benchmark.common.seeds import with_seed
 from benchmark.training.config import TrainConfig
 
 CONFIGS = {"train": TrainConfig, "baseline": BaselineConfig}  # the settings of each experiment kind
@@ -242,7 +243,7 @@ class LoadedManifest:
                 for seed in chosen or [None]:
                     values = {**inherited, **group.base, **setting, **({} if seed is None else {"seed": seed})}
                     config = config_class.model_validate(values)
-                    exp_id = name if not seed else f"{name}-s{seed}"
+                    exp_id = with_seed(name, seed)
                     if exp_id in seen:
                         raise self.error(("experiments", i), f"experiment id {exp_id!r} appears twice")
                     seen[exp_id] = True
