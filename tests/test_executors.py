@@ -54,7 +54,9 @@ if fate == "sleeps":
 
 
 def fates_manifest(*fates: str) -> str:
-    groups = "".join(f"  - group: {fate}\n    rows:\n      - {{loss: mse}}\n" for fate in fates)
+    # A seed each: experiments of one setting would train once (the runner shares the result).
+    groups = "".join(f"  - group: {fate}\n    base: {{seed: {i}}}\n    rows:\n      - {{loss: mse}}\n"
+                     for i, fate in enumerate(fates))
     return MANIFEST[:MANIFEST.index("experiments:")] + "experiments:\n" + groups
 
 
@@ -165,7 +167,8 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def python_sigint():
     """SIGINT handled by Python for the test: ``interrupt_main`` does nothing while SIGINT is ignored
-    or at its default, as code run earlier in the same process may leave it."""
+    or at its default, and importing ``dask_jobqueue`` (the `hpc` extra) sets it to
+    ``lambda *_: sys.exit()`` (dask_jobqueue/runner.py), which raises SystemExit instead."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
