@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
 
 from benchmark.data.synth.generate import generate_dataset
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    default = {name: p.default for name, p in inspect.signature(generate_dataset).parameters.items()}
     add = parser.add_argument
     add("--out", type=Path, required=True,
         help="output folder: new, empty, or a previous synthetic dataset (replaced)")
-    add("--videos", type=int, default=68, help="videos in Train/Valid/Test together (default 68: 10 each in "
-        "Valid and Test)")
-    add("--frames-per-video", type=int, default=14, help="labelled frames per video (default 14)")
-    add("--size", type=int, default=256, help="frame height in pixels (default 256)")
-    add("--seed", type=int, default=0, help="random seed (default 0)")
-    add("--fps", type=float, default=25.0, help="frame rate of the simulated video (default 25)")
-    add("--frame-step", type=int, default=5, help="video frames between labelled frames (default 5)")
-    add("--domain-shift-videos", type=int, default=36,
-        help="extra DomainShift videos, one named shift each in turn (default 36: six per shift)")
-    add("--workers", type=int, default=2, help="parallel processes (default 2)")
+    add("--videos", type=int, default=default["videos"],
+        help="videos in Train/Valid/Test together (default %(default)s: 15 %% each in Valid and Test)")
+    add("--frames-per-video", type=int, default=default["frames_per_video"],
+        help="labelled frames per video (default %(default)s)")
+    add("--size", type=int, default=default["size"], help="frame height in pixels (default %(default)s)")
+    add("--seed", type=int, default=default["seed"], help="random seed (default %(default)s)")
+    add("--fps", type=float, default=default["fps"],
+        help="frame rate of the simulated video (default %(default)s)")
+    add("--frame-step", type=int, default=default["frame_step"],
+        help="video frames between labelled frames (default %(default)s)")
+    add("--domain-shift-videos", type=int, default=default["domain_shift_videos"],
+        help="extra DomainShift videos, one named shift each in turn (default %(default)s)")
+    add("--workers", type=int, default=default["workers"], help="parallel processes (default %(default)s)")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -333,13 +333,15 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
     executor = executor or LocalExecutor()
     every = [_job(experiment, fingerprint, code, environment, weights, root.resolve(), base, profile,
                   Path(notebook).resolve()) for experiment in experiments]
-    complete = {job.digest: job for job in reversed(every) if not force and is_complete(job.out, job.digest)}
+    cached = [] if force else [job for job in every if is_complete(job.out, job.digest)]
+    complete = {job.digest: job for job in reversed(cached)}  # the first complete job of each setting
+    cached_ids = {job.experiment.id for job in cached}
     # A setting listed by two groups (the loss table's Simple Baseline + KCE is the occlusion table's
     # visible/visible/preserved row) has one hash: it trains once and the other folder shares it.
     outcomes, runs, twins = {}, {}, []
     for job in every:
         experiment = job.experiment
-        if not force and is_complete(job.out, job.digest):
+        if experiment.id in cached_ids:
             outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0, folder=job.out)
         elif experiment.kind == "baseline" and (reason := missing_kernel(experiment.config.baseline)):
             outcomes[experiment.id] = skip(job, reason)
