@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmark.data import transforms
+from benchmark.data import framing, transforms
 from benchmark.data.labelme import Frame
 from benchmark.study.codec import MISSING, decode
 from benchmark.study.keypoints import FACIAL_IDX, INDEX
@@ -38,6 +38,15 @@ def _dot_centre(image: np.ndarray) -> np.ndarray:
     grey = image.mean(axis=-1)
     ys, xs = np.nonzero(grey > 0.5 * grey.max())
     return np.array([xs.mean() + 0.5, ys.mean() + 0.5])
+
+
+def test_prepare_crops_to_the_body_and_moves_labels(frames):
+    boxes = framing.label_boxes([f.video for f in frames], np.stack([f.keypoints for f in frames]), fill=0.8)
+    data = prepare(frames, 128, progress=False, boxes=boxes)
+    for image, keypoints in zip(data.images, data.keypoints):
+        np.testing.assert_allclose(_dot_centre(image), keypoints[WRIST_L], atol=1.0)
+        assert np.max(keypoints.max(axis=0) - keypoints.min(axis=0)) == pytest.approx(0.8 * 128, abs=1.0)
+    assert not np.array_equal(data.images, prepare(frames, 128, progress=False).images)  # not the cached letterbox
 
 
 def test_prepare_letterboxes_and_moves_labels(frames):

@@ -141,3 +141,23 @@ def test_mixed_bfloat16_trains_like_float32(overfit):
     assert model.layers[1].dtype_policy.name == "mixed_bfloat16"
     assert all(output.dtype == "float32" for output in model.outputs)  # losses and decoders get float32
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+def test_a_model_that_sees_the_body_is_framed_by_its_own_predictions(dataset, tmp_path):
+    from benchmark.apply.pose_model import load_pose_model, predict
+    from benchmark.data.labelme import load_dataset, load_image
+
+    config = CONFIG.model_copy(update={"framing": "body", "epochs": 1})
+    summary = train(config, dataset, tmp_path, progress=False)
+    assert summary["config"]["framing"] == "body"
+    frames = load_dataset(dataset).frames("Test")
+    predictions = pd.read_csv(tmp_path / "predictions.csv")
+    assert predictions[["x", "y"]].notna().all().all() and set(predictions["split"]) == {"Valid", "Test", "DomainShift"}
+    pose_model = load_pose_model(tmp_path)
+    assert pose_model.framing == (config.framing_fill, config.framing_passes)
+    images = [load_image(f) for f in frames[:3]]
+    coords, confidence = predict(pose_model, images, video=True)
+    assert coords.shape == (3, 22, 2) and np.isfinite(coords).all() and confidence.shape == (3, 22)
+    # The same model on the whole picture alone (no framing) predicts differently.
+    unframed, _ = predict(pose_model.__class__(pose_model.model, pose_model.codec, pose_model.facial), images)
+    assert not np.allclose(unframed, coords)

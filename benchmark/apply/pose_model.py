@@ -26,11 +26,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from benchmark.data.framing import crop_image
 from benchmark.data.transforms import letterbox_image, mirror_labels
 from benchmark.models import import_all
 from benchmark.study.codec import HeatmapCodec
 from benchmark.study.keypoints import FACIAL_IDX, FLIP_PERMUTATION, INDEX
-from benchmark.training.inference import decode_to_image, predict_heatmaps
+from benchmark.training.inference import decode_to_image, framed_predictions, predict_heatmaps
 
 AGREEMENT = 0.15  # largest distance between the predictions on a picture and on its mirror image,
                   # relative to the predicted Head-to-shoulders length
@@ -43,6 +44,7 @@ class PoseModel:
     model: keras.Model
     codec: HeatmapCodec
     facial: bool  # trained with the facial keypoints
+    framing: tuple[float, int] | None = None  # (fill, passes) of a model trained on the body
 
     @property
     def input_size(self) -> int:
@@ -87,28 +89,44 @@ def load_pose_model(spec: str | Path, results: str | Path = "results", profile: 
         raise ValueError(f"{path}: expected a square input, got {height}x{width}")
     codec = HeatmapCodec(**summary["codec"]) if "codec" in summary else HeatmapCodec(
         config.get("loss", "kce"), config.get("decoder", "wa"), float(config.get("sigma", 2.0)))
-    return PoseModel(model, codec, config.get("facial_keypoints", "preserved") == "preserved")
+    framing = (float(config.get("framing_fill", 0.8)), int(config.get("framing_passes", 2))) \
+        if config.get("framing") == "body" else None
+    return PoseModel(model, codec, config.get("facial_keypoints", "preserved") == "preserved", framing)
 
 
-def _predict_once(pose_model: PoseModel, images: list[np.ndarray],
-                  batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _predict_once(pose_model: PoseModel, images: list[np.ndarray], batch_size: int,
+                  video: bool) -> tuple[np.ndarray, np.ndarray]:
     """Keypoints ``(N, 22, 2)`` in image pixels and heatmap peaks relative to the target peak."""
-    boxed = [letterbox_image(image, pose_model.input_size) for image in images]
-    logits = predict_heatmaps(pose_model.model, np.stack([b[0] for b in boxed]), batch_size)
-    coords, peaks = decode_to_image(logits, np.stack([b[1] for b in boxed]), pose_model.codec)
+    size = pose_model.input_size
+
+    def inputs(boxes):
+        framed = [crop_image(image, box, size) if box else letterbox_image(image, size)
+                  for image, box in zip(images, boxes or [None] * len(images))]
+        return np.stack([f[0] for f in framed]), np.stack([f[1] for f in framed])
+
+    if pose_model.framing:
+        fill, passes = pose_model.framing
+        groups = [0] * len(images) if video else list(range(len(images)))
+        logits, matrices = framed_predictions(pose_model.model, pose_model.codec, inputs, groups, passes, fill,
+                                              batch_size)
+    else:
+        pictures, matrices = inputs(None)
+        logits = predict_heatmaps(pose_model.model, pictures, batch_size)
+    coords, peaks = decode_to_image(logits, matrices, pose_model.codec)
     return coords, peaks / pose_model.codec.target_peak
 
 
 def predict(pose_model: PoseModel, images: list[np.ndarray], agreement: float = AGREEMENT,
-            flip: bool = True, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+            flip: bool = True, batch_size: int = 16, video: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Keypoints ``(N, 22, 2)`` in image pixels and their confidence ``(N, 22)`` for RGB uint8
     images of any sizes (see the module docstring). ``batch_size`` is the model's batch: keep it
-    fixed across calls, so the compiled predict step is traced once."""
-    coords, peaks = _predict_once(pose_model, images, batch_size)
+    fixed across calls, so the compiled predict step is traced once. ``video``: the images are
+    frames of one video, framed by one box (models trained on the body)."""
+    coords, peaks = _predict_once(pose_model, images, batch_size, video)
     confidence = peaks
     if flip:
         mirrored, mirrored_peaks = _predict_once(
-            pose_model, [np.ascontiguousarray(i[:, ::-1]) for i in images], batch_size)
+            pose_model, [np.ascontiguousarray(i[:, ::-1]) for i in images], batch_size, video)
         mirrored, mirrored_peaks = mirror_labels(mirrored), mirrored_peaks[:, FLIP_PERMUTATION]
         widths = np.array([image.shape[1] for image in images], dtype=float)
         mirrored[..., 0] = widths[:, None] - mirrored[..., 0]  # x -> W - x undoes the mirror

@@ -127,7 +127,7 @@ def stream(frames: Frames, pose_model: PoseModel, writer: OverlayWriter | None, 
         with tqdm(desc="predict", unit="frame", total=frames.count, disable=not progress) as bar:
             for batch in batches(frames, batch_size):
                 images = [image for _, _, image in batch]
-                points, conf = predict(pose_model, images, flip=flip, batch_size=batch_size)
+                points, conf = predict(pose_model, images, flip=flip, batch_size=batch_size, video=True)
                 sizes = np.array([image.shape[1::-1] for image in images], dtype=float)  # (W, H)
                 points = np.clip(points, 0, sizes[:, None, :])
                 if writer:

@@ -34,6 +34,14 @@ class TrainConfig(BaseModel):
     facial_keypoints: Literal["preserved", "omitted"] = "preserved"
     eval_subset: Literal["all", "non_facial"] = "non_facial"
     input_size: int = Field(128, ge=32, multiple_of=32)
+    # What the network sees: the whole ``picture`` letterboxed, or the ``body``: a square crop around
+    # the infant, its keypoints spanning ``framing_fill`` of it (benchmark/data/framing.py). Training
+    # crops by the labels of each video; evaluation and ``predict`` by the model's own predictions,
+    # a first pass on the picture and then ``framing_passes`` passes, each on the crop the previous
+    # one found.
+    framing: Literal["picture", "body"] = "picture"
+    framing_fill: float = Field(0.8, gt=0.2, le=1)
+    framing_passes: int = Field(2, ge=1, le=5)
     sigma: float = Field(2.0, gt=0)
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(16, ge=1)

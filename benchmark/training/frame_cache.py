@@ -52,10 +52,13 @@ def _code_version() -> bytes:
     return hashlib.sha256(f"cv2 {cv2.__version__} PIL {PIL.__version__} {code}".encode()).digest()
 
 
-def frames_key(frames: list[Frame], size: int, occlude: bool) -> str:
-    """The name of the entry holding ``frames`` letterboxed to ``size`` (faces mosaicked or not)."""
+def frames_key(frames: list[Frame], size: int, occlude: bool, boxes: list | None = None) -> str:
+    """The name of the entry holding ``frames`` letterboxed, or cropped to their ``boxes``, at
+    ``size`` (faces mosaicked or not)."""
     digest = hashlib.sha256(_code_version())
     digest.update(json.dumps({"size": size, "occlude": occlude, "frames": len(frames)}).encode())
+    if boxes:
+        digest.update(np.array([[*centre, side] for centre, side in boxes], dtype=np.float64).tobytes())
     for frame in frames:
         digest.update(hashlib.sha256(frame.image_path.read_bytes()).digest())
         if occlude:  # the mosaic covers the labelled face and is seeded by the frame's id

@@ -1,11 +1,14 @@
-"""Run a trained model and decode its heatmaps back to original image coordinates."""
+"""Run a trained model and decode its heatmaps back to original image coordinates, on the whole
+picture or on the body it finds there (``framed_predictions``)."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 import keras
 import numpy as np
 
-from benchmark.data import transforms
+from benchmark.data import framing, transforms
 from benchmark.study.codec import HeatmapCodec
 
 
@@ -32,3 +35,24 @@ def decode_to_image(logits: np.ndarray, matrices: np.ndarray, codec: HeatmapCode
     coords = keras.ops.convert_to_numpy(coords).astype(np.float64)
     back = np.stack([transforms.apply(transforms.invert(m), c) for m, c in zip(matrices, coords)])
     return back, keras.ops.convert_to_numpy(confidence)
+
+
+Inputs = Callable[[list | None], tuple[np.ndarray, np.ndarray]]
+
+
+def framed_predictions(model: keras.Model, codec: HeatmapCodec, inputs: Inputs, groups: list,
+                       passes: int, fill: float = framing.FILL,
+                       batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Heatmap logits and the matrices of the pictures they came from, for a model that sees the
+    body (``TrainConfig.framing``): a first pass on the letterboxed pictures, then ``passes``
+    passes on the crops around the body that the previous pass found, one box per group (video).
+
+    ``inputs(boxes)`` gives the network's pictures (uint8) and their matrices: letterboxed for
+    ``None``, else each cropped to its box."""
+    images, matrices = inputs(None)
+    logits = predict_heatmaps(model, images, batch_size)
+    for _ in range(passes):
+        coords, confidence = decode_to_image(logits, matrices, codec)
+        images, matrices = inputs(framing.prediction_boxes(groups, coords, confidence, fill))
+        logits = predict_heatmaps(model, images, batch_size)
+    return logits, matrices

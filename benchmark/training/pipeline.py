@@ -1,8 +1,8 @@
 """Input pipeline: labelled frames -> batches of (images, heatmap targets).
 
 Frames are decoded once, face-mosaicked when the experiment occludes faces, and letterboxed to the
-network input size (``prepare``); the result is kept in a disk cache shared by experiments
-(``frame_cache``). Batches are then built on the fly with optional augmentation (rotation, scale,
+network input size, or cropped to a box around the body (``benchmark.data.framing``) (``prepare``);
+the result is kept in a disk cache shared by experiments (``frame_cache``). Batches are then built on the fly with optional augmentation (rotation, scale,
 translation, mirror with left/right swap; colour, blur, noise and cut-out, which leave the labels
 as they are) by a ``keras.utils.PyDataset``, so the same
 pipeline feeds the TensorFlow, JAX and PyTorch backends.
@@ -19,7 +19,7 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from benchmark.data import transforms
+from benchmark.data import framing, transforms
 from benchmark.data.labelme import Frame, load_image
 from benchmark.data.mosaic import mosaic_face
 from benchmark.study.codec import HeatmapCodec
@@ -29,7 +29,7 @@ from benchmark.training import frame_cache
 
 @dataclass
 class Prepared:
-    """Letterboxed frames ready for the network, with the matrices that undo the letterbox."""
+    """Letterboxed or framed pictures ready for the network, with the matrices that undo that."""
 
     frames: list[Frame]
     images: np.ndarray     # (N, size, size, 3) uint8
@@ -46,27 +46,30 @@ class Prepared:
         return np.stack([f.keypoints for f in self.frames]) if self.frames else np.zeros((0, 22, 2))
 
 
-def _prepare_one(frame: Frame, size: int, occlude: bool) -> tuple[np.ndarray, np.ndarray]:
+def _prepare_one(frame: Frame, size: int, occlude: bool,
+                 box: framing.Box | None = None) -> tuple[np.ndarray, np.ndarray]:
     image = load_image(frame)
     if occlude:
         image = mosaic_face(image, frame.keypoints, seed=frame.id)
-    return transforms.letterbox_image(image, size)
+    return framing.crop_image(image, box, size) if box else transforms.letterbox_image(image, size)
 
 
 def prepare(frames: list[Frame], size: int, occlude: bool = False, progress: bool = True,
-            desc: str = "decoding", cache: bool = True) -> Prepared:
-    """Decode, optionally mosaic the face, and letterbox every frame (threads; OpenCV drops the GIL).
+            desc: str = "decoding", cache: bool = True, boxes: list[framing.Box] | None = None) -> Prepared:
+    """Decode, optionally mosaic the face, and letterbox every frame, or crop it to its box of
+    ``boxes`` (one per frame; ``benchmark.data.framing``) (threads; OpenCV drops the GIL).
 
     With ``cache`` the pixels come from, or go to, the shared frame cache (``frame_cache``)."""
     def decode() -> dict[str, np.ndarray]:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            results = list(tqdm(pool.map(lambda f: _prepare_one(f, size, occlude), frames),
+            results = list(tqdm(pool.map(lambda f, b: _prepare_one(f, size, occlude, b), frames,
+                                         boxes or [None] * len(frames)),
                                 total=len(frames), desc=desc, disable=not progress, leave=False))
         return {"images": np.stack([r[0] for r in results]), "matrices": np.stack([r[1] for r in results])}
 
     if not frames:
         return Prepared([], np.zeros((0, size, size, 3), np.uint8), np.zeros((0, 2, 3)), np.zeros((0, 22, 2)))
-    arrays = frame_cache.load_or_compute(frame_cache.frames_key(frames, size, occlude), decode) \
+    arrays = frame_cache.load_or_compute(frame_cache.frames_key(frames, size, occlude, boxes), decode) \
         if cache else decode()
     keypoints = np.stack([transforms.apply(m, f.keypoints) for m, f in zip(arrays["matrices"], frames)])
     return Prepared(list(frames), arrays["images"], arrays["matrices"], keypoints)

@@ -4,7 +4,8 @@
 so a crash or a diverging loss leaves nothing half-written; ``metrics.json`` is written last):
 
 - ``model.keras``       the trained model
-- ``history.csv``       per epoch: loss, validation PCKsh@0.1, epoch time
+- ``history.csv``       per epoch: loss, validation PCKsh@0.1 (a body-framed model: on crops
+                        by the labels), epoch time
 - ``predictions.csv``   every Valid/Test/DomainShift frame, every decoder, in image pixels, beside
                         the annotation (and, on synthetic data, the exact truth)
 - ``metrics.json``      the configuration, environment, and metrics per decoder, split and reference
@@ -25,6 +26,7 @@ import pandas as pd
 
 from benchmark.common import environment
 from benchmark.common.atomic import staged_file
+from benchmark.data import framing
 from benchmark.data.labelme import Dataset, load_dataset, truth_array
 from benchmark.data.layout import EVALUATED
 from benchmark.models import build_model, model_info
@@ -34,7 +36,7 @@ from benchmark.study.losses import get_loss
 from benchmark.study.metrics import pck
 from benchmark.study.predictions import prediction_rows, split_scores
 from benchmark.training.config import TrainConfig
-from benchmark.training.inference import decode_to_image, predict_heatmaps
+from benchmark.training.inference import decode_to_image, framed_predictions, predict_heatmaps
 from benchmark.training.pipeline import HeatmapBatches, Prepared, prepare
 
 
@@ -76,26 +78,49 @@ class _Monitor(keras.callbacks.Callback):
 
 def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool = True,
                    prepared: dict[str, Prepared] | None = None) -> tuple[pd.DataFrame, dict]:
-    """Predictions for every evaluation frame with every decoder, and their metrics."""
+    """Predictions for every evaluation frame with every decoder, and their metrics.
+
+    ``prepared`` holds letterboxed splits already decoded; a model that sees the body frames every
+    split by its own predictions (``framed_predictions``)."""
     prepared = dict(prepared or {})
     codec = HeatmapCodec.from_config(config)
     rows, metrics = [], {}
     for split in EVALUATED:
         if split not in dataset.splits:
             continue
-        if split not in prepared:
-            prepared[split] = prepare(dataset.frames(split), config.input_size,
-                                      occlude=config.eval_face == "occluded", progress=progress,
-                                      desc=f"decoding {split}")
-        data = prepared[split]
-        logits = predict_heatmaps(model, data.images)
-        videos, frames = [f.video for f in data.frames], [f.frame for f in data.frames]
-        truth = truth_array(data.frames)
+        frames = dataset.frames(split)
+        if config.framing == "body":
+            logits, matrices = framed_predictions(model, codec, _inputs(frames, config, progress, split),
+                                                  [f.video for f in frames], config.framing_passes,
+                                                  config.framing_fill)
+        else:
+            data = prepared.get(split) or prepare(frames, config.input_size, occlude=config.eval_face == "occluded",
+                                                  progress=progress, desc=f"decoding {split}")
+            logits, matrices = predict_heatmaps(model, data.images), data.matrices
+        videos, numbers = [f.video for f in frames], [f.frame for f in frames]
+        labels, truth = np.stack([f.keypoints for f in frames]), truth_array(frames)
         for method in DECODERS:
-            coords, confidence = decode_to_image(logits, data.matrices, codec, method)
-            rows.append(prediction_rows(split, videos, frames, method, coords, confidence, data.labels, truth))
-            metrics.setdefault(method, {})[split] = split_scores(coords, data.labels, truth, config.eval_subset)
+            coords, confidence = decode_to_image(logits, matrices, codec, method)
+            rows.append(prediction_rows(split, videos, numbers, method, coords, confidence, labels, truth))
+            metrics.setdefault(method, {})[split] = split_scores(coords, labels, truth, config.eval_subset)
     return pd.concat(rows, ignore_index=True), metrics
+
+
+def _inputs(frames: list, config: TrainConfig, progress: bool, split: str):
+    """``framed_predictions``'s pictures of an evaluated split: letterboxed (cached) or cropped."""
+    def inputs(boxes):
+        data = prepare(frames, config.input_size, occlude=config.eval_face == "occluded", cache=boxes is None,
+                       progress=progress, desc=f"{'framing' if boxes else 'decoding'} {split}", boxes=boxes)
+        return data.images, data.matrices
+    return inputs
+
+
+def label_framing(frames: list, config: TrainConfig) -> list | None:
+    """The boxes a body-framed model is trained and monitored on: each video's labels (None: the
+    whole picture)."""
+    if config.framing != "body":
+        return None
+    return framing.label_boxes([f.video for f in frames], np.stack([f.keypoints for f in frames]), config.framing_fill)
 
 
 def resolve_precision(precision: str, gpu: bool) -> str:
@@ -183,9 +208,10 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
         pick = np.linspace(0, len(train_frames) - 1, config.max_train_frames).round().astype(int)
         train_frames = [train_frames[i] for i in pick]
     train_data = prepare(train_frames, config.input_size, occlude=config.train_face == "occluded",
-                         progress=progress, desc="decoding Train")
-    valid_data = prepare(dataset.frames("Valid"), config.input_size,
-                         occlude=config.eval_face == "occluded", progress=progress, desc="decoding Valid")
+                         progress=progress, desc="decoding Train", boxes=label_framing(train_frames, config))
+    valid_frames = dataset.frames("Valid")
+    valid_data = prepare(valid_frames, config.input_size, occlude=config.eval_face == "occluded",
+                         progress=progress, desc="decoding Valid", boxes=label_framing(valid_frames, config))
     _lap(timings, "data", started)
 
     model = build_for_training(config)
@@ -205,7 +231,8 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
               verbose=2 if progress else 0)
     _lap(timings, "fit", started)
 
-    predictions, metrics = evaluate_model(model, dataset, config, progress, {"Valid": valid_data})
+    predictions, metrics = evaluate_model(model, dataset, config, progress,
+                                          {"Valid": valid_data} if config.framing == "picture" else None)
     _lap(timings, "evaluate", started)
     history = pd.DataFrame(monitor.rows)
     # The first epoch includes graph compilation; leave it out of the epoch time when we can.
