@@ -36,6 +36,8 @@ def test_the_body_box_spans_the_keypoints_at_the_fill():
     centre, side = framing.body_box(points, fill=0.5)
     np.testing.assert_allclose(centre, [60.0, 40.0])
     assert side == pytest.approx(200.0)
+    many = np.concatenate([np.random.default_rng(0).uniform(0, 100, (200, 2)), [[1000.0, 1000.0]]])
+    assert framing.body_box(many, fill=1.0, trim=2)[1] < 100  # the stray point and the extremes are trimmed
     with pytest.raises(ValueError, match="no keypoint"):
         framing.body_box(np.full((3, 2), np.nan))
 

@@ -173,8 +173,21 @@ def test_photometric_augmentation_is_deterministic_per_seed():
     first, again, other = (transforms.photometric(image, np.random.default_rng(s), **ranges) for s in (1, 1, 2))
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
-    none = dict(brightness=0, contrast=0, saturation=0, gain=0, hue=0, blur=0, noise=0)
+    none = dict(brightness=0, contrast=0, saturation=0, gain=0, hue=0, blur=0, noise=0, motion_blur=0)
     np.testing.assert_allclose(transforms.photometric(image, np.random.default_rng(1), **none), image, atol=1e-6)
+
+
+def test_motion_blur_smears_along_a_line_half_the_time():
+    image = np.zeros((33, 33, 3), np.float32)
+    image[16, 16] = 1.0
+    plain = dict(brightness=0, contrast=0, saturation=0)
+    outs = [transforms.photometric(image, np.random.default_rng(s), motion_blur=7, **plain) for s in range(20)]
+    smeared = [out for out in outs if not np.allclose(out, image)]
+    assert 4 < len(smeared) < 16
+    for out in smeared:  # the dot's light, spread over 2-7 pixels on one line through it
+        lit = np.argwhere(out[..., 0] > 1e-6)
+        assert 2 <= len(lit) <= 8 and out.sum() == pytest.approx(3.0, rel=1e-4)
+        assert np.linalg.matrix_rank(lit - lit.mean(axis=0), tol=1.0) == 1
 
 
 def test_noise_fields_are_standard_normal_and_vary():
@@ -208,7 +221,9 @@ def test_train_config_augmentation_reaches_the_batches(frames):
     batches = HeatmapBatches(prepare(frames, 128, progress=False), augment=True, **config.augmentation())
     assert batches.erase == {"count": 2, "size": config.augment_cutout_size}
     assert batches.colour["noise"] == 0.05 and batches.colour["gain"] == config.augment_gain
-    for bad in ({"augment_noise": -0.1}, {"augment_cutout": 9}, {"augment_brightness": 1.0}):
+    assert batches.ranges["scale"] == (1 - config.augment_scale, 1 + config.augment_scale)
+    for bad in ({"augment_noise": -0.1}, {"augment_cutout": 9}, {"augment_brightness": 1.0},
+                {"augment_scale": 1.0}, {"augment_motion_blur": -1}):
         with pytest.raises(ValueError):
             TrainConfig(**bad)
 

@@ -143,13 +143,20 @@ def test_mixed_bfloat16_trains_like_float32(overfit):
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
 
 
-def test_a_model_that_sees_the_body_is_framed_by_its_own_predictions(dataset, tmp_path):
+def test_a_model_that_sees_the_body_is_framed_by_its_own_predictions(dataset, tmp_path, monkeypatch):
     from benchmark.apply.pose_model import load_pose_model, predict
     from benchmark.data.labelme import load_dataset, load_image
 
+    seen = []
+    batches = train_module.HeatmapBatches
+    monkeypatch.setattr(train_module, "HeatmapBatches", lambda data, *a, **k: seen.append(data) or batches(data, *a, **k))
     config = CONFIG.model_copy(update={"framing": "body", "epochs": 1})
     summary = train(config, dataset, tmp_path, progress=False)
     assert summary["config"]["framing"] == "body"
+    # Every training frame twice: cropped around its video's labelled body, and whole (letterboxed).
+    n = summary["dataset"]["train_frames_used"]
+    assert len(seen[0].images) == 2 * n and seen[0].frames[:n] == seen[0].frames[n:]
+    assert not np.array_equal(seen[0].matrices[:n], seen[0].matrices[n:])
     frames = load_dataset(dataset).frames("Test")
     predictions = pd.read_csv(tmp_path / "predictions.csv")
     assert predictions[["x", "y"]].notna().all().all() and set(predictions["split"]) == {"Valid", "Test", "DomainShift"}

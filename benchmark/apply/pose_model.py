@@ -31,6 +31,7 @@ from benchmark.data.transforms import letterbox_image, mirror_labels
 from benchmark.models import import_all
 from benchmark.study.codec import HeatmapCodec
 from benchmark.study.keypoints import FACIAL_IDX, FLIP_PERMUTATION, INDEX
+from benchmark.training.config import TrainConfig
 from benchmark.training.inference import decode_to_image, framed_predictions, predict_heatmaps
 
 AGREEMENT = 0.15  # largest distance between the predictions on a picture and on its mirror image,
@@ -89,8 +90,9 @@ def load_pose_model(spec: str | Path, results: str | Path = "results", profile: 
         raise ValueError(f"{path}: expected a square input, got {height}x{width}")
     codec = HeatmapCodec(**summary["codec"]) if "codec" in summary else HeatmapCodec(
         config.get("loss", "kce"), config.get("decoder", "wa"), float(config.get("sigma", 2.0)))
-    framing = (float(config.get("framing_fill", 0.8)), int(config.get("framing_passes", 2))) \
-        if config.get("framing") == "body" else None
+    defaults = {name: TrainConfig.model_fields[name].default for name in ("framing_fill", "framing_passes")}
+    framing = (float(config.get("framing_fill", defaults["framing_fill"])),
+               int(config.get("framing_passes", defaults["framing_passes"]))) if config.get("framing") == "body" else None
     return PoseModel(model, codec, config.get("facial_keypoints", "preserved") == "preserved", framing)
 
 

@@ -10,8 +10,11 @@ body's keypoints over a video divided by ``fill`` (the share of the crop the bod
 frames are framed by their labels (:func:`label_boxes`); evaluation and unlabelled videos by the
 model's own predictions (:func:`predicted_box`): a first pass on the letterboxed picture, then
 passes on the crop the previous pass found (``benchmark.training.inference.framed_predictions``).
-One box per video, not per frame: the camera does not move, and per-frame boxes of a first pass are
-too noisy (measured in docs/SYNTHETIC.md).
+So that first pass finds small infants too, the model also trains on every whole picture
+(``benchmark.training.train``): without them, it framed the held-out far camera's infants (half the
+usual size) so badly that it kept 16-32 % of its test accuracy there, against 62-72 % with them
+(docs/SYNTHETIC.md). One box per video, not per frame: the camera does not move, and per-frame
+boxes of a first pass are too noisy.
 """
 
 from __future__ import annotations
@@ -28,27 +31,27 @@ TRIM = 2.0  # percent of the confident predicted points left out at each end (st
 Box = tuple[np.ndarray, float]
 
 
-def body_box(points: np.ndarray, fill: float = FILL) -> Box:
+def body_box(points: np.ndarray, fill: float = FILL, trim: float = 0.0) -> Box:
     """The box of keypoints ``(..., 2)`` (NaN = missing): centred on their extent, side
-    ``max(width, height) / fill``."""
+    ``max(width, height) / fill``; the extent leaves out ``trim`` % of the points at each end."""
     points = np.asarray(points, dtype=float).reshape(-1, 2)
     points = points[np.isfinite(points).all(axis=1)]
     if not len(points):
         raise ValueError("no keypoint to frame the body by")
-    low, high = points.min(axis=0), points.max(axis=0)
+    low, high = np.percentile(points, trim, axis=0), np.percentile(points, 100 - trim, axis=0)
     return (low + high) / 2, max(float(np.max(high - low)), 1.0) / fill
 
 
 def predicted_box(coords: np.ndarray, confidence: np.ndarray, fill: float = FILL) -> Box:
-    """The box of predicted keypoints ``(N, 22, 2)`` of one video: those whose confidence
-    ``(N, 22)`` is at least ``CONFIDENT`` times their frame's best, ``TRIM`` % cut at each end."""
+    """The box (:func:`body_box`) of predicted keypoints ``(N, 22, 2)`` of one video: those whose
+    confidence ``(N, 22)`` is at least ``CONFIDENT`` times their frame's best, ``TRIM`` % left out
+    at each end (a stray peak must not widen the box)."""
     confidence = np.asarray(confidence, dtype=float)
     keep = confidence >= CONFIDENT * confidence.max(axis=1, keepdims=True)
     points = np.asarray(coords, dtype=float)[keep & np.isfinite(coords).all(axis=-1)]
     if not len(points):
         raise ValueError("no predicted keypoint to frame the body by")
-    low, high = np.percentile(points, TRIM, axis=0), np.percentile(points, 100 - TRIM, axis=0)
-    return body_box(np.stack([low, high]), fill)
+    return body_box(points, fill, TRIM)
 
 
 def group_boxes(groups: list, box: Callable[[np.ndarray], Box]) -> list[Box]:

@@ -104,12 +104,13 @@ def hue_rotation(degrees: float) -> np.ndarray:
 
 def photometric(image: np.ndarray, rng: np.random.Generator, brightness: float = 0.25,
                 contrast: float = 0.3, saturation: float = 0.3, gain: float = 0.0, hue: float = 0.0,
-                blur: float = 0.0, noise: float = 0.0) -> np.ndarray:
+                blur: float = 0.0, noise: float = 0.0, motion_blur: float = 0.0) -> np.ndarray:
     """Random colour and sensor changes of a float32 image in [0, 1]: saturation, contrast and
     brightness times ``1 +- `` their fraction, per-channel gains ``1 +- gain`` (colour casts), hues
     turned by up to ``+-hue`` degrees, half the time a Gaussian blur of sigma up to ``blur``
-    pixels, and Gaussian noise of sigma up to ``noise``. A range of 0 draws nothing, so it leaves
-    the other draws as they were.
+    pixels, Gaussian noise of sigma up to ``noise``, and half the time a motion blur (a line
+    ``2`` to ``motion_blur`` pixels long in a random direction). A range of 0 draws nothing, so it
+    leaves the other draws as they were.
 
     The colour changes are all affine in the pixel's RGB, so they are composed into one 3x3 matrix
     and offset and applied in one pass of ``cv2.transform``."""
@@ -131,7 +132,20 @@ def photometric(image: np.ndarray, rng: np.random.Generator, brightness: float =
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, max(blur, 0.3)))
     if noise:
         image = image + rng.uniform(0, noise) * standard_normal_field(image.shape, rng)
+    if motion_blur and rng.random() < 0.5:
+        length = rng.uniform(2.0, max(motion_blur, 2.0))
+        image = cv2.filter2D(image, -1, line_kernel(length, rng.uniform(0, np.pi)))
     return np.clip(image, 0.0, 1.0)
+
+
+def line_kernel(length: float, angle: float) -> np.ndarray:
+    """A normalised filter kernel: a line ``length`` pixels long at ``angle`` (radians)."""
+    size = max(3, int(length) | 1)
+    kernel = np.zeros((size, size), np.float32)
+    half = size // 2
+    end = half * np.array([np.cos(angle), np.sin(angle)])
+    cv2.line(kernel, tuple(np.round(half - end).astype(int)), tuple(np.round(half + end).astype(int)), 1.0)
+    return kernel / kernel.sum()
 
 
 NOISE_BANK = 512  # side in pixels of the fixed noise field that sensor-noise augmentation crops

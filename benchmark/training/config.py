@@ -36,9 +36,9 @@ class TrainConfig(BaseModel):
     input_size: int = Field(128, ge=32, multiple_of=32)
     # What the network sees: the whole ``picture`` letterboxed, or the ``body``: a square crop around
     # the infant, its keypoints spanning ``framing_fill`` of it (benchmark/data/framing.py). Training
-    # crops by the labels of each video; evaluation and ``predict`` by the model's own predictions,
-    # a first pass on the picture and then ``framing_passes`` passes, each on the crop the previous
-    # one found.
+    # crops by the labels of each video, and sees every whole picture too (an epoch is then every
+    # frame twice); evaluation and ``predict`` crop by the model's own predictions, a first pass on
+    # the picture and then ``framing_passes`` passes, each on the crop the previous one found.
     framing: Literal["picture", "body"] = "picture"
     framing_fill: float = Field(0.8, gt=0.2, le=1)
     framing_passes: int = Field(2, ge=1, le=5)
@@ -59,6 +59,7 @@ class TrainConfig(BaseModel):
     # Photometric augmentation (with ``augment``; labels unchanged): brightness, contrast and
     # saturation times 1 +- their value (the study's 0.25, 0.3, 0.3), per-channel gains 1 +- gain
     # (colour casts), hues turned by up to +-augment_hue degrees, half the time a Gaussian blur of sigma up to augment_blur input pixels,
+    # half the time a motion blur up to augment_motion_blur input pixels long,
     # Gaussian noise of sigma up to augment_noise (pixel values in [0, 1]), and up to
     # augment_cutout erased rectangles with sides up to augment_cutout_size of the input. The defaults
     # are the study's colour jitter only; profiles switch the others on (docs/SYNTHETIC.md).
@@ -68,6 +69,7 @@ class TrainConfig(BaseModel):
     augment_gain: float = Field(0.0, ge=0, lt=1)
     augment_hue: float = Field(0.0, ge=0, le=180)
     augment_blur: float = Field(0.0, ge=0, le=5)
+    augment_motion_blur: float = Field(0.0, ge=0, le=15)
     augment_noise: float = Field(0.0, ge=0, le=0.2)
     augment_cutout: int = Field(0, ge=0, le=8)
     augment_cutout_size: float = Field(0.25, gt=0, le=0.5)

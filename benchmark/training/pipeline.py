@@ -75,6 +75,12 @@ def prepare(frames: list[Frame], size: int, occlude: bool = False, progress: boo
     return Prepared(list(frames), arrays["images"], arrays["matrices"], keypoints)
 
 
+def concatenate(*parts: Prepared) -> Prepared:
+    """The frames of every part, in order (one frame may come twice, framed differently)."""
+    return Prepared([f for part in parts for f in part.frames], np.concatenate([p.images for p in parts]),
+                    np.concatenate([p.matrices for p in parts]), np.concatenate([p.keypoints for p in parts]))
+
+
 class HeatmapBatches(keras.utils.PyDataset):
     """Batches of ``(images, targets)`` for ``model.fit``.
 
@@ -82,7 +88,7 @@ class HeatmapBatches(keras.utils.PyDataset):
     ``omit_facial`` drops the 5 facial keypoints from the targets (the study's "omitted" labels).
     ``rotation`` (+- degrees), ``scale`` (1 +- scale) and ``translate`` (+- fraction of the input) are
     the ranges of the geometric augmentation (``transforms.random_augmentation``); ``brightness``,
-    ``contrast``, ``saturation``, ``gain``, ``hue``, ``blur`` and ``noise`` those of the photometric one
+    ``contrast``, ``saturation``, ``gain``, ``hue``, ``blur``, ``noise`` and ``motion_blur`` those of the photometric one
     (``transforms.photometric``); ``cutout`` rectangles of up to ``cutout_size`` of the input are
     erased (``transforms.cutout``). ``TrainConfig.augmentation`` gives all of them.
     ``drop_remainder`` skips the last partial batch, so training sees one batch shape and its
@@ -103,13 +109,14 @@ class HeatmapBatches(keras.utils.PyDataset):
                  omit_facial: bool = False, drop_remainder: bool = False, repeat: bool = False,
                  seed: int = 0, rotation: float = 30.0, scale: float = 0.25, translate: float = 0.1,
                  brightness: float = 0.25, contrast: float = 0.3, saturation: float = 0.3,
-                 gain: float = 0.0, hue: float = 0.0, blur: float = 0.0, noise: float = 0.0, cutout: int = 0,
+                 gain: float = 0.0, hue: float = 0.0, blur: float = 0.0, noise: float = 0.0,
+                 motion_blur: float = 0.0, cutout: int = 0,
                  cutout_size: float = 0.25, **kwargs):
         super().__init__(**kwargs)
         self.data, self.batch_size, self.codec = data, batch_size, codec
         self.ranges = {"rotation": rotation, "scale": (1.0 - scale, 1.0 + scale), "translate": translate}
         self.colour = {"brightness": brightness, "contrast": contrast, "saturation": saturation,
-                       "gain": gain, "hue": hue, "blur": blur, "noise": noise}
+                       "gain": gain, "hue": hue, "blur": blur, "noise": noise, "motion_blur": motion_blur}
         self.erase = {"count": cutout, "size": cutout_size}
         self.augment, self.shuffle, self.outputs, self.seed = augment, shuffle, outputs, seed
         self.drop_remainder, self.repeat = drop_remainder, repeat

@@ -37,7 +37,7 @@ from benchmark.study.metrics import pck
 from benchmark.study.predictions import prediction_rows, split_scores
 from benchmark.training.config import TrainConfig
 from benchmark.training.inference import decode_to_image, framed_predictions, predict_heatmaps
-from benchmark.training.pipeline import HeatmapBatches, Prepared, prepare
+from benchmark.training.pipeline import HeatmapBatches, Prepared, concatenate, prepare
 
 
 class TrainingDiverged(RuntimeError):
@@ -116,8 +116,8 @@ def _inputs(frames: list, config: TrainConfig, progress: bool, split: str):
 
 
 def label_framing(frames: list, config: TrainConfig) -> list | None:
-    """The boxes a body-framed model is trained and monitored on: each video's labels (None: the
-    whole picture)."""
+    """The boxes a body-framed model is trained (besides the whole pictures) and monitored on: each
+    video's labels (None: the whole picture)."""
     if config.framing != "body":
         return None
     return framing.label_boxes([f.video for f in frames], np.stack([f.keypoints for f in frames]), config.framing_fill)
@@ -209,6 +209,9 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
         train_frames = [train_frames[i] for i in pick]
     train_data = prepare(train_frames, config.input_size, occlude=config.train_face == "occluded",
                          progress=progress, desc="decoding Train", boxes=label_framing(train_frames, config))
+    if config.framing == "body":  # and the whole pictures, which its first pass sees (framing.py)
+        train_data = concatenate(train_data, prepare(train_frames, config.input_size, progress=progress,
+                                                     occlude=config.train_face == "occluded", desc="decoding Train"))
     valid_frames = dataset.frames("Valid")
     valid_data = prepare(valid_frames, config.input_size, occlude=config.eval_face == "occluded",
                          progress=progress, desc="decoding Valid", boxes=label_framing(valid_frames, config))

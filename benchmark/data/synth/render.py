@@ -18,7 +18,7 @@ import numpy as np
 
 from benchmark.data.synth.camera import Camera, remap
 from benchmark.data.synth.parts import Part
-from benchmark.data.synth.textures import line_kernel
+from benchmark.data.transforms import line_kernel
 
 SHADES = (0.72, 0.9, 1.05)  # shading of a part's outline and its two cores
 SHIFT = 4  # fractional bits of polygon vertices given to cv2

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from benchmark.data.transforms import line_kernel
+
 RGB = tuple[int, int, int]
 
 
@@ -78,16 +80,6 @@ def streaks(rng: np.random.Generator, shape: tuple[int, int], angle: float, leng
     noise = rng.standard_normal(shape).astype(np.float32)
     smeared = cv2.filter2D(noise, -1, line_kernel(length, angle))
     return smeared / (smeared.std() + 1e-6)
-
-
-def line_kernel(length: float, angle: float) -> np.ndarray:
-    """A normalised filter kernel: a line ``length`` pixels long at ``angle`` (radians)."""
-    size = max(3, int(length) | 1)
-    kernel = np.zeros((size, size), np.float32)
-    half = size // 2
-    end = half * np.array([np.cos(angle), np.sin(angle)])
-    cv2.line(kernel, tuple(np.round(half - end).astype(int)), tuple(np.round(half + end).astype(int)), 1.0)
-    return kernel / kernel.sum()
 
 
 def hair(rng: np.random.Generator, shape: tuple[int, int], colour: RGB, angle: float,
