@@ -253,7 +253,7 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
         "compute": {"precision": model.dtype_policy.name, "jit_compile": bool(model.jit_compile)},
         "epochs_run": len(history),
         "epoch_time_s": epoch_time,
-        "train_images_per_s": len(train_frames) / epoch_time,
+        "train_images_per_s": len(train_data.images) / epoch_time,  # a body-framed epoch: each frame twice
         "timings_s": timings,
         "wall_time_s": time.perf_counter() - started,
         "metrics": metrics,
