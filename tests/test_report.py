@@ -348,6 +348,8 @@ def test_report_writes_every_table_in_every_format(report, results):
     assert tex.count(r"\\") == 1 + 3 * len(LOSS)  # one header row and three rows per setting
     markdown = (folder / "tables" / "loss.md").read_text()
     assert "| hourglass | mse | ours | " in markdown and shown in markdown
+    page = report.read_text()  # every table scrolls within the page rather than widening it
+    assert page.count('class="data"') == page.count('<div class="table-wrap">') > 0
     html = report.read_text()
     assert shown in html and "0.752/0.741" in html  # ours and the published mKS of hourglass + MSE
 
