@@ -26,13 +26,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from benchmark.data.framing import crop_image
-from benchmark.data.transforms import letterbox_image, mirror_labels
+from benchmark.data.framing import FILL, frame_image
+from benchmark.data.transforms import mirror_labels
 from benchmark.models import import_all
 from benchmark.study.codec import HeatmapCodec
 from benchmark.study.keypoints import FACIAL_IDX, FLIP_PERMUTATION, INDEX
 from benchmark.training.config import TrainConfig
-from benchmark.training.inference import decode_to_image, framed_predictions, predict_heatmaps
+from benchmark.training.inference import decode_to_image, framed_predictions
 
 AGREEMENT = 0.15  # largest distance between the predictions on a picture and on its mirror image,
                   # relative to the predicted Head-to-shoulders length
@@ -99,21 +99,14 @@ def load_pose_model(spec: str | Path, results: str | Path = "results", profile: 
 def _predict_once(pose_model: PoseModel, images: list[np.ndarray], batch_size: int,
                   video: bool) -> tuple[np.ndarray, np.ndarray]:
     """Keypoints ``(N, 22, 2)`` in image pixels and heatmap peaks relative to the target peak."""
-    size = pose_model.input_size
-
     def inputs(boxes):
-        framed = [crop_image(image, box, size) if box else letterbox_image(image, size)
+        framed = [frame_image(image, box, pose_model.input_size)
                   for image, box in zip(images, boxes or [None] * len(images))]
         return np.stack([f[0] for f in framed]), np.stack([f[1] for f in framed])
 
-    if pose_model.framing:
-        fill, passes = pose_model.framing
-        groups = [0] * len(images) if video else list(range(len(images)))
-        logits, matrices = framed_predictions(pose_model.model, pose_model.codec, inputs, groups, passes, fill,
-                                              batch_size)
-    else:
-        pictures, matrices = inputs(None)
-        logits = predict_heatmaps(pose_model.model, pictures, batch_size)
+    fill, passes = pose_model.framing or (FILL, 0)  # no refining pass: the whole picture only
+    groups = [0] * len(images) if video else list(range(len(images)))
+    logits, matrices = framed_predictions(pose_model.model, pose_model.codec, inputs, groups, passes, fill, batch_size)
     coords, peaks = decode_to_image(logits, matrices, pose_model.codec)
     return coords, peaks / pose_model.codec.target_peak
 

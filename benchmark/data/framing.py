@@ -24,6 +24,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from benchmark.data.transforms import letterbox_image
+
 FILL = 0.8  # share of the crop's side the body's keypoint extent spans
 CONFIDENT = 0.2  # a predicted keypoint frames the body when its peak is this share of its frame's best
 TRIM = 2.0  # percent of the confident predicted points left out at each end (stray peaks)
@@ -48,10 +50,7 @@ def predicted_box(coords: np.ndarray, confidence: np.ndarray, fill: float = FILL
     at each end (a stray peak must not widen the box)."""
     confidence = np.asarray(confidence, dtype=float)
     keep = confidence >= CONFIDENT * confidence.max(axis=1, keepdims=True)
-    points = np.asarray(coords, dtype=float)[keep & np.isfinite(coords).all(axis=-1)]
-    if not len(points):
-        raise ValueError("no predicted keypoint to frame the body by")
-    return body_box(points, fill, TRIM)
+    return body_box(np.where(keep[..., None], coords, np.nan), fill, TRIM)
 
 
 def group_boxes(groups: list, box: Callable[[np.ndarray], Box]) -> list[Box]:
@@ -93,3 +92,9 @@ def crop_image(image: np.ndarray, box: Box, size: int) -> tuple[np.ndarray, np.n
     interpolation = cv2.INTER_AREA if side >= size else cv2.INTER_LINEAR
     out = cv2.resize(cut, (size, size), interpolation=interpolation)
     return out, np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]])
+
+
+def frame_image(image: np.ndarray, box: Box | None, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network's picture of ``image`` and its matrix: cropped to ``box``, or the whole picture
+    letterboxed when there is none."""
+    return crop_image(image, box, size) if box else letterbox_image(image, size)

@@ -51,7 +51,7 @@ def _prepare_one(frame: Frame, size: int, occlude: bool,
     image = load_image(frame)
     if occlude:
         image = mosaic_face(image, frame.keypoints, seed=frame.id)
-    return framing.crop_image(image, box, size) if box else transforms.letterbox_image(image, size)
+    return framing.frame_image(image, box, size)
 
 
 def prepare(frames: list[Frame], size: int, occlude: bool = False, progress: bool = True,
