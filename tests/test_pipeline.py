@@ -57,9 +57,11 @@ def test_prepare_letterboxes_and_moves_labels(frames):
     np.testing.assert_allclose(data.labels, np.stack([f.keypoints for f in frames]))
 
 
+@pytest.mark.parametrize("perspective", [0.0, 0.5])
 @pytest.mark.parametrize("seed", range(6))
-def test_augmentation_moves_pixels_and_labels_together(frames, seed):
-    batches = HeatmapBatches(prepare(frames, 128, progress=False), batch_size=3, augment=True, seed=seed)
+def test_augmentation_moves_pixels_and_labels_together(frames, seed, perspective):
+    batches = HeatmapBatches(prepare(frames, 128, progress=False), batch_size=3, augment=True, seed=seed,
+                             perspective=perspective)
     for index in range(3):
         image, keypoints = batches.sample(index)
         dot = _dot_centre(image)
@@ -217,13 +219,13 @@ def test_cutout_erases_flat_rectangles_only():
 
 
 def test_train_config_augmentation_reaches_the_batches(frames):
-    config = TrainConfig(augment_cutout=2, augment_noise=0.05)
+    config = TrainConfig(augment_cutout=2, augment_noise=0.05, augment_perspective=0.3)
     batches = HeatmapBatches(prepare(frames, 128, progress=False), augment=True, **config.augmentation())
-    assert batches.erase == {"count": 2, "size": config.augment_cutout_size}
+    assert batches.erase == {"count": 2, "size": config.augment_cutout_size} and batches.perspective == 0.3
     assert batches.colour["noise"] == 0.05 and batches.colour["gain"] == config.augment_gain
     assert batches.ranges["scale"] == (1 - config.augment_scale, 1 + config.augment_scale)
     for bad in ({"augment_noise": -0.1}, {"augment_cutout": 9}, {"augment_brightness": 1.0},
-                {"augment_scale": 1.0}, {"augment_motion_blur": -1}):
+                {"augment_scale": 1.0}, {"augment_motion_blur": -1}, {"augment_perspective": 1.0}):
         with pytest.raises(ValueError):
             TrainConfig(**bad)
 

@@ -55,3 +55,31 @@ def test_missing_points_stay_missing():
     matrix = transforms.letterbox(640, 480, 128)
     out = transforms.apply(matrix, np.array([[np.nan, np.nan], [1.0, 2.0]]))
     assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
+
+
+def test_tilt_homography_moves_pixels_and_points_alike():
+    rng = np.random.default_rng(4)
+    affine, _ = transforms.random_augmentation(rng, 128, flip=False)
+    tilt = transforms.random_tilt(rng, 128, 0.6)
+    assert not np.allclose(tilt[2, :2], 0)  # a real perspective, not an affine map
+    np.testing.assert_allclose(transforms.apply(tilt, np.array([64.0, 64.0])), [64.0, 64.0])  # about the centre
+    matrix = tilt @ transforms.to3x3(affine)
+    image = np.zeros((128, 128), np.float32)
+    image[60:64, 40:44] = 1.0  # centre (42, 62)
+    warped = transforms.warp(image, matrix, 128)
+    ys, xs = np.nonzero(warped > 0)
+    w = warped[ys, xs]
+    centre = np.array([np.average(xs + 0.5, weights=w), np.average(ys + 0.5, weights=w)])
+    np.testing.assert_allclose(centre, transforms.apply(matrix, np.array([42.0, 62.0])), atol=0.1)
+
+
+def test_tilt_makes_one_side_larger_within_the_strength():
+    for seed in range(20):
+        tilt = transforms.random_tilt(np.random.default_rng(seed), 100, 0.4)
+        direction = tilt[2, :2] / np.linalg.norm(tilt[2, :2])
+        near, far = 50 - 40 * direction, 50 + 40 * direction  # a span across the centre, along the tilt
+        across = 0.01 * np.array([-direction[1], direction[0]])
+        short = transforms.apply(tilt, np.stack([far, far + across]))
+        long = transforms.apply(tilt, np.stack([near, near + across]))
+        ratio = np.linalg.norm(long[1] - long[0]) / np.linalg.norm(short[1] - short[0])
+        assert 1 <= ratio <= (1 + 0.4 * 0.8 / 2) / (1 - 0.4 * 0.8 / 2) + 1e-9

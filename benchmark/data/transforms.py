@@ -33,9 +33,13 @@ def invert(matrix: np.ndarray) -> np.ndarray:
 
 
 def apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Transform ``(..., 2)`` points; NaN (missing) points stay NaN."""
+    """Transform ``(..., 2)`` points by a 2x3 affine matrix or a 3x3 homography; NaN (missing)
+    points stay NaN."""
     points = np.asarray(points, dtype=np.float64)
-    return points @ matrix[:, :2].T + matrix[:, 2]
+    moved = points @ matrix[:2, :2].T + matrix[:2, 2]
+    if matrix.shape[0] == 3:
+        moved = moved / (points @ matrix[2, :2] + matrix[2, 2])[..., None]
+    return moved
 
 
 def letterbox(width: int, height: int, size: int) -> np.ndarray:
@@ -77,18 +81,32 @@ def random_augmentation(rng: np.random.Generator, size: int, rotation: float = 3
     return matrix, mirror
 
 
+def random_tilt(rng: np.random.Generator, size: int, strength: float) -> np.ndarray:
+    """A 3x3 homography that tilts the ``size x size`` input about its centre in a random direction,
+    as an oblique camera does: lengths scale by ``1 / w``, with ``w`` running linearly from
+    ``1 - t / 2`` to ``1 + t / 2`` across the input, ``t`` uniform in ``[0, strength]``."""
+    t, heading = rng.uniform(0, strength), rng.uniform(0, 2 * np.pi)
+    centre = np.array([[1.0, 0.0, size / 2], [0.0, 1.0, size / 2], [0.0, 0.0, 1.0]])
+    tilt = np.eye(3)
+    tilt[2, :2] = t / size * np.array([np.cos(heading), np.sin(heading)])
+    return centre @ tilt @ np.linalg.inv(centre)
+
+
 def mirror_labels(keypoints: np.ndarray) -> np.ndarray:
     """Swap left/right keypoints after a horizontal mirror of the picture."""
     return keypoints[..., FLIP_PERMUTATION, :]
 
 
 def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """Warp ``image`` into a ``size x size`` picture; black outside the source."""
+    """Warp ``image`` by a 2x3 affine matrix or a 3x3 homography into a ``size x size`` picture;
+    black outside the source."""
     # OpenCV puts pixel centres at integers: shift by half a pixel on both sides.
-    half = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])
-    back = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5]])
-    cv_matrix = compose(back, matrix, half)
-    return cv2.warpAffine(image, cv_matrix, (size, size), flags=cv2.INTER_LINEAR,
+    half, back = to3x3(np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])), to3x3(np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5]]))
+    cv_matrix = back @ (matrix if matrix.shape[0] == 3 else to3x3(matrix)) @ half
+    if matrix.shape[0] == 3:
+        return cv2.warpPerspective(image, cv_matrix, (size, size), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpAffine(image, cv_matrix[:2], (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 

@@ -86,8 +86,9 @@ class HeatmapBatches(keras.utils.PyDataset):
 
     ``outputs`` > 1 repeats the targets for models with intermediate supervision (hourglass).
     ``omit_facial`` drops the 5 facial keypoints from the targets (the study's "omitted" labels).
-    ``rotation`` (+- degrees), ``scale`` (1 +- scale) and ``translate`` (+- fraction of the input) are
-    the ranges of the geometric augmentation (``transforms.random_augmentation``); ``brightness``,
+    ``rotation`` (+- degrees), ``scale`` (1 +- scale), ``translate`` (+- fraction of the input) and
+    ``perspective`` (``transforms.random_tilt``) are the ranges of the geometric augmentation
+    (``transforms.random_augmentation``); ``brightness``,
     ``contrast``, ``saturation``, ``gain``, ``hue``, ``blur``, ``noise`` and ``motion_blur`` those of the photometric one
     (``transforms.photometric``); ``cutout`` rectangles of up to ``cutout_size`` of the input are
     erased (``transforms.cutout``). ``TrainConfig.augmentation`` gives all of them.
@@ -108,6 +109,7 @@ class HeatmapBatches(keras.utils.PyDataset):
                  augment: bool = False, shuffle: bool = False, outputs: int = 1,
                  omit_facial: bool = False, drop_remainder: bool = False, repeat: bool = False,
                  seed: int = 0, rotation: float = 30.0, scale: float = 0.25, translate: float = 0.1,
+                 perspective: float = 0.0,
                  brightness: float = 0.25, contrast: float = 0.3, saturation: float = 0.3,
                  gain: float = 0.0, hue: float = 0.0, blur: float = 0.0, noise: float = 0.0,
                  motion_blur: float = 0.0, cutout: int = 0,
@@ -115,6 +117,7 @@ class HeatmapBatches(keras.utils.PyDataset):
         super().__init__(**kwargs)
         self.data, self.batch_size, self.codec = data, batch_size, codec
         self.ranges = {"rotation": rotation, "scale": (1.0 - scale, 1.0 + scale), "translate": translate}
+        self.perspective = perspective
         self.colour = {"brightness": brightness, "contrast": contrast, "saturation": saturation,
                        "gain": gain, "hue": hue, "blur": blur, "noise": noise, "motion_blur": motion_blur}
         self.erase = {"count": cutout, "size": cutout_size}
@@ -146,6 +149,8 @@ class HeatmapBatches(keras.utils.PyDataset):
         rng = np.random.default_rng([self.seed, epoch, int(index)])
         size = self.data.size
         matrix, mirrored = transforms.random_augmentation(rng, size, **self.ranges)
+        if self.perspective:
+            matrix = transforms.random_tilt(rng, size, self.perspective) @ transforms.to3x3(matrix)
         image = transforms.warp(image, matrix, size).astype(np.float32) / 255.0
         keypoints = transforms.apply(matrix, keypoints)
         if mirrored:
