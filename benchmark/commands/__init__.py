@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("benchmark.commands.predict", "run a trained model on a video or a folder of frames: keypoints.csv and an overlay video"),
     "gallery": ("benchmark.commands.gallery", "draw a trained model's predictions on unlabelled images as a grid"),
     "face-test": ("benchmark.commands.face_test", "measure the error rates of the audit's visible-face test on synthetic frames"),
+    "shifts": ("benchmark.commands.shifts", "trained experiments on new videos of every named shift: the share of Test kept, more precisely"),
     "perf": ("benchmark.commands.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
     "movement": ("benchmark.commands.movement", "movement features per video from keypoints.csv or predictions.csv, with plots"),
     "doctor": ("benchmark.commands.doctor", "what computes here: backend build, devices, GPU use, precision and XLA, ImageNet weights"),
