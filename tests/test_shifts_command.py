@@ -52,6 +52,9 @@ def test_command_prints_the_table_and_reuses_the_generated_videos(experiment, tm
     (folder,) = tmp_path.iterdir()
     stamp = (folder / "synth.json").stat().st_mtime_ns
     assert main(args) == 0 and (folder / "synth.json").stat().st_mtime_ns == stamp
+    settings = json.loads((folder / "synth.json").read_text())
+    (folder / "synth.json").write_text(json.dumps({**settings, "version": "0.0.1"}))  # an older generator's
+    assert main(args) == 0 and json.loads((folder / "synth.json").read_text())["version"] == settings["version"]
 
 
 def test_refuses_experiments_of_different_or_real_datasets(experiment, tmp_path, capsys):

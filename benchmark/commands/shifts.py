@@ -23,7 +23,7 @@ import pandas as pd
 from benchmark.data.info import synthetic_shifts
 from benchmark.data.labelme import load_dataset
 from benchmark.data.layout import SYNTH_SETTINGS
-from benchmark.data.synth.generate import generate_dataset
+from benchmark.data.synth.generate import GENERATOR_VERSION, generate_dataset
 from benchmark.data.synth.style import SHIFTS
 from benchmark.evidence.bootstrap import metric_interval
 from benchmark.training.config import TrainConfig
@@ -52,15 +52,21 @@ def _summary(folder: Path) -> dict:
 
 def shift_videos(source: Path, per_shift: int, seed: int, data_dir: Path) -> Path:
     """The folder of ``per_shift`` DomainShift videos per named shift, drawn like the synthetic dataset
-    at ``source`` (frames per video, frame step, size), generated on first use."""
+    at ``source`` (frames per video, frame step, size), generated on first use and again when the
+    generator's version changed."""
     try:
         settings = json.loads((source / SYNTH_SETTINGS).read_text())
         shape = {name: settings[name] for name in ("frames_per_video", "frame_step", "size")}
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"{source / SYNTH_SETTINGS}: the experiments' dataset is not a synthetic one ({err}); "
                          "named shifts exist only there") from None
-    root = data_dir / f"seed{seed}-{per_shift}x{len(SHIFTS)}-{shape['frames_per_video']}f-{shape['size']}px"
-    if not (root / SYNTH_SETTINGS).is_file():
+    root = data_dir / (f"seed{seed}-{per_shift}x{len(SHIFTS)}-{shape['frames_per_video']}f"
+                       f"-step{shape['frame_step']}-{shape['size']}px")
+    try:
+        current = json.loads((root / SYNTH_SETTINGS).read_text())["version"] == GENERATOR_VERSION
+    except (OSError, ValueError, KeyError):
+        current = False
+    if not current:  # missing, unreadable, or drawn by another version of the generator
         generate_dataset(root, videos=3, seed=seed, domain_shift_videos=per_shift * len(SHIFTS), **shape)
     return root
 
@@ -93,7 +99,8 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError("--videos-per-shift must be at least 1")
         sources = {Path(_summary(folder)["dataset"]["root"]) for folder in args.experiments}
         if len(sources) > 1:
-            raise ValueError(f"the experiments were trained on different datasets: {', '.join(map(str, sorted(sources)))}")
+            raise ValueError("the experiments were trained on different datasets: "
+                             + ", ".join(map(str, sorted(sources))))
         root = shift_videos(sources.pop(), args.videos_per_shift, args.seed, args.data_dir)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -101,8 +101,8 @@ def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """Warp ``image`` by a 2x3 affine matrix or a 3x3 homography into a ``size x size`` picture;
     black outside the source."""
     # OpenCV puts pixel centres at integers: shift by half a pixel on both sides.
-    half, back = to3x3(np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])), to3x3(np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5]]))
-    cv_matrix = back @ (matrix if matrix.shape[0] == 3 else to3x3(matrix)) @ half
+    half = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    cv_matrix = np.linalg.inv(half) @ (matrix if matrix.shape[0] == 3 else to3x3(matrix)) @ half
     if matrix.shape[0] == 3:
         return cv2.warpPerspective(image, cv_matrix, (size, size), flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
