@@ -26,6 +26,7 @@ from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.data.synth.generate import GENERATOR_VERSION, generate_dataset
 from benchmark.data.synth.style import SHIFTS
 from benchmark.evidence.bootstrap import metric_interval
+from benchmark.study.smoothness import keypoint_arrays
 from benchmark.training.config import TrainConfig
 from benchmark.training.train import evaluate_model
 
@@ -83,11 +84,10 @@ def shift_scores(folder: Path, root: Path) -> pd.DataFrame:
     shifts = synthetic_shifts(root)
     rows = []
     for shift, part in predictions.groupby(predictions["video"].map(shifts), sort=False):
-        frames = len(part) // 22
-        coords, labels = (part[columns].to_numpy().reshape(frames, 22, 2)
-                          for columns in (["x", "y"], ["label_x", "label_y"]))
-        found = metric_interval(coords, labels, part["video"].to_numpy()[::22], METRIC, config.eval_subset)
-        rows.append({"experiment": folder.name, "shift": shift, "videos": part["video"].nunique(),
+        index, arrays = keypoint_arrays(part)
+        videos = index.get_level_values("video")
+        found = metric_interval(arrays["prediction"], arrays["annotation"], videos, METRIC, config.eval_subset)
+        rows.append({"experiment": folder.name, "shift": shift, "videos": videos.nunique(),
                      METRIC: found.estimate, "low": found.low, "high": found.high, "Test": test,
                      "kept": found.estimate / test if test else np.nan})
     return pd.DataFrame(rows)
