@@ -94,7 +94,7 @@ def test_tiny_model_shapes_and_info(name):
     info = model_info(model)
     assert info["name"] == name and info["variant"] == "tiny" and info["stride"] == 4
     assert info["stacks"] == stacks and info["imagenet_weights"] is False
-    assert 150_000 <= info["params"] <= 1_500_000  # CPU-sized: hourglass 0.15 M .. HRNet 0.66 M
+    assert 150_000 <= info["params"] <= 2_000_000  # CPU-sized: hourglass 0.15 M .. Simple Baseline 1.62 M
     if name == "hourglass":
         assert model.output_names == ["stack_1", "stack_2"]
 

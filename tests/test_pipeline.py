@@ -57,11 +57,11 @@ def test_prepare_letterboxes_and_moves_labels(frames):
     np.testing.assert_allclose(data.labels, np.stack([f.keypoints for f in frames]))
 
 
-@pytest.mark.parametrize("perspective", [0.0, 0.5])
+@pytest.mark.parametrize("perspective, distortion", [(0.0, 0.0), (0.5, 0.0), (0.5, 0.3)])
 @pytest.mark.parametrize("seed", range(6))
-def test_augmentation_moves_pixels_and_labels_together(frames, seed, perspective):
+def test_augmentation_moves_pixels_and_labels_together(frames, seed, perspective, distortion):
     batches = HeatmapBatches(prepare(frames, 128, progress=False), batch_size=3, augment=True, seed=seed,
-                             perspective=perspective)
+                             perspective=perspective, distortion=distortion)
     for index in range(3):
         image, keypoints = batches.sample(index)
         dot = _dot_centre(image)
@@ -219,13 +219,15 @@ def test_cutout_erases_flat_rectangles_only():
 
 
 def test_train_config_augmentation_reaches_the_batches(frames):
-    config = TrainConfig(augment_cutout=2, augment_noise=0.05, augment_perspective=0.3)
+    config = TrainConfig(augment_cutout=2, augment_noise=0.05, augment_perspective=0.3, augment_distortion=0.2)
     batches = HeatmapBatches(prepare(frames, 128, progress=False), augment=True, **config.augmentation())
     assert batches.erase == {"count": 2, "size": config.augment_cutout_size} and batches.perspective == 0.3
+    assert batches.distortion == 0.2
     assert batches.colour["noise"] == 0.05 and batches.colour["gain"] == config.augment_gain
     assert batches.ranges["scale"] == (1 - config.augment_scale, 1 + config.augment_scale)
     for bad in ({"augment_noise": -0.1}, {"augment_cutout": 9}, {"augment_brightness": 1.0},
-                {"augment_scale": 1.0}, {"augment_motion_blur": -1}, {"augment_perspective": 1.0}):
+                {"augment_scale": 1.0}, {"augment_motion_blur": -1}, {"augment_perspective": 1.0},
+                {"augment_distortion": 0.34}):
         with pytest.raises(ValueError):
             TrainConfig(**bad)
 

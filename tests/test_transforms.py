@@ -27,20 +27,42 @@ def test_letterbox_image_puts_a_marked_pixel_where_the_matrix_says():
     assert matrix[1, 2] == 20 and out[:20].max() == 0 and out[-20:].max() == 0  # black bars above and below
 
 
-@pytest.mark.parametrize("tilt", [0.0, 0.6])
-def test_warp_follows_the_pixel_centre_convention(tilt):
-    """Pixels and points move alike, under an affine matrix and under a tilt homography after it."""
+@pytest.mark.parametrize("tilt, lens", [(0.0, 0.0), (0.6, 0.0), (0.0, -0.3), (0.6, 0.3)])
+def test_warp_follows_the_pixel_centre_convention(tilt, lens):
+    """Pixels and points move alike, under an affine matrix, a tilt homography after it, and a lens
+    distortion after either."""
     rng = np.random.default_rng(1)
     matrix, _ = transforms.random_augmentation(rng, 128, flip=False)
     if tilt:
         matrix = transforms.random_tilt(rng, 128, tilt) @ transforms.to3x3(matrix)
+    distortion = (np.array([70.0, 50.0]), 100.0, lens) if lens else None
     image = np.zeros((128, 128), np.float32)
     image[60:68, 40:48] = 1.0  # centre (44, 64) in continuous coordinates
-    warped = transforms.warp(image, matrix, 128)
+    warped = transforms.warp(image, matrix, 128, distortion)
     ys, xs = np.nonzero(warped > 0)
     w = warped[ys, xs]
     centre = np.array([np.average(xs + 0.5, weights=w), np.average(ys + 0.5, weights=w)])
-    np.testing.assert_allclose(centre, transforms.apply(matrix, np.array([44.0, 64.0])), atol=0.1)
+    expected = transforms.apply(matrix, np.array([44.0, 64.0]))
+    if lens:
+        moved = transforms.radial_distortion(expected, *distortion)
+        assert np.linalg.norm(moved - expected) > 1  # the lens really moved it
+        expected = moved
+    # A lens bends the 8-pixel block, so its centroid is not quite its centre's image: 0.3 px then.
+    np.testing.assert_allclose(centre, expected, atol=0.3 if lens else 0.1)
+
+
+def test_lens_bends_about_its_centre_and_keeps_its_radius():
+    centre, radius = np.array([40.0, 70.0]), 90.0
+    inside, on, beyond = centre + [30.0, 0.0], centre + [0.0, radius], centre + [0.0, -1.5 * radius]
+    for strength in (-0.3, 0.3):
+        moved = transforms.radial_distortion(np.stack([centre, inside, on, beyond]), centre, radius, strength)
+        np.testing.assert_allclose(moved[[0, 2, 3]], [centre, on, beyond])
+        assert moved[1, 1] == inside[1] and (moved[1, 0] > inside[0]) == (strength < 0)  # barrel magnifies
+    for seed in range(10):
+        centre, radius, strength = transforms.random_lens(np.random.default_rng(seed), 128, 0.2)
+        assert np.all(np.abs(centre - 64) <= 32) and abs(strength) <= 0.2
+        corners = np.array([[0, 0], [0, 128], [128, 0], [128, 128]])
+        assert np.isclose(np.max(np.linalg.norm(corners - centre, axis=1)), radius)  # every pixel within it
 
 
 def test_mirror_moves_points_and_swaps_labels():

@@ -92,14 +92,55 @@ def random_tilt(rng: np.random.Generator, size: int, strength: float) -> np.ndar
     return centre @ tilt @ np.linalg.inv(centre)
 
 
+def radial_distortion(points: np.ndarray, centre, radius: float, strength: float) -> np.ndarray:
+    """Where a lens puts points ``(..., 2)``: moved along the ray from ``centre`` by the factor
+    ``(1 + strength * r**2) / (1 + strength)``, with ``r`` the distance from ``centre`` divided by
+    ``radius``. Negative strengths are barrel distortion (the middle magnified, points pulled towards
+    the centre), positive ones pincushion; points at ``radius`` stay, and so does everything beyond
+    it (where a strong barrel would fold back)."""
+    offset = np.asarray(points, dtype=np.float64) - centre
+    r2 = np.sum(offset ** 2, axis=-1, keepdims=True) / radius ** 2
+    return centre + offset * np.where(r2 < 1, (1 + strength * r2) / (1 + strength), 1.0)
+
+
+def radial_distortion_maps(picture: tuple[int, int], centre, radius: float,
+                           strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.remap`` maps that distort a picture ``(width, height)`` like :func:`radial_distortion`:
+    for each output pixel, the source position. The radius is inverted by Newton's method, exact
+    for ``|strength| < 1/3`` (where the lens's radius function is monotonic)."""
+    width, height = picture
+    offset = np.stack(np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5), axis=-1) - centre
+    target = np.minimum(np.hypot(offset[..., 0], offset[..., 1]) / radius, 1.0)
+    r = target.copy()
+    for _ in range(6):
+        r -= (r * (1 + strength * r ** 2) - target * (1 + strength)) / (1 + 3 * strength * r ** 2)
+    source = centre + offset * (r / np.maximum(target, 1e-12))[..., None] - 0.5  # cv2: centres on integers
+    return source[..., 0].astype(np.float32), source[..., 1].astype(np.float32)
+
+
+def random_lens(rng: np.random.Generator, size: int, strength: float) -> tuple[np.ndarray, float, float]:
+    """A random lens for a ``size x size`` input: ``(centre, radius, strength)`` for
+    :func:`radial_distortion`, centre within a quarter of the input from its middle, radius the
+    distance to its farthest corner, strength uniform in ``[-strength, strength]``."""
+    centre = size / 2 + rng.uniform(-0.25, 0.25, 2) * size
+    radius = float(np.max(np.hypot(*(np.array([[0, 0], [0, size], [size, 0], [size, size]]) - centre).T)))
+    return centre, radius, float(rng.uniform(-strength, strength))
+
+
 def mirror_labels(keypoints: np.ndarray) -> np.ndarray:
     """Swap left/right keypoints after a horizontal mirror of the picture."""
     return keypoints[..., FLIP_PERMUTATION, :]
 
 
-def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+def warp(image: np.ndarray, matrix: np.ndarray, size: int, lens: tuple | None = None) -> np.ndarray:
     """Warp ``image`` by a 2x3 affine matrix or a 3x3 homography into a ``size x size`` picture;
-    black outside the source."""
+    black outside the source. ``lens`` ``(centre, radius, strength)`` (:func:`random_lens`) adds a
+    :func:`radial_distortion` after the matrix, in the same resampling."""
+    if lens is not None:
+        source = np.stack(radial_distortion_maps((size, size), *lens), axis=-1) + 0.5
+        source = apply(np.linalg.inv(to3x3(matrix) if matrix.shape[0] == 2 else matrix), source) - 0.5
+        return cv2.remap(image, source[..., 0].astype(np.float32), source[..., 1].astype(np.float32),
+                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     # OpenCV puts pixel centres at integers: shift by half a pixel on both sides.
     half = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
     cv_matrix = np.linalg.inv(half) @ (matrix if matrix.shape[0] == 3 else to3x3(matrix)) @ half

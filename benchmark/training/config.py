@@ -54,12 +54,15 @@ class TrainConfig(BaseModel):
     # degrees, scale within 1 +- augment_scale, shift within +-augment_translate of the input size,
     # and a perspective tilt in a random direction that makes one side of the input up to
     # (1 + p/2) / (1 - p/2) times as large as the other, p = augment_perspective (an oblique camera;
-    # transforms.random_tilt); mirroring half the time. The defaults are the study's +-30 deg,
-    # 0.75-1.25 and +-10 %, and no tilt.
+    # transforms.random_tilt); half the time a radial lens distortion of strength within
+    # +-augment_distortion (barrel or pincushion about a random centre, transforms.random_lens);
+    # mirroring half the time. The defaults are the study's +-30 deg, 0.75-1.25 and +-10 %, no tilt
+    # and no lens.
     augment_rotation: float = Field(30.0, ge=0, le=180)
     augment_scale: float = Field(0.25, ge=0, lt=1)
     augment_translate: float = Field(0.1, ge=0, le=0.5)
     augment_perspective: float = Field(0.0, ge=0, lt=1)
+    augment_distortion: float = Field(0.0, ge=0, le=0.3)  # |strength| < 1/3: radial_distortion_maps
     # Photometric augmentation (with ``augment``; labels unchanged): brightness, contrast and
     # saturation times 1 +- their value (the study's 0.25, 0.3, 0.3), per-channel gains 1 +- gain
     # (colour casts), hues turned by up to +-augment_hue degrees, half the time a Gaussian blur of sigma up to augment_blur input pixels,

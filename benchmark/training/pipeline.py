@@ -88,7 +88,8 @@ class HeatmapBatches(keras.utils.PyDataset):
     ``omit_facial`` drops the 5 facial keypoints from the targets (the study's "omitted" labels).
     ``rotation`` (+- degrees), ``scale`` (1 +- scale), ``translate`` (+- fraction of the input) and
     ``perspective`` (``transforms.random_tilt``) are the ranges of the geometric augmentation
-    (``transforms.random_augmentation``); ``brightness``,
+    (``transforms.random_augmentation``), and half the time a lens distortion of strength up to
+    ``distortion`` bends the input (``transforms.random_lens``); ``brightness``,
     ``contrast``, ``saturation``, ``gain``, ``hue``, ``blur``, ``noise`` and ``motion_blur`` those of the photometric one
     (``transforms.photometric``); ``cutout`` rectangles of up to ``cutout_size`` of the input are
     erased (``transforms.cutout``). ``TrainConfig.augmentation`` gives all of them.
@@ -109,7 +110,7 @@ class HeatmapBatches(keras.utils.PyDataset):
                  augment: bool = False, shuffle: bool = False, outputs: int = 1,
                  omit_facial: bool = False, drop_remainder: bool = False, repeat: bool = False,
                  seed: int = 0, rotation: float = 30.0, scale: float = 0.25, translate: float = 0.1,
-                 perspective: float = 0.0,
+                 perspective: float = 0.0, distortion: float = 0.0,
                  brightness: float = 0.25, contrast: float = 0.3, saturation: float = 0.3,
                  gain: float = 0.0, hue: float = 0.0, blur: float = 0.0, noise: float = 0.0,
                  motion_blur: float = 0.0, cutout: int = 0,
@@ -117,7 +118,7 @@ class HeatmapBatches(keras.utils.PyDataset):
         super().__init__(**kwargs)
         self.data, self.batch_size, self.codec = data, batch_size, codec
         self.ranges = {"rotation": rotation, "scale": (1.0 - scale, 1.0 + scale), "translate": translate}
-        self.perspective = perspective
+        self.perspective, self.distortion = perspective, distortion
         self.colour = {"brightness": brightness, "contrast": contrast, "saturation": saturation,
                        "gain": gain, "hue": hue, "blur": blur, "noise": noise, "motion_blur": motion_blur}
         self.erase = {"count": cutout, "size": cutout_size}
@@ -151,8 +152,11 @@ class HeatmapBatches(keras.utils.PyDataset):
         matrix, mirrored = transforms.random_augmentation(rng, size, **self.ranges)
         if self.perspective:
             matrix = transforms.random_tilt(rng, size, self.perspective) @ transforms.to3x3(matrix)
-        image = transforms.warp(image, matrix, size).astype(np.float32) / 255.0
+        lens = transforms.random_lens(rng, size, self.distortion) if self.distortion and rng.random() < 0.5 else None
+        image = transforms.warp(image, matrix, size, lens).astype(np.float32) / 255.0
         keypoints = transforms.apply(matrix, keypoints)
+        if lens is not None:
+            keypoints = transforms.radial_distortion(keypoints, *lens)
         if mirrored:
             keypoints = transforms.mirror_labels(keypoints)
         image = transforms.photometric(image, rng, **self.colour)

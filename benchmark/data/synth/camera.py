@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from benchmark.data.transforms import radial_distortion, radial_distortion_maps
+
 
 @dataclass(frozen=True)
 class Camera:
@@ -65,30 +67,20 @@ def frame_camera(rng: np.random.Generator, points: np.ndarray, picture: tuple[in
     return Camera(matrix=matrix, px_per_cm=scale)
 
 
-def _radial(points: np.ndarray, picture: tuple[int, int], strength: float) -> np.ndarray:
-    """Points ``(..., 2)`` moved radially by ``(1 + strength * r**2) / (1 + strength)``, with
-    ``r`` the distance from the picture centre relative to the half diagonal (the corners stay)."""
+def _lens(picture: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """The lens's centre and radius: the picture's centre and half diagonal (the corners stay)."""
     centre = np.asarray(picture, dtype=float) / 2
-    offset = np.asarray(points, dtype=float) - centre
-    r2 = np.sum(offset ** 2, axis=-1, keepdims=True) / np.sum(centre ** 2)
-    return centre + offset * (1 + strength * r2) / (1 + strength)
+    return centre, float(np.hypot(*centre))
 
 
 def distort(points: np.ndarray, picture: tuple[int, int], strength: float) -> np.ndarray:
     """Where the lens puts picture points ``(..., 2)`` (continuous pixel coordinates)."""
-    return _radial(points, picture, strength) if strength else np.asarray(points, dtype=float)
+    return radial_distortion(points, *_lens(picture), strength) if strength else np.asarray(points, dtype=float)
 
 
 def distortion_maps(picture: tuple[int, int], strength: float) -> tuple[np.ndarray, np.ndarray]:
-    """``cv2.remap`` maps that distort a picture ``(width, height)`` like :func:`distort`: for
-    each output pixel, the undistorted source position (inverted by fixed-point iteration)."""
-    width, height = picture
-    target = np.stack(np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5), axis=-1)
-    source = target.copy()
-    for _ in range(8):
-        source = source + (target - _radial(source, picture, strength))
-    source = (source - 0.5).astype(np.float32)  # cv2 puts pixel centres on integers
-    return source[..., 0], source[..., 1]
+    """``cv2.remap`` maps that distort a picture ``(width, height)`` like :func:`distort`."""
+    return radial_distortion_maps(picture, *_lens(picture), strength)
 
 
 def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:

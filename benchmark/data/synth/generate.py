@@ -29,7 +29,7 @@ from benchmark.data.synth.style import HELD_OUT, SHIFTS, TRAINING, describe_shif
 from benchmark.data.synth.video import SUPERSAMPLE, VideoJob, make_video
 from benchmark.study.keypoints import LABELS
 
-GENERATOR_VERSION = "2.1.0"
+GENERATOR_VERSION = "2.2.0"  # 2.2: the lens inverted exactly (Newton), not by 8 fixed-point steps
 SPLITS = ("Train", "Valid", "Test")
 HELD_OUT_FRACTION = 0.15  # of the videos, for each of Valid and Test
 SETTINGS_FILE = SYNTH_SETTINGS
