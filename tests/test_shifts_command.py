@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmark.commands import main
@@ -45,11 +46,14 @@ def test_scores_every_shift_on_new_videos_against_the_experiments_test(experimen
 
 
 def test_command_prints_the_table_and_reuses_the_generated_videos(experiment, tmp_path, capsys):
-    args = ["shifts", str(experiment), str(experiment), "--videos-per-shift", "1", "--data-dir", str(tmp_path)]
-    assert main(args) == 0
+    args = ["shifts", str(experiment), str(experiment), "--videos-per-shift", "1", "--data-dir", str(tmp_path / "data")]
+    assert main(args + ["--csv", str(tmp_path / "out" / "shifts.csv")]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in SHIFTS) and "mean share of Test kept" in out
-    (folder,) = tmp_path.iterdir()
+    written = pd.read_csv(tmp_path / "out" / "shifts.csv")
+    assert list(written["shift"]) == 2 * list(SHIFTS) and (written["experiment"] == experiment.name).all()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shifts.csv"]  # no temporary left
+    (folder,) = (tmp_path / "data").iterdir()
     stamp = (folder / "synth.json").stat().st_mtime_ns
     assert main(args) == 0 and (folder / "synth.json").stat().st_mtime_ns == stamp
     settings = json.loads((folder / "synth.json").read_text())

@@ -1,12 +1,13 @@
 """``python -m benchmark shifts``: trained experiments on more named-shift videos than their dataset holds.
 
-The report's generalisation table rests on the dataset's DomainShift split (12 videos per shift in the
+The report's generalisation table rests on the dataset's DomainShift split (20 videos per shift in the
 quick dataset), and one or two hard videos move a shift's share of Test by tens of points. This command
 generates ``--videos-per-shift`` new DomainShift videos per named shift (generator seed ``--seed``, the
 experiments' frames per video, frame step and picture size; kept under ``--data-dir`` for the next call),
 runs each experiment's model on them as training's evaluation does (its framing and decoder), and
 prints, per shift, PCK@0.1 with its 95 % video-bootstrap interval and the share of the experiment's own
 Test PCK@0.1 it keeps; with several experiments (the seeds of one setting), their mean share too.
+``--csv`` also writes the table (one row per experiment and shift).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from benchmark.common.atomic import staged_file
 from benchmark.data.info import synthetic_shifts
 from benchmark.data.labelme import load_dataset
 from benchmark.data.layout import SYNTH_SETTINGS
@@ -41,6 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--seed", type=int, default=11, help="generator seed of the new videos (default %(default)s; the "
                                              "quick dataset's is 0, so its videos are not among them)")
     add("--data-dir", type=Path, default=Path("data/shifts"), help="where the videos are generated and kept")
+    add("--csv", type=Path, help="also write the table to this CSV file")
 
 
 def _summary(folder: Path) -> dict:
@@ -106,6 +109,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     table = pd.concat([shift_scores(folder, root) for folder in args.experiments], ignore_index=True)
+    if args.csv:
+        with staged_file(args.csv) as tmp:
+            table.to_csv(tmp, index=False)
     with pd.option_context("display.width", 160, "display.max_rows", None):
         print(table.to_string(index=False, float_format="{:.3f}".format))
         if len(args.experiments) > 1:

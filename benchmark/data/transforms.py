@@ -136,19 +136,21 @@ def warp(image: np.ndarray, matrix: np.ndarray, size: int, lens: tuple | None = 
     """Warp ``image`` by a 2x3 affine matrix or a 3x3 homography into a ``size x size`` picture;
     black outside the source. ``lens`` ``(centre, radius, strength)`` (:func:`random_lens`) adds a
     :func:`radial_distortion` after the matrix, in the same resampling."""
+    affine = matrix.shape[0] == 2
+    matrix = to3x3(matrix) if affine else matrix
     if lens is not None:
         source = np.stack(radial_distortion_maps((size, size), *lens), axis=-1) + 0.5
-        source = apply(np.linalg.inv(to3x3(matrix) if matrix.shape[0] == 2 else matrix), source) - 0.5
+        source = apply(np.linalg.inv(matrix), source) - 0.5
         return cv2.remap(image, source[..., 0].astype(np.float32), source[..., 1].astype(np.float32),
                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     # OpenCV puts pixel centres at integers: shift by half a pixel on both sides.
     half = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
-    cv_matrix = np.linalg.inv(half) @ (matrix if matrix.shape[0] == 3 else to3x3(matrix)) @ half
-    if matrix.shape[0] == 3:
-        return cv2.warpPerspective(image, cv_matrix, (size, size), flags=cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.warpAffine(image, cv_matrix[:2], (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    cv_matrix = np.linalg.inv(half) @ matrix @ half
+    if affine:
+        return cv2.warpAffine(image, cv_matrix[:2], (size, size), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpPerspective(image, cv_matrix, (size, size), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
