@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: reproduce the study's tables and figures on the embedded synthetic dataset.
-#   ./run_all.sh                       quick profile (whole grid, 2-core CPU, 25-40 minutes)
+#   ./run_all.sh                       quick profile (whole grid, 2-core CPU, about 50 minutes)
 #   ./run_all.sh --profile paper       the study's scale (GPU)
 #   ./run_all.sh --data /path/to/real  the real dataset in the LabelMe layout
 # Arguments go to `python -m benchmark run` (e.g. --only, --force); those that say which results
