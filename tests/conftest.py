@@ -66,3 +66,24 @@ def write_frame(tmp_path):
         return image_path, annotation_path, keypoints
 
     return write
+
+
+def run_manifest(manifest, profile, results_dir=Path("results"), data_dir=Path("data"), only=None, seeds=None,
+                 data=None, dataset=None, force=False, progress=False, **kwargs):
+    """``benchmark.runner.execute.run`` on the plan of these options (as ``python -m benchmark run``)."""
+    from benchmark.runner.execute import run
+    from benchmark.runner.plan import plan
+
+    resolved = plan(manifest, profile, dataset, data, results_dir, seeds, only, run=True, data_dir=data_dir,
+                    progress=progress)
+    return run(resolved, force, progress=progress, **kwargs)
+
+
+def render_report(manifest, profile, results_dir, out, tables, figures, **plan_options) -> Path:
+    """The report of a run plan's results (as ``python -m benchmark report``): its index.html."""
+    from benchmark.report import build_report
+    from benchmark.report.results import results_of
+    from benchmark.runner.plan import plan
+
+    resolved = plan(manifest, profile, results=results_dir, **plan_options)
+    return build_report(results_of(resolved), resolved.report_folder(out), tables, figures)

@@ -15,7 +15,7 @@ LAYERS = {
     "data": 10,
     "models": 20,
     "training": 30,
-    "apply": 40, "baselines": 40,
+    "apply": 40, "baselines": 40, "references": 40,
     "privacy": 50, "movement": 50,
     "runner": 60,
     "evidence": 65,
@@ -48,6 +48,28 @@ def test_no_import_runs_upward(path: Path):
         assert LAYERS[imported] < LAYERS[importer], (
             f"{path.relative_to(PACKAGE)} ({importer}, layer {LAYERS[importer]}) imports {module} "
             f"({imported}, layer {LAYERS[imported]}): imports may only run downward")
+
+
+def _module_name(path: Path) -> str:
+    name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return name.removesuffix(".__init__")
+
+
+def test_no_import_cycles():
+    """No two modules import each other, directly or through others: imports inside functions count,
+    since a lazy import that closes a circle only hides the circle."""
+    import graphlib
+
+    graph = {}
+    for path in MODULES:
+        name = _module_name(path)
+        # A module's own packages (their __init__ runs first when it is imported) are no edge of it.
+        own = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)} | {name}
+        graph[name] = imported_modules(path, PACKAGE) - own
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        pytest.fail(f"import cycle: {' -> '.join(error.args[1])}")
 
 
 def test_commands_that_train_nothing_load_no_deep_learning_library():

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_manifest
 from pydantic import ValidationError
 
 from benchmark.baselines import environments
@@ -14,7 +15,7 @@ from benchmark.baselines.evaluate import mapped_scores
 from benchmark.baselines.mediapipe_pose import LANDMARKS, MAPPING, UNMAPPED, to_keypoints
 from benchmark.baselines.registry import BASELINES
 from benchmark.report.results import load_results
-from benchmark.report.tables import TABLES
+from benchmark.report.tables import decoder_table, loss_table, per_region_table
 from benchmark.runner import execute
 from benchmark.runner.manifest import LoadedManifest, ManifestError
 from benchmark.study.keypoints import INDEX, LABELS, NON_FACIAL
@@ -143,14 +144,13 @@ def test_a_failed_install_is_recorded_and_a_later_success_clears_it(tmp_path, mo
 def test_a_baseline_without_its_environment_is_skipped_with_the_reason_and_nothing_fails(tmp_path, monkeypatch):
     (tmp_path / "m.yaml").write_text(MANIFEST)
     monkeypatch.setattr(execute, "missing_kernel", lambda name: "mediapipe 0.10.21 has wheels for Python 3.9-3.12 only")
-    outcomes = execute.run(tmp_path / "m.yaml", "smoke", results_dir=tmp_path / "results",
-                           data_dir=tmp_path / "data", progress=False)
+    outcomes = run_manifest(tmp_path / "m.yaml", "smoke", results_dir=tmp_path / "results", data_dir=tmp_path / "data")
     assert [(o.id, o.status) for o in outcomes] == [("baseline-mediapipe_pose", "skipped")]
     record = json.loads((outcomes[0].folder / "SKIPPED.json").read_text())
     assert "Python 3.9-3.12 only" in record["reason"]
-    results = load_results(tmp_path / "results" / "tiny", "smoke")
+    results = load_results(tmp_path / "results" / "tiny" / "smoke")
     assert [(p.id, p.status) for p in results.problems] == [("baseline-mediapipe_pose", "skipped")]
-    assert "baseline-mediapipe_pose: skipped, mediapipe 0.10.21 has wheels" in TABLES["loss"](results).caption
+    assert "baseline-mediapipe_pose: skipped, mediapipe 0.10.21 has wheels" in loss_table(results).caption
 
 
 needs_mediapipe = pytest.mark.skipif(execute.missing_kernel("mediapipe_pose") is not None,
@@ -162,8 +162,7 @@ needs_mediapipe = pytest.mark.skipif(execute.missing_kernel("mediapipe_pose") is
 def mediapipe_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("baseline")
     (root / "m.yaml").write_text(MANIFEST)
-    outcomes = execute.run(root / "m.yaml", "smoke", results_dir=root / "results", data_dir=root / "data",
-                           progress=False)
+    outcomes = run_manifest(root / "m.yaml", "smoke", results_dir=root / "results", data_dir=root / "data")
     return root, outcomes
 
 
@@ -193,12 +192,12 @@ def test_mediapipe_runs_in_its_own_kernel_and_is_scored_like_a_trained_model(med
 @needs_mediapipe
 def test_the_report_shows_the_baseline_as_its_own_row(mediapipe_run, tmp_path):
     root, _ = mediapipe_run
-    results = load_results(root / "results" / "tiny", "smoke")
-    loss = TABLES["loss"](results)
+    results = load_results(root / "results" / "tiny" / "smoke")
+    loss = loss_table(results)
     assert ("mediapipe_pose", "zero-shot", "ours") in loss.data.index
     assert np.isnan(loss.data.loc[("mediapipe_pose", "zero-shot", "published")]).all()
     assert "zero-shot adult model" in loss.caption and "Head (no landmark" in loss.caption
-    assert TABLES["decoder"](results).data is None  # nothing to decode
-    region = TABLES["per_region"](results)
+    assert decoder_table(results).data is None  # nothing to decode
+    region = per_region_table(results)
     assert region.data is None  # the per-region table is of the occlusion settings: none ran here
 

@@ -18,11 +18,11 @@ import time
 import nbformat
 import pandas as pd
 import pytest
+from conftest import run_manifest
 from test_runner import MANIFEST  # the tiny dataset and smoke profile; registers "unknown_to_the_kernel"
 
 from benchmark.commands import main as cli
 from benchmark.common.environment import visible_gpus
-from benchmark.runner.execute import run
 from benchmark.runner.executors import DaskExecutor, LocalExecutor
 from benchmark.runner.manifest import REPO
 
@@ -52,6 +52,8 @@ if fate == "sleeps":
 (out / "done.txt").write_text("finished")
 """
 
+pytestmark = pytest.mark.slow  # trains through papermill and Dask (minutes)
+
 
 def fates_manifest(*fates: str) -> str:
     # A seed each: experiments of one setting would train once (the runner shares the result).
@@ -80,8 +82,8 @@ def cluster():
 
 
 def _run(root, results, executor=None, manifest="manifest.yaml", **kwargs):
-    outcomes = run(root / manifest, "smoke", results_dir=root / results, data_dir=root / "data", progress=False,
-                   executor=executor, **kwargs)
+    outcomes = run_manifest(root / manifest, "smoke", results_dir=root / results, data_dir=root / "data",
+                            executor=executor, **kwargs)
     return {o.id: o for o in outcomes}
 
 

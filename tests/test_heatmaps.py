@@ -2,15 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from benchmark.study.codec import (
-    DECODERS,
-    MISSING,
-    decode,
-    encode,
-    normalise,
-    probabilities,
-    visibility,
-)
+from benchmark.study.codec import DECODERS, decode, encode, probabilities, visibility
+from benchmark.study.heatmaps import MISSING, normalise
 from benchmark.study.keypoints import NUM_KEYPOINTS
 
 STRIDE, SIGMA = 4, 2.0

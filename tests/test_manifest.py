@@ -7,7 +7,7 @@ import pytest
 from benchmark.common.seeds import with_seed, without_seed
 from benchmark.report import figure_names, table_names
 from benchmark.report.figures import FIGURES as FIGURE_FUNCTIONS
-from benchmark.report.tables import TABLES as TABLE_FUNCTIONS
+from benchmark.report.render import TABLES as TABLE_FUNCTIONS
 from benchmark.runner.manifest import LoadedManifest, ManifestError
 from benchmark.runner.provenance import experiment_hash
 
@@ -15,23 +15,27 @@ MANIFEST = Path(__file__).resolve().parents[1] / "experiments" / "manifest.yaml"
 
 
 def test_the_study_grid():
-    experiments = LoadedManifest(MANIFEST).experiments("quick")
+    manifest = LoadedManifest(MANIFEST)
+    experiments = manifest.experiments("quick")
     ids = [e.id for e in experiments]
-    # three seeds for the Simple Baseline loss rows, two for the occlusion rows, one for the others,
-    # and the zero-shot baseline once
-    assert len(ids) == len(set(ids)) == 15 + 5 + 2 * 3 + 1 * 5 + 1
+    # quick: the study's three models with every loss, the five occlusion settings, the zero-shot
+    # baseline and the chance level, one seed each
+    assert len(ids) == len(set(ids)) == 3 * 3 + 5 + 1 + 1
     assert [(e.id, e.kind) for e in experiments if e.group == "baseline"] == [("baseline-mediapipe_pose", "baseline")]
-    assert {e.config.seed for e in experiments if e.id.startswith("occlusion-visible-visible-omitted")} == {0, 1}
-    assert "loss-hourglass-kce-s1" not in ids and "loss-simple_baseline-kce-s2" in ids
-    loss = [e for e in experiments if e.group == "loss" and e.config.seed == 0]
+    assert [(e.id, e.kind) for e in experiments if e.group == "reference"] == [("reference-mean_pose", "reference")]
+    loss = [e for e in experiments if e.group == "loss"]
     assert {(e.config.model, e.config.loss) for e in loss} == {
-        (m, l) for m in ("simple_baseline", "hourglass", "resunet", "hrnet", "vitpose") for l in ("mse", "bce", "kce")}
-    assert all(e.config.decoder == "wa" for e in experiments if e.kind == "train")
+        (m, l) for m in ("simple_baseline", "hourglass", "resunet") for l in ("mse", "bce", "kce")}
+    assert all(e.config.decoder == "wa" and e.config.cycles == 2 for e in experiments if e.kind == "train")
     assert all(e.config.eval_subset == "non_facial" for e in experiments)
     occlusion = {e.id: e.config for e in experiments if e.group == "occlusion"}
     assert occlusion["occlusion-occluded-occluded-omitted"].train_face == "occluded"
     assert occlusion["occlusion-visible-visible-preserved"].facial_keypoints == "preserved"
-    assert "loss-resunet-kce" in ids
+    # the longer CPU profile: the reference architectures too, and seeds where settings are compared
+    full = [e.id for e in manifest.experiments("full")]
+    assert {"loss-hrnet-mse", "loss-vitpose-kce", "loss-simple_baseline-kce-s2", "occlusion-visible-visible-omitted-s1"} \
+        <= set(full) and "loss-hourglass-kce-s1" not in full
+    assert manifest.data.showcase == {"group": "loss", "model": "simple_baseline", "loss": "kce"}
 
 
 def test_profiles_change_the_training_settings():
@@ -98,18 +102,18 @@ def test_unknown_profile_and_table_and_broken_yaml(tmp_path):
 def test_changing_one_group_changes_only_its_hashes(tmp_path):
     text = GOOD + "  - group: occlusion\n    base: {model: simple_baseline, loss: kce}\n" \
                   "    rows:\n      - {train_face: occluded}\n"
-    before = {e.id: experiment_hash(e, "data", "code") for e in LoadedManifest(_write(tmp_path, text)).experiments("smoke")}
+    before = _hashes(_write(tmp_path, text))
     changed = text.replace("base: {model: simple_baseline, loss: kce}", "base: {model: simple_baseline, loss: bce}")
-    after = {e.id: experiment_hash(e, "data", "code") for e in LoadedManifest(_write(tmp_path, changed)).experiments("smoke")}
+    after = _hashes(_write(tmp_path, changed))
     assert before["loss-simple_baseline-mse"] == after["loss-simple_baseline-mse"]
     assert before["loss-simple_baseline-kce"] == after["loss-simple_baseline-kce"]
     assert before["occlusion-occluded"] != after["occlusion-occluded"]
-    assert experiment_hash(LoadedManifest(_write(tmp_path, text)).experiments("smoke")[0], "other data", "code") \
-        != before["loss-simple_baseline-mse"]
+    first = LoadedManifest(_write(tmp_path, text)).experiments("smoke")[0]
+    assert experiment_hash(first.config.model_dump(), "other data", "code") != before["loss-simple_baseline-mse"]
 
 
 def _hashes(path: Path, seeds=None) -> dict[str, str]:
-    return {e.id: experiment_hash(e, "data", "code") for e in LoadedManifest(path).experiments("smoke", seeds)}
+    return {e.id: experiment_hash(e.config.model_dump(), "data", "code") for e in LoadedManifest(path).experiments("smoke", seeds)}
 
 
 def test_each_seed_is_its_own_experiment_and_seed_0_keeps_the_plain_id(tmp_path):

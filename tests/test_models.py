@@ -16,7 +16,7 @@ from benchmark.models import build_model, list_models, model_info, register_mode
 from benchmark.models.vitpose import encoder_variables, save_encoder_weights
 from benchmark.study.codec import decode, encode, probabilities
 from benchmark.study.keypoints import NUM_KEYPOINTS
-from benchmark.study.losses import get_loss
+from benchmark.study.losses import loss_of
 from benchmark.study.metrics import pck
 
 MODELS = ("hourglass", "hrnet", "resunet", "simple_baseline", "vitpose")
@@ -143,6 +143,7 @@ def test_paper_variants_build(name, backbone, min_params):
     assert info["params"] >= min_params
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODELS)
 def test_tiny_model_overfits_a_tiny_batch(name):
     """A few Adam steps on 4 images: the KCE loss and the decoded keypoint error fall, PCK rises.
@@ -161,12 +162,12 @@ def test_tiny_model_overfits_a_tiny_batch(name):
         coords, _ = decode(probabilities(logits, "kce"), method="wa", stride=4)
         coords = keras.ops.convert_to_numpy(coords)
         error = np.linalg.norm(coords - keypoints, axis=-1)
-        return float(get_loss("kce")(targets, logits)), np.nanmean(error), pck(coords, keypoints, 0.2, "all")
+        return float(loss_of("kce").build()(targets, logits)), np.nanmean(error), pck(coords, keypoints, 0.2, "all")
 
     keras.utils.set_random_seed(0)
     model = build_model(name)
     stacks = len(model.outputs)
-    model.compile(keras.optimizers.Adam(3e-3), loss=[get_loss("kce") for _ in range(stacks)])
+    model.compile(keras.optimizers.Adam(3e-3), loss=[loss_of("kce").build() for _ in range(stacks)])
     loss_before, error_before, pck_before = loss_and_error(model)
     model.fit(images, per_stack(targets, stacks), batch_size=4, epochs=30, verbose=0)
     loss_after, error_after, pck_after = loss_and_error(model)
@@ -185,6 +186,7 @@ def test_reference_models_output_stride_4(name, overrides, height, width):
     assert model_info(model)["stride"] == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REFERENCE_MODELS)
 def test_reference_models_train(name):
     """Five Adam steps on two 64 px images lower the KCE loss (run eagerly: 3x faster than tracing for five)."""
@@ -193,7 +195,7 @@ def test_reference_models_train(name):
     targets = encode(rng.uniform(4, 60, (2, NUM_KEYPOINTS, 2)), input_size=(64, 64), stride=4, sigma=2.0)
     keras.utils.set_random_seed(0)
     model = build_model(name, 64)
-    model.compile(keras.optimizers.Adam(1e-3), loss=get_loss("kce"), run_eagerly=True)
+    model.compile(keras.optimizers.Adam(1e-3), loss=loss_of("kce").build(), run_eagerly=True)
     history = model.fit(images, targets, batch_size=2, epochs=5, verbose=0).history["loss"]
     assert history[-1] < history[0], history
 
@@ -221,6 +223,7 @@ def test_vitpose_loads_encoder_weights_by_name(tmp_path):
         build_model("vitpose", 64, weights=path, depth=2)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 def test_models_build_and_train_on_jax_backend():
     script = textwrap.dedent("""

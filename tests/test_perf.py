@@ -11,7 +11,7 @@ import pytest
 
 from benchmark.commands import main as cli
 from benchmark.models import build_model, model_info
-from benchmark.runner import perf
+from benchmark.runner import perf, suite_timing
 from benchmark.runner.execute import Outcome
 from benchmark.runner.manifest import MANIFEST, LoadedManifest
 from benchmark.training import frame_cache
@@ -71,7 +71,7 @@ def test_peak_rss_restarts_after_a_reset():
 
 
 def test_added_experiment_is_one_new_simple_baseline(tmp_path):
-    path = perf._with_added_experiment(MANIFEST, tmp_path)
+    path = suite_timing._with_added_experiment(MANIFEST, tmp_path)
     before = {e.id for e in LoadedManifest(MANIFEST).experiments("smoke")}
     after = {e.id: e for e in LoadedManifest(path).experiments("smoke")}
     (new,) = set(after) - before
@@ -83,13 +83,11 @@ def test_suite_times_a_fresh_grid_a_cached_rerun_and_one_added_row(tmp_path, mon
     """The runner is replaced by a fake that 'trains' what has no result yet."""
     calls = []
 
-    def fake_run(manifest, profile, only=None, results_dir=None, data_dir=None, progress=True):
-        calls.append((Path(manifest), only, os.environ[frame_cache.ENV]))
+    def fake_run(plan, progress=True):
+        calls.append((plan.manifest.path, os.environ[frame_cache.ENV]))
         outcomes = []
-        for experiment in LoadedManifest(manifest).experiments(profile):
-            if only and only not in experiment.id:
-                continue
-            out = Path(results_dir) / "synthetic-smoke" / profile / experiment.id
+        for experiment in plan.experiments:
+            out = plan.folder(experiment.id)
             if (out / "COMPLETE.json").exists():
                 outcomes.append(Outcome(experiment.id, "cached", 0.0))
                 continue
@@ -100,13 +98,13 @@ def test_suite_times_a_fresh_grid_a_cached_rerun_and_one_added_row(tmp_path, mon
             outcomes.append(Outcome(experiment.id, "ran", 5.0))
         return outcomes
 
-    monkeypatch.setattr(perf.runner, "run", fake_run)
-    suite = perf.measure_suite(MANIFEST, "smoke", tmp_path, only="simple_baseline")
+    monkeypatch.setattr(suite_timing, "run", fake_run)
+    suite = suite_timing.measure_suite(MANIFEST, "smoke", tmp_path, only="simple_baseline")
     runs = suite["runs"]
     assert [r["trained"] for r in runs.values()] == [3, 0, 1]
     assert runs["one added row"]["experiments"] == 4
     assert calls[0][0] == calls[1][0] == MANIFEST and calls[2][0] != MANIFEST
-    cache = {c[2] for c in calls}
+    cache = {c[1] for c in calls}
     assert len(cache) == 1 and cache != {os.environ[frame_cache.ENV]}  # a fresh cache, then restored
     assert len(suite["per experiment"]) == 4
     assert all(row["kernel+imports"] == 2.0 for row in suite["per experiment"])

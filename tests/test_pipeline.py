@@ -8,7 +8,8 @@ import pytest
 
 from benchmark.data import framing, transforms
 from benchmark.data.labelme import Frame
-from benchmark.study.codec import MISSING, decode
+from benchmark.study.codec import decode
+from benchmark.study.heatmaps import MISSING
 from benchmark.study.keypoints import FACIAL_IDX, INDEX
 from benchmark.training.config import TrainConfig
 from benchmark.training.pipeline import HeatmapBatches, prepare

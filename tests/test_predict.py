@@ -15,7 +15,6 @@ from PIL import Image
 from test_video import tag_rotation, truncate, write_video
 
 from benchmark.apply import predict
-from benchmark.apply.pose_model import model_path
 from benchmark.commands import main
 from benchmark.data.labelme import load_dataset, load_image
 from benchmark.data.mosaic import ellipse_mask, face_ellipse
@@ -26,12 +25,18 @@ from benchmark.study.keypoints import LABELS, NUM_KEYPOINTS
 COLUMNS = ["frame", "time_s", "keypoint", "x", "y", "confidence"]
 
 
+PLAN = "datasets: {synthetic: {path: data}}\nprofiles: {quick: {dataset: synthetic}}\n" \
+       "experiments: [{group: tiny, rows: [{loss: kce}, {loss: mse}]}]\n"
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> Path:
-    """A results folder holding one untrained tiny model as experiment ``synthetic/quick/tiny-kce``."""
+    """A results folder holding one untrained tiny model as experiment ``synthetic/quick/tiny-kce``
+    of the manifest ``manifest.yaml`` beside it (whose ``tiny-mse`` has not run)."""
     from benchmark.models import build_model
 
     folder = tmp_path_factory.mktemp("results") / "synthetic" / "quick" / "tiny-kce"
+    (folder.parents[3] / "manifest.yaml").write_text(PLAN)
     folder.mkdir(parents=True)
     build_model("simple_baseline", input_size=64, variant="tiny", pretrained=False).save(folder / "model.keras")
     config = {"loss": "kce", "sigma": 2.0, "decoder": "wa", "facial_keypoints": "preserved"}
@@ -158,8 +163,8 @@ def test_predict_on_a_folder_by_experiment_id(synth, results, tmp_path, capsys):
     folder.mkdir()
     for number, frame in zip((10, 2, 1), synth[::3]):  # one frame of each video
         shutil.copy(frame.image_path, folder / f"frame{number}.jpg")
-    code, _ = run(capsys, "--model", "tiny-kce", "--results", results, "--input", folder,
-                  "--out", tmp_path / "out", "--fps", 4, "--no-flip")
+    code, _ = run(capsys, "--model", "tiny-kce", "--results", results, "--manifest", results.parent / "manifest.yaml",
+                  "--input", folder, "--out", tmp_path / "out", "--fps", 4, "--no-flip")
     assert code == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["files"] == ["frame1.jpg", "frame2.jpg", "frame10.jpg"] and not summary["flip"]
@@ -200,13 +205,13 @@ def test_unreadable_or_missing_inputs_write_nothing(model, tmp_path, capsys):
 
 def test_a_missing_model_names_what_was_looked_for(results, tmp_path, capsys):
     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "a.png")
-    code, err = run(capsys, "--model", "tiny-mse", "--results", results, "--input", tmp_path / "a.png",
-                    "--out", tmp_path / "out")
-    assert code == 2 and "tiny-mse" in err and "tiny-kce" in err  # the ids that exist
-    with pytest.raises(FileNotFoundError, match="missing.keras"):
-        model_path(tmp_path / "missing.keras", results)
-    assert model_path(results / "synthetic" / "quick" / "tiny-kce", results) == \
-        results / "synthetic" / "quick" / "tiny-kce" / "model.keras"
+    plan = ("--results", results, "--manifest", results.parent / "manifest.yaml")
+    code, err = run(capsys, "--model", "tiny-mse", *plan, "--input", tmp_path / "a.png", "--out", tmp_path / "out")
+    assert code == 2 and "tiny-mse" in err and "experiments with a model there: tiny-kce" in err
+    code, err = run(capsys, "--model", "tiny-nothing", *plan, "--input", tmp_path / "a.png", "--out", tmp_path / "out")
+    assert code == 2 and "neither a model file nor a trained experiment" in err
+    code, err = run(capsys, "--model", tmp_path / "missing.keras", "--input", tmp_path / "a.png", "--out", tmp_path / "out")
+    assert code == 2 and "missing.keras: no such model file" in err
 
 
 def test_the_output_folder_is_replaced_only_when_asked(model, tmp_path, capsys):

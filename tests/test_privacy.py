@@ -27,7 +27,8 @@ from benchmark.data.synth import generate_dataset
 from benchmark.privacy import audit, deidentify, scrub
 from benchmark.privacy.faces import check_face
 from benchmark.privacy.metadata import name_issues
-from benchmark.study.codec import HeatmapCodec, encode, normalise
+from benchmark.study.codec import HeatmapCodec, encode
+from benchmark.study.heatmaps import normalise
 from benchmark.study.keypoints import FACIAL_IDX, INDEX
 
 

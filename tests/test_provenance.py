@@ -47,8 +47,8 @@ def _hashes(root: Path) -> dict[str, str]:
     trained = [e for e in experiments if e.kind == "train"]
     codes = {m: experiment_code(m, root / "notebooks" / "train_evaluate.ipynb", root / "benchmark")
              for m in {e.config.model for e in trained}}
-    return {e.id: experiment_hash(e, "data", codes[e.config.model]) for e in trained} | {
-        e.id: experiment_hash(e, "data", baseline_code(e.config.baseline, root / "benchmark"))
+    return {e.id: experiment_hash(e.config.model_dump(), "data", codes[e.config.model]) for e in trained} | {
+        e.id: experiment_hash(e.config.model_dump(), "data", baseline_code(e.config.baseline, root / "benchmark"))
         for e in experiments if e.kind == "baseline"}
 
 
@@ -91,7 +91,7 @@ def test_adding_a_model_as_documented_changes_no_existing_key(copy):
     registry._index.cache_clear()  # a new process would read the folder afresh
     manifest = copy / "manifest.yaml"
     text = manifest.read_text()
-    grid = "model: [simple_baseline, hourglass, resunet, hrnet, vitpose]"
+    grid = "model: [simple_baseline, hourglass, resunet]"
     assert grid in text  # the loss grid the document edits
     manifest.write_text(text.replace(grid, grid.replace("]", ", plain_fcn]")))
     after = _hashes(copy)

@@ -14,15 +14,24 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from benchmark.common.metrics_file import write_metrics
+from benchmark.common.result_files import CYCLES
 from benchmark.data.labelme import load_dataset, write_annotation, write_truth
 from benchmark.report import figure_names, freshness, table_names
+from benchmark.report import formatting as F
+from benchmark.report import table as TB
 from benchmark.report import tables as T
+from benchmark.report import verdicts as V
+from benchmark.models import list_models
+from benchmark.references.config import ReferenceConfig
+from benchmark.report.render import TABLES
 from benchmark.report.results import REFERENCE, Results, load_results, showcase
 from benchmark.runner import snapshot
 from benchmark.runner.manifest import MANIFEST, LoadedManifest
 from benchmark.runner.snapshot import write_snapshot
 from benchmark.study.keypoints import INDEX, LABELS, NON_FACIAL_IDX, NUM_KEYPOINTS, REGIONS
 from benchmark.study.metrics import evaluate, per_region
+from benchmark.training.config import TrainConfig
 
 SIZE = 96                       # image side in pixels
 SPLITS = ("Valid", "Test", "DomainShift")
@@ -76,18 +85,27 @@ def write_notebook(path: Path, text: str) -> None:
 
 def write_experiment(folder: Path, exp_id: str, group: str, config: dict, quality: float,
                      dataset_root: Path, synthetic: bool = True, status: str = "COMPLETE",
-                     converged: bool = True) -> dict:
-    """An experiment folder like the runner's; metrics computed honestly from its predictions. Its
-    validation curve levels off, or still rises steadily at the end when not ``converged``."""
+                     converged: bool = True, kind: str = "train") -> dict:
+    """An experiment folder like the runner's; metrics computed honestly from its predictions. A
+    trained one's configuration is a whole ``TrainConfig`` where its model is registered; its Valid
+    PCK@0.1 at the end of its two learning-rate cycles levels off, or still rises clearly when not
+    ``converged``. A ``reference`` is the chance level's row (decoder ``reference``)."""
     rng = np.random.default_rng(zlib.crc32(exp_id.encode()))
     folder.mkdir(parents=True)
-    config = {"variant": "tiny", "decoder": "wa", "train_face": "visible", "eval_face": "visible",
-              "facial_keypoints": "preserved", "eval_subset": "non_facial", "input_size": 128,
-              "epochs": 3, "seed": 0, **config}
+    if kind == "reference":
+        config = ReferenceConfig().model_dump() | {"model": "mean_pose", "loss": "chance level", "decoder": "reference"}
+        noises = {"reference": 8.0}
+    else:
+        config = {"variant": "tiny", "decoder": "wa", "train_face": "visible", "eval_face": "visible",
+                  "facial_keypoints": "preserved", "eval_subset": "non_facial", "input_size": 128,
+                  "epochs": 4, "cycles": 2, "seed": 0, **config}
+        if config["model"] in list_models():
+            config = TrainConfig(**config).model_dump(mode="json")
+        noises = DECODER_NOISE
     rows, metrics = [], {}
     for split in SPLITS:
         keys, truth, labels = _dataset(split)
-        for decoder, noise in DECODER_NOISE.items():
+        for decoder, noise in noises.items():
             pred = np.round(truth + rng.normal(0, noise * quality, truth.shape), 3)
             scores = {"annotation": evaluate(pred, labels, config["eval_subset"])}
             if synthetic:
@@ -102,19 +120,30 @@ def write_experiment(folder: Path, exp_id: str, group: str, config: dict, qualit
                 "truth_x": truth[..., 0].ravel() if synthetic else np.nan,
                 "truth_y": truth[..., 1].ravel() if synthetic else np.nan}))
     pd.concat(rows).to_csv(folder / "predictions.csv", index=False, float_format="%.3f")
-    epochs = np.arange(1, 4)
-    curve = 0.3 * epochs if not converged else np.array([0.5, 0.6, 0.6])
-    pd.DataFrame({"epoch": epochs, "loss": 1.0 / epochs * quality, "epoch_time_s": 2.0 + quality,
-                  "val_pck@0.1": curve / quality}).to_csv(folder / "history.csv", index=False)
     summary = {
-        "config": config,
+        "kind": kind, "config": config, "wall_time_s": 5.0, "metrics": metrics,
         "dataset": {"root": str(dataset_root), "fingerprint": "f1ngerpr1nt", "synthetic": synthetic,
                     "frames": {"Train": 40, "Valid": 12, "Test": 12}},
-        "model": {"name": config["model"]},
         "environment": {"backend": "jax", "device": "TestDevice", "commit": "abc1234", "python": "3.11"},
-        "epoch_time_s": 2.0 + quality, "train_images_per_s": 10.0, "wall_time_s": 5.0, "metrics": metrics,
     }
-    (folder / "metrics.json").write_text(json.dumps(summary))
+    if kind == "reference":
+        summary["reference"] = {"name": "mean_pose"}
+    else:
+        epochs = np.arange(1, 5)
+        pd.DataFrame({"epoch": epochs, "loss": 1.0 / epochs * quality, "epoch_time_s": 2.0 + quality,
+                      "learning_rate": [1e-3, 0.0, 1e-3, 0.0],
+                      "val_pck@0.1": np.array([0.4, 0.5, 0.55, 0.5 if converged else 0.8]) / quality,
+                      }).to_csv(folder / "history.csv", index=False)
+        ends = [0.5, 0.5] if converged else [0.5, 0.8]
+        keys = sorted({k[0] for k in _dataset("Valid")[0]})
+        pd.DataFrame([{"cycle": c + 1, "epoch": 2 * (c + 1), "decoder": "wa", "video": v, "correct": 100 * end + i,
+                       "scored": 100}
+                      for c, end in enumerate(ends) for i, v in enumerate(keys)]).to_csv(folder / CYCLES, index=False)
+        summary |= {"model": {"name": config["model"]}, "imagenet_weights": False,
+                    "codec": {"loss": config["loss"], "decoder": "wa", "sigma": 2.0, "stride": 4},
+                    "compute": {"precision": "float32", "jit_compile": False}, "epochs_run": 4,
+                    "epoch_time_s": 2.0 + quality, "train_images_per_s": 10.0, "timings_s": {"fit": 4.0}}
+    write_metrics(folder, summary)
     write_notebook(folder / "notebook.ipynb", f"trained {exp_id}")
     record = {"id": exp_id, "group": group, "hash": "h", "profile": "quick", "wall_time_s": 5.0,
               "finished": "2024-01-01T00:00:00+00:00", "notebook": "notebook.ipynb"}
@@ -125,7 +154,15 @@ def write_experiment(folder: Path, exp_id: str, group: str, config: dict, qualit
     return summary
 
 
-def make_results(root: Path, groups=("loss", "occlusion"), synthetic: bool = True,
+SHOWCASE = {"group": "loss", "model": "simple_baseline", "loss": "kce"}
+
+
+def read(results_dir: Path, planned=None) -> Results:
+    """The quick profile's results under ``results_dir``, with the manifest's showcase."""
+    return load_results(Path(results_dir) / "quick", planned, "quick", SHOWCASE)
+
+
+def make_results(root: Path, groups=("loss", "occlusion", "reference"), synthetic: bool = True,
                  dataset_root: Path | None = None) -> Path:
     """``root/results/quick/<id>/`` for the chosen groups; returns ``root/results``."""
     base = root / "results" / "quick"
@@ -143,6 +180,9 @@ def make_results(root: Path, groups=("loss", "occlusion"), synthetic: bool = Tru
                              {"model": "simple_baseline", "loss": "kce", "train_face": train_face,
                               "eval_face": eval_face, "facial_keypoints": facial}, quality,
                              dataset_root, synthetic)
+    if "reference" in groups:
+        write_experiment(base / "reference-mean_pose", "reference-mean_pose", "reference", {}, 1.0, dataset_root,
+                         synthetic, kind="reference")
     if (dataset_root / "Test").is_dir():  # what the run stage writes for the report
         write_snapshot(load_dataset(dataset_root), "f1ngerpr1nt", base, progress=False)
     return root / "results"
@@ -155,7 +195,7 @@ def results_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def results(results_dir):
-    return load_results(results_dir, "quick")
+    return read(results_dir)
 
 
 def _metrics(results_dir: Path, exp_id: str) -> dict:
@@ -168,9 +208,10 @@ def test_loss_table_rows_columns_and_differences(results_dir, results):
     table = T.loss_table(results)
     data = table.data
     metrics = ["PCK@0.1", "PCK@0.08", "PCK@0.06", "PCK@0.04", "PCK@0.02", "mKS"]
-    assert list(data.columns) == [(m, s) for m in metrics for s in ("valid", "test")] + [T.EPOCH]
-    settings = [("simple_baseline", "kce"), ("hourglass", "mse"), ("my_new_model", "kce")]
-    assert list(data.index) == [(*s, source) for s in settings for source in T.SOURCES]
+    assert list(data.columns) == [(m, s) for m in metrics for s in ("valid", "test")] + [(F.EPOCH, "")]
+    settings = [("simple_baseline", "kce"), ("hourglass", "mse"), ("my_new_model", "kce"), ("mean_pose", "chance level")]
+    assert list(data.index) == [(*s, source) for s in settings for source in TB.SOURCES]
+    assert "mean_pose / chance level: the Train split's mean pose drawn in every frame" in table.caption
 
     ours = data.xs("ours", level="source")
     scores = _metrics(results_dir, "loss-hourglass-mse")["metrics"]["wa"]
@@ -180,36 +221,43 @@ def test_loss_table_rows_columns_and_differences(results_dir, results):
     reference = pd.read_csv(REFERENCE / "loss_table.csv").set_index(["model", "loss", "split"])
     published = data.xs("published", level="source")
     assert published.loc[("hourglass", "mse"), ("mKS", "test")] == reference.loc[("hourglass", "mse", "test"), "mks"]
-    assert published.loc[("hourglass", "mse"), T.EPOCH] == 321
+    assert published.loc[("hourglass", "mse"), (F.EPOCH, "")] == 321
     difference = data.xs("difference", level="source")
     np.testing.assert_allclose(difference.to_numpy(), (ours - published).to_numpy())
     assert published.loc[("my_new_model", "kce")].isna().all()  # not in the publication
     assert difference.loc[("my_new_model", "kce")].isna().all()
 
 
-def test_display_shows_valid_slash_test_intervals_and_signed_differences(results):
+def test_display_shows_one_number_per_cell_with_its_interval_and_the_rest_on_hover(results):
     table = T.loss_table(results)
-    shown = T.display(table)
+    shown = F.display(table)
     assert list(shown.columns) == ["PCK@0.1", "PCK@0.08", "PCK@0.06", "PCK@0.04", "PCK@0.02", "mKS", "epoch time (s)"]
     key, valid, test = ("simple_baseline", "kce", "ours"), ("PCK@0.1", "valid"), ("PCK@0.1", "test")
     v, t = table.data.loc[key, [valid, test]]
     (vl, tl), (vh, th) = table.low.loc[key, [valid, test]], table.high.loc[key, [valid, test]]
     assert vl <= v <= vh and tl <= t <= th and tl < th
-    assert shown.loc[key, "PCK@0.1"] == f"{v:.3f} [{vl:.3f}, {vh:.3f}]/{t:.3f} [{tl:.3f}, {th:.3f}]"
-    assert shown.loc[("simple_baseline", "kce", "published"), "PCK@0.1"] == "0.937/0.930"
+    cell = shown.loc[key, "PCK@0.1"]  # the test split, its interval in small type, the valid split on hover
+    assert (cell.value, cell.interval) == (f"{t:.3f}", f"[{tl:.3f}, {th:.3f}]")
+    assert cell.detail == f"valid {v:.3f} [{vl:.3f}, {vh:.3f}]" and str(cell) == f"{t:.3f} [{tl:.3f}, {th:.3f}]"
+    assert str(shown.loc[("simple_baseline", "kce", "published"), "PCK@0.1"]) == "0.930"
+    assert shown.loc[("simple_baseline", "kce", "published"), "PCK@0.1"].detail == "valid 0.937"
     difference = shown.loc[("simple_baseline", "kce", "difference"), "PCK@0.1"]
-    assert difference.startswith(f"{v - 0.937:+.3f} [{vl - 0.937:+.3f}, {vh - 0.937:+.3f}]/{t - 0.930:+.3f}")
-    assert shown.loc[("my_new_model", "kce", "published"), "mKS"] == "–/–"
-    assert shown.loc[key, "epoch time (s)"] == f"{table.data.loc[key, T.EPOCH]:.1f}"  # no interval
+    assert str(difference) == f"{t - 0.930:+.3f} [{tl - 0.930:+.3f}, {th - 0.930:+.3f}]"
+    assert str(shown.loc[("my_new_model", "kce", "published"), "mKS"]) == "–"
+    epoch = table.data.loc[key, (F.EPOCH, "")]
+    assert str(shown.loc[key, "epoch time (s)"]) == f"{epoch:.1f}"  # no interval
     assert "seeds" not in shown.columns and not table.stalled.any()  # one seed each, all converged
+    html = F.html(shown, "loss")
+    assert f'<td title="valid {v:.3f} [{vl:.3f}, {vh:.3f}]">{t:.3f} <small>[{tl:.3f}, {th:.3f}]</small></td>' in html
+    assert f"{t:.3f} {{\\scriptsize [{tl:.3f}, {th:.3f}]}}" in F.latex(shown, "t")
 
 
 def test_every_number_of_every_study_table_has_its_interval(results):
     for name in ("loss", "occlusion", "per_region", "decoder", "truth", "smoothness", "smoothness_keypoint"):
-        table = T.TABLES[name](results)
+        table = TABLES[name](results)
         ours = (table.data.index.get_level_values("source") == "ours" if "source" in table.data.index.names
                 else np.ones(len(table.data), dtype=bool))
-        numbers = table.data[ours].drop(columns=[T.EPOCH], errors="ignore")
+        numbers = table.data[ours].drop(columns=[(F.EPOCH, "")], errors="ignore")
         low, high = (frame[ours][numbers.columns] for frame in (table.low, table.high))
         present = numbers.notna().to_numpy()
         assert (np.isfinite(low.to_numpy()) == present).all() and (np.isfinite(high.to_numpy()) == present).all(), name
@@ -220,7 +268,8 @@ def test_every_number_of_every_study_table_has_its_interval(results):
 def test_occlusion_and_per_region_tables(results_dir, results):
     occlusion = T.occlusion_table(results).data
     assert occlusion.index.names == ["train face", "valid face", "facial keypoints", "source"]
-    assert len(occlusion) == 3 * len(OCCLUSION)
+    assert len(occlusion) == 3 * (len(OCCLUSION) + 1)  # and the chance level's row
+    assert ("mean_pose", "chance level", "–", "ours") in occlusion.index
     key = ("occluded", "occluded", "omitted")
     published = pd.read_csv(REFERENCE / "occlusion_table.csv")
     row = published[(published["train_face"] == "occluded") & (published["valid_face"] == "occluded")
@@ -256,29 +305,29 @@ def test_truth_table_scores_the_annotations_against_the_truth(results_dir, resul
     noise = evaluate(labels, truth, "non_facial")
     assert table.iloc[0][("vs truth", "mKS")] == pytest.approx(noise["mks"])
     error = np.linalg.norm(labels - truth, axis=-1)[:, NON_FACIAL_IDX].mean()
-    assert table.iloc[0][("vs truth", T.ERROR)] == pytest.approx(error, abs=1e-9)
+    assert table.iloc[0][("vs truth", F.ERROR)] == pytest.approx(error, abs=1e-9)
     assert np.isnan(table.iloc[0][("vs annotation", "mKS")])
     scores = _metrics(results_dir, "loss-hourglass-mse")["metrics"]["wa"]["Test"]
     row = table.loc[("loss", "hourglass / mse")]
     assert row[("vs annotation", "PCK@0.1")] == scores["annotation"]["pck@0.1"]
     assert row[("vs truth", "mKS")] == scores["truth"]["mks"]
     # the models' predictions are noise around the truth, so they are closer to it than to the labels
-    assert row[("vs truth", T.ERROR)] < row[("vs annotation", T.ERROR)]
+    assert row[("vs truth", F.ERROR)] < row[("vs annotation", F.ERROR)]
 
 
 def test_truth_table_on_real_data_explains_itself(tmp_path):
-    real = load_results(make_results(tmp_path, groups=("loss",), synthetic=False), "quick")
+    real = read(make_results(tmp_path, groups=("loss",), synthetic=False))
     table = T.truth_table(real)
     assert table.data is None and "real data" in table.note
 
 
 def test_groups_without_results_are_not_run_yet(tmp_path):
-    only_loss = load_results(make_results(tmp_path, groups=("loss",)), "quick")
+    only_loss = read(make_results(tmp_path, groups=("loss",)))
     for name in ("occlusion", "per_region"):
-        table = T.TABLES[name](only_loss)
-        assert table.data is None and table.note == T.NOT_RUN
-    empty = load_results(tmp_path / "nothing", "quick")
-    assert all(T.TABLES[name](empty).data is None for name in T.TABLES)
+        table = TABLES[name](only_loss)
+        assert table.data is None and table.note == TB.NOT_RUN
+    empty = read(tmp_path / "nothing")
+    assert all(TABLES[name](empty).data is None for name in TABLES)
 
 
 def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path):
@@ -293,7 +342,7 @@ def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path)
     write_experiment(base / ".staging" / "loss-x", "loss-x", "loss", {"model": "x", "loss": "kce"},
                      1.0, tmp_path / "data")
 
-    results = load_results(results_dir, "quick")
+    results = read(results_dir)
     assert [e.id for e in results.group("loss")] == [f"loss-{m}-{l}" for m, l, _ in LOSS]
     models = set(T.loss_table(results).data.index.get_level_values("model"))
     assert models == {m for m, _, _ in LOSS}
@@ -303,17 +352,22 @@ def test_failed_and_incomplete_experiments_are_listed_never_aggregated(tmp_path)
     assert "out of memory" in problems.loc["loss-resunet-bce", "error"]
 
 
-def test_folders_of_experiments_the_manifest_no_longer_lists_are_left_out(tmp_path):
+def test_only_the_plans_experiments_with_the_plans_settings_are_read(tmp_path):
     results_dir = make_results(tmp_path, groups=("loss",))
-    seeded = results_dir / "quick" / "loss-hourglass-mse-s3"  # another seed of a listed experiment: kept
+    base = results_dir / "quick"
+    seeded = base / "loss-hourglass-mse-s7"  # a seed no run asked for
     write_experiment(seeded, seeded.name, "loss", {"model": "hourglass", "loss": "mse"}, 1.6, tmp_path / "data")
-    listed = ["loss-simple_baseline-kce", "loss-hourglass-mse"]  # my_new_model's row was removed
-    results = load_results(results_dir, "quick", listed)
-    assert {e.id for e in results.experiments} == {*listed, seeded.name}
-    assert [(p.id, p.status) for p in results.problems] == [("loss-my_new_model-kce", "not in the manifest")]
+    planned = {i: json.loads((base / i / "metrics.json").read_text())["config"]
+               for i in ("loss-simple_baseline-kce", "loss-hourglass-mse")}  # my_new_model's row was removed
+    results = read(results_dir, planned)
+    assert {e.id for e in results.experiments} == set(planned)
+    assert {(p.id, p.status) for p in results.problems} == {("loss-my_new_model-kce", "ignored"),
+                                                            ("loss-hourglass-mse-s7", "ignored")}
     assert "my_new_model" not in set(T.loss_table(results).data.index.get_level_values("model"))
-    assert freshness.report_key(results_dir / "quick", ["loss"], [], listed) != \
-        freshness.report_key(results_dir / "quick", ["loss"], [], [*listed, "loss-my_new_model-kce"])
+    # a planned id whose folder holds other settings (an older manifest's) is not read either
+    changed = {**planned, "loss-hourglass-mse": {**planned["loss-hourglass-mse"], "input_size": 160}}
+    stale = {p.id: p.error for p in read(results_dir, changed).problems}
+    assert "its settings differ from the plan's: input_size 128 (plan: 160)" in stale["loss-hourglass-mse"]
 
 
 # --- the rendered report -----------------------------------------------------------------------
@@ -322,11 +376,16 @@ ALL_TABLES = table_names()
 ALL_FIGURES = figure_names()
 
 
-@pytest.fixture(scope="module")
-def report(results_dir, tmp_path_factory) -> Path:
+def build(results_dir: Path, out: Path, tables, figures) -> Path:
+    """The report of the quick results under ``results_dir``, into ``out/quick``."""
     from benchmark.report import build_report
 
-    return build_report(results_dir, tmp_path_factory.mktemp("reports"), ALL_TABLES, ALL_FIGURES, "quick")
+    return build_report(read(results_dir), Path(out) / "quick", tables, figures)
+
+
+@pytest.fixture(scope="module")
+def report(results_dir, tmp_path_factory) -> Path:
+    return build(results_dir, tmp_path_factory.mktemp("reports"), ALL_TABLES, ALL_FIGURES)
 
 
 def test_report_writes_every_table_in_every_format(report, results):
@@ -341,17 +400,17 @@ def test_report_writes_every_table_in_every_format(report, results):
         expected.loc[("hourglass", "mse", "ours"), ("PCK@0.02", "test")])
     assert numbers.loc[("hourglass", "mse", "published"), "epoch time (s)"] == 321
 
-    shown = T.display(T.loss_table(results)).loc[("hourglass", "mse", "ours"), "mKS"]
+    shown = F.display(T.loss_table(results)).loc[("hourglass", "mse", "ours"), "mKS"]
     tex = (folder / "tables" / "loss.tex").read_text()
     assert all(rule in tex for rule in (r"\toprule", r"\midrule", r"\bottomrule"))
-    assert r"simple\_baseline" in tex and shown in tex
-    assert tex.count(r"\\") == 1 + 3 * len(LOSS)  # one header row and three rows per setting
+    assert r"simple\_baseline" in tex and f"{shown.value} {{\\scriptsize {shown.interval}}}" in tex
+    assert tex.count(r"\\") == 1 + 3 * (len(LOSS) + 1)  # a header and three rows per setting, the chance level's
     markdown = (folder / "tables" / "loss.md").read_text()
-    assert "| hourglass | mse | ours | " in markdown and shown in markdown
+    assert "| hourglass | mse | ours | " in markdown and str(shown) in markdown
     page = report.read_text()  # every table scrolls within the page rather than widening it
     assert page.count('class="data"') == page.count('<div class="table-wrap">') > 0
-    html = report.read_text()
-    assert shown in html and "0.752/0.741" in html  # ours and the published mKS of hourglass + MSE
+    # ours with its interval in small type and the valid split on hover, and the published test mKS
+    assert f"{shown.value} <small>{shown.interval}</small>" in page and 'title="valid 0.752">0.741</td>' in page
 
 
 def test_report_states_provenance_and_links_notebooks(report, results):
@@ -418,7 +477,7 @@ def test_image_figures_say_when_results_have_no_snapshot(results_dir, tmp_path):
     for folder in (results_dir / "quick").iterdir():
         if not folder.name.startswith("_"):
             shutil.copytree(folder, bare / "quick" / folder.name)
-    figure = figures.sample_predictions(load_results(bare, "quick"), tmp_path)
+    figure = figures.sample_predictions(read(bare), tmp_path)
     assert figure.path is None and "no dataset snapshot" in figure.note
 
 
@@ -453,9 +512,9 @@ def test_generalisation_table_scores_each_named_shift_against_the_test_split(tmp
     settings["video_settings"] = [{"id": "000", "split": "DomainShift", "shift": "mat"},
                                   {"id": "001", "split": "DomainShift", "shift": "light"}]
     (data / "synth.json").write_text(json.dumps(settings))
-    results = load_results(make_results(tmp_path, groups=("loss",), dataset_root=data), "quick")
+    results = read(make_results(tmp_path, groups=("loss",), dataset_root=data))
     assert results.shifts == {"000": "mat", "001": "light"}
-    table = T.TABLES["generalisation"](results)
+    table = TABLES["generalisation"](results)
     e = next(x for x in results.group("loss") if x.setting == ("simple_baseline", "kce"))
     _, arrays = e.arrays("DomainShift")
     videos = e.rows("DomainShift")["video"].to_numpy()[::22]
@@ -463,9 +522,9 @@ def test_generalisation_table_scores_each_named_shift_against_the_test_split(tmp
     test = e.scores("Test")["pck@0.1"]
     row = table.data.loc[("simple_baseline", "kce", "mat")]
     assert row["PCK@0.1"] == pytest.approx(mat) and row["videos"] == 1
-    assert row[T.KEPT] == pytest.approx(mat / test)
+    assert row[F.KEPT] == pytest.approx(mat / test)
     assert table.data.loc[("simple_baseline", "kce", "Test"), "videos"] == 2
-    assert np.isnan(table.data.loc[("simple_baseline", "kce", "Test"), T.KEPT])
+    assert np.isnan(table.data.loc[("simple_baseline", "kce", "Test"), F.KEPT])
     # only the recommended loss of each model: hourglass has MSE only here, so it is left out
     assert set(table.data.index.get_level_values("model")) == {"simple_baseline", "my_new_model"}
     assert table.low.loc[("simple_baseline", "kce", "light"), "PCK@0.1"] <= table.data.loc[
@@ -482,46 +541,42 @@ def test_smoothness_tables_compare_annotation_prediction_and_truth(results):
     table = T.smoothness_table(results).data
     assert list(table.index) == list(REGIONS)
     assert table.loc["Hip", (T.RESIDUAL, "prediction")] == pytest.approx(expected.loc["Hip", ("residual", "prediction")])
-    assert table.loc["Hip", (T.ACCELERATION, "truth")] == pytest.approx(
+    assert table.loc["Hip", (F.ACCELERATION, "truth")] == pytest.approx(
         1000 * expected.loc["Hip", ("acceleration", "truth")])
     # the fake truth moves smoothly and the annotation adds noise: most annotation jitter is noise
     assert (table[(T.RESIDUAL, "annotator noise")] > 0.5).all()
     keypoints = T.smoothness_keypoint_table(results).data
     assert len(keypoints) == 17 and "right hip" in keypoints.index
-    shown = T.display(T.smoothness_table(results))
+    shown = F.display(T.smoothness_table(results))
     assert shown[(T.RESIDUAL, "annotator noise")].str.fullmatch(r"\d+% \[\d+%, \d+%\]").all()
 
 
 def test_sample_predictions_skipped_without_images(tmp_path):
     from benchmark.report import figures
 
-    results = load_results(make_results(tmp_path, groups=("loss",), dataset_root=tmp_path / "gone"), "quick")
+    results = read(make_results(tmp_path, groups=("loss",), dataset_root=tmp_path / "gone"))
     figure = figures.sample_predictions(results, tmp_path)
     assert figure.path is None and "skipped" in figure.note
     assert not (tmp_path / "sample_predictions.png").exists()
 
 
 def test_report_of_missing_groups_failures_and_no_results(tmp_path):
-    from benchmark.report import build_report
-
     results_dir = make_results(tmp_path, groups=("loss",))
     write_experiment(results_dir / "quick" / "loss-resunet-bce", "loss-resunet-bce", "loss",
                      {"model": "resunet", "loss": "bce"}, 1.0, tmp_path / "data", status="FAILED")
-    index = build_report(results_dir, tmp_path / "reports", ALL_TABLES, ["per_region_bars", "jitter"], "quick")
+    index = build(results_dir, tmp_path / "reports", ALL_TABLES, ["per_region_bars", "jitter"])
     html = index.read_text()
-    assert html.count(T.NOT_RUN) == 3  # occlusion and per_region tables, per_region_bars figure
+    assert html.count(TB.NOT_RUN) == 3  # occlusion and per_region tables, per_region_bars figure
     assert "out of memory" in html and (index.parent / "tables" / "problems.csv").is_file()
     assert (index.parent / "notebooks" / "loss-resunet-bce.html").is_file()
     assert not (index.parent / "tables" / "occlusion.csv").exists()
     assert "resunet" not in (index.parent / "tables" / "loss.csv").read_text()
 
-    empty = build_report(tmp_path / "none", tmp_path / "reports", ALL_TABLES, ALL_FIGURES, "paper")
+    empty = build(tmp_path / "none", tmp_path / "reports", ALL_TABLES, ALL_FIGURES)
     assert "no experiment has run yet" in empty.read_text()
 
 
 def test_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
-    from benchmark.report import build_report
-
     results_dir = make_results(tmp_path, groups=("loss",))
     out = tmp_path / "reports"
     (out / "quick").mkdir(parents=True)
@@ -530,31 +585,31 @@ def test_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
     def broken(results):
         raise RuntimeError("table failed")
 
-    monkeypatch.setitem(T.TABLES, "decoder", broken)
+    monkeypatch.setitem(TABLES, "decoder", broken)
     with pytest.raises(RuntimeError, match="table failed"):
-        build_report(results_dir, out, ["loss", "decoder"], [], "quick")
+        build(results_dir, out, ["loss", "decoder"], [])
     assert (out / "quick" / "stale.txt").read_text() == "old"
     assert sorted(p.name for p in out.iterdir()) == ["quick"]  # no scratch folder left behind
 
     monkeypatch.undo()
-    build_report(results_dir, out, ["loss"], [], "quick")
+    build(results_dir, out, ["loss"], [])
     assert not (out / "quick" / "stale.txt").exists() and (out / "quick" / "tables" / "loss.tex").is_file()
     assert sorted(p.name for p in out.iterdir()) == ["quick"]
 
 
 def test_unknown_names_are_rejected(tmp_path):
-    from benchmark.report import build_report
-
     with pytest.raises(ValueError, match="unknown table.*'losses'.*known: loss"):
-        build_report(tmp_path, tmp_path / "reports", ["losses"], [], "quick")
+        build(tmp_path, tmp_path / "reports", ["losses"], [])
     with pytest.raises(ValueError, match="unknown figure"):
-        build_report(tmp_path, tmp_path / "reports", [], ["bars"], "quick")
+        build(tmp_path, tmp_path / "reports", [], ["bars"])
 
 
-# Lists two of make_results' loss experiments; the third (my_new_model, unregistered) is left out.
-MINIMAL_MANIFEST = ("datasets: {d: {path: data}}\nprofiles: {quick: {dataset: d}}\nexperiments:\n"
-                    "  - group: loss\n    rows:\n      - {model: simple_baseline, loss: kce}\n"
-                    "      - {model: hourglass, loss: mse}\n")
+# Lists two of make_results' loss experiments and the chance level; the third loss experiment
+# (my_new_model, unregistered) is left out.
+MINIMAL_MANIFEST = ("datasets: {d: {path: data}}\nprofiles: {quick: {dataset: d, train: {epochs: 4, cycles: 2}}}\n"
+                    "experiments:\n  - group: loss\n    rows:\n      - {model: simple_baseline, loss: kce}\n"
+                    "      - {model: hourglass, loss: mse}\n"
+                    "  - {group: reference, kind: reference, rows: [{reference: mean_pose}]}\n")
 
 
 def _report_cli(results_dir: Path, out: Path, manifest: Path) -> int:
@@ -621,7 +676,7 @@ def test_every_table_and_figure_of_the_study_manifest_is_registered():
     study = LoadedManifest(MANIFEST)
     study.check_report(table_names(), figure_names())
     assert study.data.tables and study.data.figures
-    assert set(study.data.tables) <= set(T.TABLES) and set(study.data.figures) <= set(figures.FIGURES)
+    assert set(study.data.tables) <= set(TABLES) and set(study.data.figures) <= set(figures.FIGURES)
 
 
 def test_truth_is_scored_only_where_an_annotation_exists():
@@ -631,7 +686,7 @@ def test_truth_is_scored_only_where_an_annotation_exists():
     annotation[:, 10] = np.nan  # e.g. a wrist outside the picture: never labelled, truth still known
     arrays = {"annotation": annotation, "truth": truth}
     assert evaluate(annotation, truth, "non_facial")["pck@0.1"] < 0.95  # unlabelled counted as wrong
-    assert evaluate(annotation, T.labelled_truth(arrays), "non_facial")["pck@0.1"] == 1.0
+    assert evaluate(annotation, TB.labelled_truth(arrays), "non_facial")["pck@0.1"] == 1.0
 
 
 def test_audit_table_summarises_the_privacy_audit_of_the_dataset(results):
@@ -655,7 +710,7 @@ def test_seeds_of_a_setting_are_one_row_with_their_mean_spread_and_count(tmp_pat
     for seed, quality in ((0, 1.0), (1, 1.4), (2, 0.8)):
         _loss_experiment(base, "simple_baseline", "kce", quality, seed)
     _loss_experiment(base, "hourglass", "mse", 1.6)
-    results = load_results(tmp_path / "results", "quick")
+    results = read(tmp_path / "results")
     table = T.loss_table(results)
     key = ("simple_baseline", "kce", "ours")
     assert list(table.data.index.droplevel("source").unique()) == [("simple_baseline", "kce"), ("hourglass", "mse")]
@@ -664,10 +719,10 @@ def test_seeds_of_a_setting_are_one_row_with_their_mean_spread_and_count(tmp_pat
     assert table.data.loc[key, ("PCK@0.04", "test")] == pytest.approx(np.mean(per_seed))
     assert table.spread.loc[key, ("PCK@0.04", "test")] == pytest.approx(np.std(per_seed, ddof=1))
     assert table.seeds[key] == 3 and table.seeds[("hourglass", "mse", "ours")] == 1
-    shown = T.display(table)
-    assert shown.loc[key, "seeds"] == "3" and shown.loc[("hourglass", "mse", "ours"), "seeds"] == "1"
-    assert f"±{np.std(per_seed, ddof=1):.3f}" in shown.loc[key, "PCK@0.04"]
-    csv = T.numbers(table)
+    shown = F.display(table)
+    assert str(shown.loc[key, "seeds"]) == "3" and str(shown.loc[("hourglass", "mse", "ours"), "seeds"]) == "1"
+    assert f"seeds ±{np.std(per_seed, ddof=1):.3f} (SD)" in shown.loc[key, "PCK@0.04"].detail  # on hover
+    csv = F.numbers(table)
     assert csv.loc[key, "seeds"] == 3 and csv.loc[key, "PCK@0.04 test_seed_sd"] == pytest.approx(np.std(per_seed, ddof=1))
     decoder = T.decoder_table(results)  # every table pools the seeds of a setting
     assert len(decoder.data) == 2 and decoder.seeds[("loss", "simple_baseline / kce")] == 3
@@ -677,25 +732,28 @@ def test_not_converged_experiments_are_marked_in_every_row_and_verdict(tmp_path)
     base = tmp_path / "results" / "quick"
     _loss_experiment(base, "simple_baseline", "kce", 1.0, converged=False)
     _loss_experiment(base, "hourglass", "mse", 1.6)
-    results = load_results(tmp_path / "results", "quick")
+    results = read(tmp_path / "results")
     for name, row in (("loss", ("simple_baseline", "kce", "ours")), ("decoder", ("loss", "simple_baseline / kce")),
                       ("truth", ("loss", "simple_baseline / kce"))):
-        table = T.TABLES[name](results)
+        table = TABLES[name](results)
         assert table.stalled[row] and table.stalled.sum() == 1, name
-        assert T.display(table).index[list(table.data.index).index(row)][-1].endswith(T.STALLED), name
-        assert T.STALLED_NOTE in table.caption and T.numbers(table).loc[row, "not_converged"], name
+        assert F.display(table).index[list(table.data.index).index(row)][-1].endswith(TB.STALLED), name
+        assert TB.STALLED_NOTE in table.caption and F.numbers(table).loc[row, "not_converged"], name
     assert T.smoothness_table(results).stalled.all()  # every row is the showcase experiment's
-    claims = T.claims_table(results)
+    claims = V.claims_table(results)
     assert claims.stalled["smoother_than_annotation"] and not claims.stalled["face_occlusion_equivalent"]
-    assert T.display(claims).index[list(claims.data.index).index("smoother_than_annotation")].endswith(T.STALLED)
+    assert F.display(claims).index[list(claims.data.index).index("smoother_than_annotation")].endswith(TB.STALLED)
 
 
 def _claims_cli(results_dir: Path, *options: str) -> int:
+    """``claims`` on the results of the minimal manifest's dataset ``d`` (``<results_dir>/d/quick``)."""
     from benchmark.commands import claims as cli
 
     parser = argparse.ArgumentParser()
     cli.configure(parser)
-    return cli.main(parser.parse_args(["--results", str(results_dir), "--profile", "quick", *options]))
+    manifest = results_dir.parent / "manifest.yaml"
+    manifest.write_text(MINIMAL_MANIFEST.replace("{model: hourglass, loss: mse}", "{model: simple_baseline, loss: bce}"))
+    return cli.main(parser.parse_args(["--results", str(results_dir), "--manifest", str(manifest), *options]))
 
 
 @pytest.mark.parametrize("kce, bce, strict", [(0.3, 2.0, 0), (2.0, 0.3, 1)])
@@ -704,58 +762,73 @@ def test_claims_command_prints_the_verdicts_and_fails_strictly_on_a_contradictio
     import test_report
 
     monkeypatch.setattr(test_report, "VIDEOS", tuple(f"{v:03d}" for v in range(12)))  # enough to judge
-    base = tmp_path / "results" / "synthetic" / "quick"  # where `run` puts the quick profile's results
+    base = tmp_path / "results" / "d" / "quick"  # where `run` puts the minimal manifest's results
     _loss_experiment(base, "simple_baseline", "kce", kce)
     _loss_experiment(base, "simple_baseline", "bce", bce)
-    results = load_results(tmp_path / "results" / "synthetic", "quick")
-    comparisons = T.comparisons_table(results).data.loc["kce_beats_bce_mse"]
-    judged = comparisons[comparisons["b"] == "model=simple_baseline, loss=bce"]
+    write_experiment(base / "reference-mean_pose", "reference-mean_pose", "reference", {}, 1.0, tmp_path / "data",
+                     kind="reference")
+    results = read(tmp_path / "results" / "d")
+    comparisons = V.comparisons_table(results).data.loc["kce_beats_bce_mse"]
+    judged = comparisons[comparisons["b"].str.startswith("model=simple_baseline, loss=bce (")]
     assert list(judged["verdict"]) == ["holds" if kce < bce else "contradicted"] * 2 and (judged["videos"] == 12).all()
+    assert all("best on Valid" in b for b in judged["b"])  # each arm decoded as suits it, chosen on Valid
     # KCE better: its comparisons with BCE hold, but the other models' are not run, so the claim is
     # inconclusive (and, with predictions less noisy than the labels, no claim is contradicted);
     # KCE worse: contradicted.
-    verdicts = T.claims_table(results).data["verdict"]
+    verdicts = V.claims_table(results).data["verdict"]
     assert verdicts["kce_beats_bce_mse"] == ("inconclusive" if kce < bce else "contradicted")
     assert (verdicts != "contradicted").all() or kce > bce
     assert _claims_cli(tmp_path / "results") == 0
     out = capsys.readouterr().out
     assert "kce_beats_bce_mse" in out and verdicts["kce_beats_bce_mse"] in out and "+0." in out
+    assert "loss-simple_baseline-kce: converged: training as long again (epochs 3-4, the same schedule) added" in out
     assert _claims_cli(tmp_path / "results", "--strict") == strict
-    assert _claims_cli(tmp_path / "elsewhere") == 1 and "no finished experiment" in capsys.readouterr().err
+    assert _claims_cli(tmp_path / "elsewhere") == 2 and "no finished experiment" in capsys.readouterr().err
 
 
-def test_the_report_opens_with_the_claims_and_comparisons(results_dir, tmp_path):
-    from benchmark.report import build_report
-
-    tables = LoadedManifest(MANIFEST).data.tables
-    assert tables[:2] == ["claims", "comparisons"]
-    index = build_report(results_dir, tmp_path, tables, [], "quick")
+def test_the_report_opens_with_the_verdicts_then_the_comparisons(results_dir, tmp_path):
+    manifest = LoadedManifest(MANIFEST).data
+    assert manifest.tables[:2] == ["claims", "comparisons"] and manifest.figures[0] == "verdicts"
+    index = build(results_dir, tmp_path, manifest.tables, ["verdicts", "training_curves"])
     html = index.read_text()
-    first = html.index('<h3 id="table-')
-    assert html[first:].startswith('<h3 id="table-claims"') and html.index('id="table-comparisons"') < html.index(
-        'id="table-loss"')
-    assert "95 % interval" in html[:first] and html.index('id="provenance"') > first  # explained once, first
+    lead = html.index('<h2 id="verdicts">Does the study hold?</h2>')
+    assert lead < html.index('id="table-claims"') < html.index('id="figure-verdicts"') < html.index('<h2 id="tables">')
+    assert html.index('<h2 id="tables">') < html.index('id="table-comparisons"') < html.index('id="table-loss"')
+    assert "95 % interval" in html[html.index('<h2 id="tables">'):html.index('id="table-comparisons"')]
+    assert html.index('id="figure-verdicts"') < html.index('id="figure-training_curves"')
+    assert (index.parent / "figures" / "verdicts.png").is_file()
     markdown = (index.parent / "README.md").read_text()
-    assert markdown.index("The study's claims") < markdown.index("Models and loss functions")
+    assert markdown.index("The study's claims") < markdown.index("figures/verdicts.png") < markdown.index(
+        "Models and loss functions")
     csv = pd.read_csv(index.parent / "tables" / "loss.csv", index_col=[0, 1, 2])
     assert {"PCK@0.02 test_lo", "PCK@0.02 test_hi", "seeds", "not_converged"} <= set(csv.columns)
     row = csv.loc[("hourglass", "mse", "ours")]
     assert row["PCK@0.02 test_lo"] <= row["PCK@0.02 test"] <= row["PCK@0.02 test_hi"]
     assert "wa PCK@0.04_lo" in pd.read_csv(index.parent / "tables" / "decoder.csv").columns
     tex = (index.parent / "tables" / "loss.tex").read_text()
-    assert " [" in tex and "±" not in tex and "†" not in tex and tex.count(r"\\") == 1 + 3 * len(LOSS)
+    assert r"{\scriptsize [" in tex and "±" not in tex and "†" not in tex and tex.count(r"\\") == 1 + 3 * (len(LOSS) + 1)
 
 
-def test_the_report_key_covers_the_claims_file(tmp_path, monkeypatch):
+def test_the_report_key_covers_the_claims_file_and_the_planned_folders_only(tmp_path):
     from benchmark.evidence.claims import CLAIMS
+    from benchmark.runner.plan import plan
 
     assert freshness.CLAIMS == CLAIMS
+    results = make_results(tmp_path, groups=("loss",))
+    (tmp_path / "manifest.yaml").write_text(MINIMAL_MANIFEST)
+    (results / "d").symlink_to(results, target_is_directory=True)
+    planned = plan(tmp_path / "manifest.yaml", "quick", results=results)
     claims = tmp_path / "claims.yaml"
     claims.write_text("claims: []\n")
-    monkeypatch.setattr(freshness, "CLAIMS", claims)
-    before = freshness.report_key(tmp_path, ["claims"], [])
+    before = freshness.report_key(planned, ["claims"], [], claims)
     claims.write_text("claims: []  # edited\n")
-    assert freshness.report_key(tmp_path, ["claims"], []) != before
+    edited = freshness.report_key(planned, ["claims"], [], claims)
+    assert edited != before
+    # a folder the plan ignores changes the list of ignored folders only; a planned one's record, the key
+    (results / "quick" / "loss-my_new_model-kce" / "COMPLETE.json").write_text("{}")
+    assert freshness.report_key(planned, ["claims"], [], claims) == edited
+    (results / "quick" / "loss-hourglass-mse" / "COMPLETE.json").write_text("{}")
+    assert freshness.report_key(planned, ["claims"], [], claims) != edited
 
 
 def test_movement_table_compares_every_source_with_the_truth(results):

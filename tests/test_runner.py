@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import render_report, run_manifest
+
+from benchmark.common.metrics_file import read_metrics
 from benchmark.models import register_model
-from benchmark.report import build_report
-from benchmark.runner.datasets import dataset_name
-from benchmark.runner.execute import EpochBars, Job, missing_kernel, run
+from benchmark.runner.execute import EpochBars, Job, missing_kernel
 from benchmark.runner.manifest import REPO, Experiment, LoadedManifest
+from benchmark.runner.plan import PlanError
 from benchmark.training.config import TrainConfig
 
 MANIFEST = """\
@@ -48,8 +50,8 @@ def workspace(tmp_path_factory):
 
 
 def _run(root: Path, **kwargs):
-    outcomes = run(root / "manifest.yaml", "smoke", results_dir=root / "results", data_dir=root / "data",
-                   progress=False, **kwargs)
+    outcomes = run_manifest(root / "manifest.yaml", "smoke", results_dir=root / "results", data_dir=root / "data",
+                            **kwargs)
     return {o.id: o.status for o in outcomes}
 
 
@@ -58,6 +60,7 @@ def first_run(workspace):
     return _run(workspace)
 
 
+@pytest.mark.slow
 def test_runs_every_experiment_and_writes_complete_results(workspace, first_run):
     assert first_run == {"loss-simple_baseline-mse": "ran", "loss-simple_baseline-kce": "ran"}
     for exp_id in first_run:
@@ -76,20 +79,23 @@ def test_runs_every_experiment_and_writes_complete_results(workspace, first_run)
         not any((workspace / "results" / "tiny" / "smoke" / ".staging").iterdir())
 
 
+@pytest.mark.slow
 def test_report_renders_from_the_results(workspace, first_run, tmp_path):
-    index = build_report(workspace / "results" / "tiny", tmp_path, ["loss", "decoder", "truth"],
-                         ["training_curves", "pck_curves"], "smoke")
+    index = render_report(workspace / "manifest.yaml", "smoke", workspace / "results", tmp_path,
+                          ["loss", "decoder", "truth"], ["training_curves", "pck_curves"])
     html = index.read_text()
     assert "simple_baseline" in html and "notebooks/loss-simple_baseline-kce.html" in html
     assert (index.parent / "tables" / "loss.tex").read_text().count("\\midrule") >= 1
 
 
+@pytest.mark.slow
 def test_second_run_is_cached(workspace, first_run):
     started = time.perf_counter()
     assert set(_run(workspace).values()) == {"cached"}
     print(f"cached rerun: {time.perf_counter() - started:.1f} s")
 
 
+@pytest.mark.slow
 def test_an_added_row_trains_alone(workspace, first_run):
     manifest = workspace / "manifest.yaml"
     manifest.write_text(MANIFEST.replace("loss: [mse, kce]", "loss: [mse, kce, bce]"))
@@ -100,6 +106,7 @@ def test_an_added_row_trains_alone(workspace, first_run):
         manifest.write_text(MANIFEST)
 
 
+@pytest.mark.slow
 def test_an_added_seed_trains_that_seed_alone(workspace, first_run):
     assert _run(workspace, only="kce", seeds=[0, 1]) == {"loss-simple_baseline-kce": "cached",
                                                          "loss-simple_baseline-kce-s1": "ran"}
@@ -108,12 +115,77 @@ def test_an_added_seed_trains_that_seed_alone(workspace, first_run):
     shutil.rmtree(workspace / "results" / "tiny" / "smoke" / "loss-simple_baseline-kce-s1")  # the other tests count folders
 
 
+@pytest.mark.slow
+def test_stale_folders_change_no_verdict_table_or_prediction_and_broken_inputs_exit_2(tmp_path, workspace, first_run):
+    """The run plan reads only its experiments with its settings: a folder of an older manifest with
+    the same settings, a seed no run asked for and a folder of other settings are named as ignored
+    and change nothing, for `claims`, `report` and `predict` alike; a broken claims file or results
+    file is exit status 2 naming the file."""
+    results = tmp_path / "results"
+    shutil.copytree(workspace / "results", results)
+    base = results / "tiny" / "smoke"
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for image in sorted((workspace / "data" / "tiny" / "Test" / "img").glob("*.jpg"))[:2]:
+        shutil.copy(image, frames)
+    plan = ["--manifest", str(workspace / "manifest.yaml"), "--profile", "smoke", "--results", str(results)]
+
+    def benchmark(*args):
+        return subprocess.run([sys.executable, "-m", "benchmark", *map(str, args)], capture_output=True, text=True,
+                              cwd=REPO)
+
+    def outputs(tag):
+        claims = benchmark("claims", *plan)
+        report = benchmark("report", *plan, "--out", tmp_path / f"reports-{tag}", "--force")
+        predict = benchmark("predict", *plan, "--model", "loss-simple_baseline-kce", "--input", frames,
+                            "--out", tmp_path / f"predict-{tag}", "--no-overlay", "--no-flip")
+        for done in (claims, report, predict):
+            assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+        tables = tmp_path / f"reports-{tag}" / "tiny" / "smoke" / "tables"
+        return (claims, report, predict, {name: (tables / f"{name}.csv").read_text() for name in ("loss", "decoder",
+                "truth")}, (tmp_path / f"predict-{tag}" / "keypoints.csv").read_text())
+
+    before = outputs("before")
+    # planted: an older manifest's id of the same setting, a seed nobody asked for, other settings
+    for name, change in (("loss-simple_baseline-kce-v1", {}), ("loss-simple_baseline-kce-s7", {"seed": 7}),
+                         ("loss-simple_baseline-mse-s9", {"seed": 9, "input_size": 128})):
+        shutil.copytree(base / name.rsplit("-", 1)[0], base / name)
+        metrics = json.loads((base / name / "metrics.json").read_text())
+        metrics["config"].update(change)
+        (base / name / "metrics.json").write_text(json.dumps(metrics))
+    after = outputs("after")
+    assert after[3] == before[3] and after[4] == before[4]  # the same tables, verdicts and keypoints
+    assert [line for line in after[0].stdout.splitlines()] == [line for line in before[0].stdout.splitlines()]
+    for done in after[:3]:
+        assert "3 folders in" in done.stderr and "not in this plan" in done.stderr, done.stderr
+        assert "loss-simple_baseline-kce-s7" in done.stderr and "loss-simple_baseline-mse-s9" in done.stderr
+    problems = (tmp_path / "reports-after" / "tiny" / "smoke" / "tables" / "problems.csv").read_text()
+    assert problems.count("ignored") == 3
+    # a seed that a run asks for is part of the plan from then on
+    assert {o.id: o.status for o in run_manifest(workspace / "manifest.yaml", "smoke", results, workspace / "data",
+                                                 only="kce", seeds=[7])} == {"loss-simple_baseline-kce-s7": "ran"}
+    assert "loss-simple_baseline-kce-s7" not in benchmark("claims", *plan).stderr
+
+    broken = tmp_path / "claims.yaml"
+    broken.write_text((REPO / "experiments" / "claims.yaml").read_text().replace("  direction: greater", "  direction: up", 1))
+    for command in ("claims", "report"):
+        done = benchmark(command, *plan, "--claims", broken, *(["--out", tmp_path / "r"] if command == "report" else []))
+        assert done.returncode == 2 and f"{broken}:" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    (base / "loss-simple_baseline-mse" / "metrics.json").write_text("{\"config\": ")
+    for command in ("claims", "report"):
+        done = benchmark(command, *plan, *(["--out", tmp_path / "r2"] if command == "report" else []))
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert f"{base / 'loss-simple_baseline-mse' / 'metrics.json'}: not valid JSON" in done.stderr
+
+
+@pytest.mark.slow
 def test_only_and_force(workspace, first_run):
     assert _run(workspace, only="*-kce", force=True) == {"loss-simple_baseline-kce": "ran"}
-    with pytest.raises(ValueError, match="matches no experiment"):
+    with pytest.raises(PlanError, match="matches no experiment"):
         _run(workspace, only="nothing-like-this")
 
 
+@pytest.mark.slow
 def test_a_setting_listed_twice_trains_once(tmp_path, workspace, first_run):
     doc = yaml.safe_load(MANIFEST)
     doc["experiments"] = [{"group": "loss", "rows": [{"model": "simple_baseline", "loss": "kce"}]},
@@ -121,8 +193,8 @@ def test_a_setting_listed_twice_trains_once(tmp_path, workspace, first_run):
     (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
     def outcomes(**kwargs):
-        return {o.id: o for o in run(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
-                                     data_dir=workspace / "data", progress=False, **kwargs)}
+        return {o.id: o for o in run_manifest(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                                              data_dir=workspace / "data", **kwargs)}
 
     first = outcomes()
     assert {i: o.status for i, o in first.items()} == {"loss-simple_baseline-kce": "ran",
@@ -147,13 +219,14 @@ def _only_here(*args, **kwargs):
     raise AssertionError("never built in this process")
 
 
+@pytest.mark.slow
 def test_a_broken_experiment_is_reported_and_the_others_finish(tmp_path, workspace, first_run):
     # Registered in this process only: the manifest validates, but the notebook's kernel fails.
     (tmp_path / "manifest.yaml").write_text(
         MANIFEST.replace("model: [simple_baseline]", "model: [unknown_to_the_kernel, simple_baseline]")
         .replace("loss: [mse, kce]", "loss: [mse]"))
-    outcomes = run(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
-                   data_dir=workspace / "data", progress=False)
+    outcomes = run_manifest(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                            data_dir=workspace / "data")
     status = {o.id: o for o in outcomes}
     assert status["loss-unknown_to_the_kernel-mse"].status == "failed"
     assert "unknown_to_the_kernel" in status["loss-unknown_to_the_kernel-mse"].detail
@@ -162,11 +235,12 @@ def test_a_broken_experiment_is_reported_and_the_others_finish(tmp_path, workspa
     assert (failed / "notebook.ipynb").exists() and (failed / "FAILED.json").exists()
     assert not (failed / "COMPLETE.json").exists()
     # It is retried next time, and the finished one is not.
-    again = {o.id: o.status for o in run(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
-                                         data_dir=workspace / "data", progress=False)}
+    again = {o.id: o.status for o in run_manifest(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                                                  data_dir=workspace / "data")}
     assert again == {"loss-unknown_to_the_kernel-mse": "failed", "loss-simple_baseline-mse": "cached"}
 
 
+@pytest.mark.slow
 def test_cli_exit_status_is_non_zero_when_an_experiment_fails(tmp_path, workspace, first_run):
     # A dataset without a Train split: the runner starts, every experiment fails in its notebook.
     data = tmp_path / "no_train"
@@ -188,6 +262,7 @@ def test_cli_reports_a_bad_manifest_without_a_traceback(tmp_path):
     assert "manifest.yaml:12" in done.stderr and "'l2'" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_and_never_counts_partial_results(tmp_path, workspace, first_run):
     (tmp_path / "manifest.yaml").write_text(MANIFEST.replace("epochs: 1", "epochs: 30"))
     results = tmp_path / "results"
@@ -204,12 +279,11 @@ def test_an_interrupted_run_resumes_and_never_counts_partial_results(tmp_path, w
     os.killpg(process.pid, signal.SIGKILL)  # like a power loss: no clean-up at all
     process.wait()
     assert not (results / "tiny" / "smoke" / "loss-simple_baseline-mse").exists()
-    build_report(results / "tiny", tmp_path / "reports", ["loss"], [], "smoke")  # nothing partial is aggregated
-    assert "not run yet" in (tmp_path / "reports" / "smoke" / "README.md").read_text()
+    index = render_report(tmp_path / "manifest.yaml", "smoke", results, tmp_path / "reports", ["loss"], [])
+    assert "not run yet" in (index.parent / "README.md").read_text()  # nothing partial is aggregated
 
     (tmp_path / "manifest.yaml").write_text(MANIFEST)
-    resumed = run(tmp_path / "manifest.yaml", "smoke", results_dir=results, data_dir=workspace / "data",
-                  progress=False)
+    resumed = run_manifest(tmp_path / "manifest.yaml", "smoke", results_dir=results, data_dir=workspace / "data")
     assert {o.status for o in resumed} == {"ran"}
     assert not any((results / "tiny" / "smoke" / ".staging").glob("*"))
 
@@ -229,11 +303,12 @@ def test_epoch_bars_follow_the_staging_status_files(tmp_path):
         assert not bars.bars
 
 
+@pytest.mark.slow
 def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
     """experiments/manifest.yaml, profile smoke: every experiment through papermill, then the report
     with every table and figure the manifest lists (a few minutes on 2 cores)."""
     manifest = REPO / "experiments" / "manifest.yaml"
-    outcomes = run(manifest, "smoke", results_dir=tmp_path / "results", data_dir=tmp_path / "data", progress=False)
+    outcomes = run_manifest(manifest, "smoke", results_dir=tmp_path / "results", data_dir=tmp_path / "data")
     assert len(outcomes) == len(LoadedManifest(manifest).experiments("smoke"))
     # A baseline runs where the set-up could build its environment, and is skipped with the reason otherwise;
     # a setting that an earlier row already lists (the occlusion table's visible/visible/preserved) is shared.
@@ -244,9 +319,14 @@ def test_the_smoke_profile_of_the_real_manifest_end_to_end(tmp_path):
                 else "ran" if o.id in first.values() else "shared" for o in outcomes}
     assert "shared" in expected.values()
     assert {o.id: o.status for o in outcomes} == expected, [(o.id, o.detail) for o in outcomes]
+    # every metrics.json the run wrote follows the schema (docs/RESULTS.md), of every kind
+    written = sorted((tmp_path / "results").glob("*/*/*/metrics.json"))
+    assert {read_metrics(path.parent).get("kind", "train") for path in written} >= {"train", "reference"}
+    assert len(written) == sum(o.status in ("ran", "shared") for o in outcomes)
+    assert json.loads((tmp_path / "results" / "synthetic-smoke" / "smoke" / "occlusion-visible-occluded-omitted" /
+                       "metrics.json").read_text())["trained_by"] == "occlusion-visible-visible-omitted"
     lists = LoadedManifest(manifest).data
-    index = build_report(tmp_path / "results" / "synthetic-smoke", tmp_path / "reports", lists.tables, lists.figures,
-                         "smoke")
+    index = render_report(manifest, "smoke", tmp_path / "results", tmp_path / "reports", lists.tables, lists.figures)
     folder = index.parent
     for table in lists.tables:
         assert (folder / "tables" / f"{table}.tex").exists()
@@ -272,6 +352,7 @@ experiments:
 """
 
 
+@pytest.mark.slow
 def test_the_real_sample_through_the_whole_chain(tmp_path, sample_root):
     """The real layout (no truth/, no DomainShift, no synth.json) from `run` to `report` on the
     command line, as ./run_all.sh calls them, with every table and figure of experiments/manifest.yaml
@@ -293,7 +374,7 @@ def test_the_real_sample_through_the_whole_chain(tmp_path, sample_root):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     for noise in ("oneDNN", "absl::InitializeLog", "Traceback"):
         assert noise not in done.stderr, done.stderr[-2000:]
-    name = dataset_name(LoadedManifest(manifest), "sample", data=sample_root)
+    name = next((tmp_path / "results").iterdir()).name
     assert name.startswith("sample_data-") and f"results in {tmp_path / 'results' / name / 'sample'}" in done.stdout
     folder = tmp_path / "results" / name / "sample" / "loss-simple_baseline-kce"
     metrics = json.loads((folder / "metrics.json").read_text())

@@ -17,6 +17,8 @@ from benchmark.training.train import train
 
 CONFIG = TrainConfig(model="simple_baseline", loss="kce", input_size=64, epochs=1, batch_size=8, framing="body")
 
+pytestmark = pytest.mark.slow  # generates videos and evaluates a trained model on them
+
 
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory):

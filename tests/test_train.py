@@ -11,9 +11,20 @@ from benchmark.common.environment import gpu_available
 from benchmark.data.synth import generate_dataset
 from benchmark.training import train as train_module
 from benchmark.training.config import TrainConfig
-from benchmark.training.train import TrainingDiverged, learning_rate_schedule, resolve_precision, train
+from benchmark.study.codec import HeatmapCodec
+from benchmark.study.losses import LOSSES, Loss
+from benchmark.study.metrics import pck
+from benchmark.training.schedule import learning_rate_schedule
+from benchmark.training.train import (
+    TrainingDiverged,
+    build_for_training,
+    compile_for_training,
+    initialise_heads,
+    resolve_precision,
+    train,
+)
 
-CONFIG = TrainConfig(model="simple_baseline", loss="kce", input_size=64, epochs=2, batch_size=8)
+CONFIG = TrainConfig(model="simple_baseline", loss="kce", input_size=64, epochs=2, cycles=2, batch_size=8)
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +42,14 @@ def trained(dataset, tmp_path_factory):
 
 def test_writes_model_history_predictions_and_metrics(trained):
     summary, out = trained
-    assert {p.name for p in out.iterdir()} == {"model.keras", "history.csv", "predictions.csv", "metrics.json"}
+    assert {p.name for p in out.iterdir()} == {"model.keras", "history.csv", "valid_cycles.csv", "predictions.csv",
+                                               "metrics.json"}
     history = pd.read_csv(out / "history.csv")
-    assert list(history["epoch"]) == [1, 2] and {"loss", "val_pck@0.1", "epoch_time_s"} <= set(history)
+    assert list(history["epoch"]) == [1, 2] and {"loss", "learning_rate", "val_pck@0.1", "epoch_time_s"} <= set(history)
+    cycles = pd.read_csv(out / "valid_cycles.csv", dtype={"video": str})  # each cycle's end: one epoch each here
+    assert list(cycles["epoch"].unique()) == [1, 2] and set(cycles["video"]) == {"001"} or len(set(cycles["video"])) == 1
+    valid = pd.read_csv(out / "predictions.csv")
+    assert (cycles.groupby("cycle")["scored"].sum() > 0).all() and not valid.empty
     predictions = pd.read_csv(out / "predictions.csv")
     assert set(predictions["split"]) == {"Valid", "Test", "DomainShift"}
     assert set(predictions["decoder"]) == {"argmax", "wa", "dark"}
@@ -66,7 +82,7 @@ class _NaNLoss(keras.losses.Loss):
 
 
 def test_a_diverging_loss_stops_with_a_clear_error_and_writes_nothing(dataset, tmp_path, monkeypatch):
-    monkeypatch.setattr(train_module, "get_loss", lambda name: _NaNLoss())
+    monkeypatch.setattr(Loss, "build", lambda self: _NaNLoss())
     out = tmp_path / "run"
     with pytest.raises(TrainingDiverged, match="loss became nan"):
         train(CONFIG, dataset, out, progress=False)
@@ -84,20 +100,57 @@ def _rates(schedule, steps):
     return np.array([float(keras.ops.convert_to_numpy(schedule(step))) for step in steps])
 
 
-def test_default_schedule_is_the_plain_cosine_decay():
-    config = CONFIG.model_copy(update={"learning_rate": 3e-3})
+def test_one_cycle_without_warm_up_is_the_plain_cosine_decay():
+    config = CONFIG.model_copy(update={"learning_rate": 3e-3, "cycles": 1})
     steps = [0, 1, 25, 50, 99, 100]
     np.testing.assert_allclose(_rates(learning_rate_schedule(config, 100, 10), steps),
                                _rates(keras.optimizers.schedules.CosineDecay(3e-3, 100), steps), rtol=1e-6)
 
 
 def test_warmup_rises_linearly_then_decays_by_cosine():
-    config = CONFIG.model_copy(update={"learning_rate": 1e-2, "warmup_epochs": 1.5})
+    config = CONFIG.model_copy(update={"learning_rate": 1e-2, "warmup_epochs": 1.5, "cycles": 1})
     rates = _rates(learning_rate_schedule(config, 100, 10), [0, 5, 10, 15, 15 + 85 // 2, 100])
     np.testing.assert_allclose(rates[:4], [0.0, 1e-2 / 3, 2e-2 / 3, 1e-2], rtol=1e-5)  # 15 warm-up steps
     assert rates[4] == pytest.approx(5e-3, rel=0.02) and rates[5] == pytest.approx(0.0, abs=1e-7)
-    too_long = CONFIG.model_copy(update={"warmup_epochs": 50})  # never more than all the steps but one
+    too_long = CONFIG.model_copy(update={"warmup_epochs": 50, "cycles": 1})  # never more than a cycle's steps but one
     assert _rates(learning_rate_schedule(too_long, 20, 10), [19])[0] == pytest.approx(CONFIG.learning_rate)
+
+
+def test_cycles_repeat_the_same_schedule():
+    """Each cycle warms up and anneals alike, so the end of the last and of the one before are equally
+    annealed points, the last with twice the training (benchmark.evidence.convergence)."""
+    config = CONFIG.model_copy(update={"learning_rate": 1e-2, "warmup_epochs": 0.5, "epochs": 4, "cycles": 2})
+    schedule = learning_rate_schedule(config, 80, 20)  # 40 steps a cycle, 10 of them warming up
+    first, second = _rates(schedule, range(40)), _rates(schedule, range(40, 80))
+    np.testing.assert_allclose(first, second, rtol=1e-6)
+    assert first[0] == 0 and first[10] == pytest.approx(1e-2, rel=1e-5) and first[-1] < 5e-5
+    with pytest.raises(ValueError, match=r"epochs \(5\) must be a multiple of cycles \(2\)"):
+        TrainConfig(epochs=5, cycles=2)
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_each_loss_learns_one_batch_through_its_whole_path(loss):
+    """The loss's head start, activation, target and decoder together: a few steps on four pictures
+    bring the decoded keypoints onto their targets (the path a loss comparison relies on)."""
+    keras.utils.set_random_seed(0)
+    config = CONFIG.model_copy(update={"loss": loss, "sigma": 1.5, "learning_rate": 3e-3, "decoder": "argmax"})
+    codec = HeatmapCodec.from_config(config)
+    rng = np.random.default_rng(0)
+    images = np.repeat(rng.random((4, 64, 64, 1), dtype=np.float32), 3, axis=-1)
+    keypoints = rng.uniform(6, 58, (4, 22, 2))
+    targets = codec.encode(keypoints, (64, 64))
+    model = build_for_training(config)
+    initialise_heads(model, config)
+    compile_for_training(model, config, 60, (images, targets))
+
+    def decoded():
+        coords, _ = codec.decode(model(images, training=True))
+        return keras.ops.convert_to_numpy(coords)
+
+    before = pck(decoded(), keypoints, 0.2, "all")
+    model.fit(images, targets, batch_size=4, epochs=60, verbose=0)
+    after = pck(decoded(), keypoints, 0.2, "all")
+    assert after > max(0.8, before + 0.5), (loss, before, after)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +203,7 @@ def test_a_model_that_sees_the_body_is_framed_by_its_own_predictions(dataset, tm
     seen = []
     batches = train_module.HeatmapBatches
     monkeypatch.setattr(train_module, "HeatmapBatches", lambda data, *a, **k: seen.append(data) or batches(data, *a, **k))
-    config = CONFIG.model_copy(update={"framing": "body", "epochs": 1})
+    config = CONFIG.model_copy(update={"framing": "body", "epochs": 1, "cycles": 1})
     summary = train(config, dataset, tmp_path, progress=False)
     assert summary["config"]["framing"] == "body"
     # Every training frame twice: cropped around its video's labelled body, and whole (letterboxed).
@@ -168,3 +221,30 @@ def test_a_model_that_sees_the_body_is_framed_by_its_own_predictions(dataset, tm
     # The same model on the whole picture alone (no framing) predicts differently.
     unframed, _ = predict(pose_model.__class__(pose_model.model, pose_model.codec, pose_model.facial), images)
     assert not np.allclose(unframed, coords)
+
+
+def test_a_new_loss_is_one_registry_entry_that_trains_evaluates_and_appears_in_the_tables(dataset, tmp_path,
+                                                                                           monkeypatch):
+    """docs/ADDING_A_MODEL.md, "Adding a loss": a Keras loss class and one registry entry."""
+    import json as json_module
+
+    from benchmark.common.metrics_file import read_metrics
+    from benchmark.report.results import load_results
+    from benchmark.report.tables import decoder_table, loss_table
+    from benchmark.study import heatmaps
+    from benchmark.study.heatmap_losses import HeatmapLoss
+
+    class HeatmapL1(HeatmapLoss):
+        def call(self, y_true, y_pred):
+            return keras.ops.mean(keras.ops.abs(y_pred - y_true), axis=(1, 2))
+
+    monkeypatch.setitem(LOSSES, "l1", Loss("l1", "L1", heatmaps.relu, HeatmapL1, initial_bias=lambda mean: 0.0,
+                                           head_std=1e-4))
+    config = TrainConfig(model="simple_baseline", loss="l1", input_size=64, epochs=2, cycles=2, batch_size=8)
+    folder = tmp_path / "quick" / "loss-simple_baseline-l1"
+    summary = train(config, dataset, folder, progress=False)
+    assert summary["codec"]["loss"] == "l1" and read_metrics(folder)["config"]["loss"] == "l1"
+    (folder / "COMPLETE.json").write_text(json_module.dumps({"id": folder.name, "group": "loss"}))
+    results = load_results(tmp_path / "quick")
+    assert ("simple_baseline", "l1", "ours") in loss_table(results).data.index
+    assert ("loss", "simple_baseline / l1") in decoder_table(results).data.index

@@ -44,13 +44,12 @@ def spread(count: int | None, limit: int) -> np.ndarray:
 
 
 def gallery(source: Path, model: str | Path, out: Path, cols: int = 4, limit: int = 16,
-            cell: int = 256, batch_size: int = 16, results: Path = Path("results"),
-            profile: str = "quick", progress: bool = False, dataset: str = "synthetic") -> int:
+            cell: int = 256, batch_size: int = 16, progress: bool = False) -> int:
     """Write the gallery of up to ``limit`` pictures of ``source`` (a folder, or a video) to the
     image file ``out``; return the number of pictures shown. A video that stops early shows the
     picked frames decoded before, with a warning."""
     frames = Frames(source)
-    pose_model = load_pose_model(model, results, profile, dataset)
+    pose_model = load_pose_model(model)
     picks = spread(frames.count, limit)
     images, predictions, confidences, titles = [], [], [], []
     shown = NON_FACIAL_IDX if not pose_model.facial else slice(None)

@@ -1,9 +1,8 @@
-"""A trained pose model ready for unlabelled pictures: loading it by path or experiment id, and
+"""A trained pose model ready for unlabelled pictures: loading it, and
 predicting keypoints with a confidence that can be trusted.
 
-``load_pose_model`` takes a ``model.keras`` path or an experiment id of the runner
-(``loss-simple_baseline-kce`` is ``<results>/<dataset>/<profile>/loss-simple_baseline-kce/model.keras``,
-the dataset named as :func:`benchmark.runner.datasets.dataset_name` names it).
+``load_pose_model`` takes a ``model.keras`` path (the commands also take an experiment id, which
+their run plan resolves: ``benchmark.commands.plan_options.model_file``).
 The heatmap codec (loss, sigma, decoder, stride) and the facial-keypoint setting come from the
 ``metrics.json`` that training writes beside the model (its ``codec``; older results: its
 ``config``); the input size is the model's.
@@ -52,34 +51,13 @@ class PoseModel:
         return int(self.model.inputs[0].shape[1])
 
 
-def model_path(spec: str | Path, results: str | Path = "results", profile: str = "quick",
-               dataset: str = "synthetic") -> Path:
-    """The ``model.keras`` that ``spec`` names: a file, a folder holding one, or an experiment id
-    (``<results>/<dataset>/<profile>/<id>/model.keras``). A missing model is a ``FileNotFoundError``
-    naming what was looked for and the experiments that have a model."""
-    path = Path(spec)
-    if path.is_dir():
-        path = path / "model.keras"
-    if path.is_file():
-        return path
-    if path.suffix == ".keras" or len(path.parts) > 1:
+def load_pose_model(path: str | Path) -> PoseModel:
+    """Load a ``model.keras`` (or the folder holding one) and the training configuration in the
+    ``metrics.json`` beside it."""
+    path = Path(path)
+    path = path / "model.keras" if path.is_dir() else path
+    if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
-    root = Path(results) / dataset / profile
-    candidate = root / str(spec) / "model.keras"
-    if candidate.is_file():
-        return candidate
-    found = sorted(p.parent.name for p in root.glob("*/model.keras"))
-    listing = (f"experiments with a model there: {', '.join(found)}" if found
-               else f"no experiment in {root} has a model")
-    raise FileNotFoundError(f"--model {spec}: neither a model file nor an experiment id "
-                            f"(looked for {spec} and {candidate}); {listing}")
-
-
-def load_pose_model(spec: str | Path, results: str | Path = "results", profile: str = "quick",
-                    dataset: str = "synthetic") -> PoseModel:
-    """Load the model that ``spec`` names (see :func:`model_path`) and the training configuration
-    in the ``metrics.json`` beside it."""
-    path = model_path(spec, results, profile, dataset)
     metrics = path.with_name("metrics.json")
     summary = json.loads(metrics.read_text()) if metrics.is_file() else {}
     config = summary.get("config", {})

@@ -36,7 +36,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from benchmark.apply.filters import FILTERS, parameters
-from benchmark.apply.pose_model import PoseModel, load_pose_model, model_path, predict
+from benchmark.apply.pose_model import PoseModel, load_pose_model, predict
 from benchmark.common.atomic import OutputError, check_output, staged_folder
 from benchmark.data.drawing import draw_pose
 from benchmark.data.mosaic import deidentify_frame
@@ -147,17 +147,15 @@ def stream(frames: Frames, pose_model: PoseModel, writer: OverlayWriter | None, 
 def predict_video(source: Path, model: str | Path, out: Path, filter_name: str | None = None,
                   filter_params: dict | None = None, batch_size: int = 16, fps: float = FOLDER_FPS,
                   overlay: bool = True, mosaic: bool = True, flip: bool = True, overwrite: bool = False,
-                  results: Path = Path("results"), profile: str = "quick",
-                  progress: bool = False, dataset: str = "synthetic") -> dict:
+                  progress: bool = False) -> dict:
     """Write the outputs of the module docstring for ``source`` into ``out``; return the summary.
     A video that stops early raises its :class:`VideoError` after the outputs are written."""
     frames = Frames(source, fps)
     check_out(out, source, overwrite)
-    path = model_path(model, results, profile, dataset)
     filter_params = {**parameters(filter_name), **(filter_params or {})} if filter_name else {}
     if filter_name:  # check the parameters now rather than after the whole video
         FILTERS[filter_name](np.zeros((1, NUM_KEYPOINTS, 2)), np.zeros(1), **filter_params)
-    pose_model = load_pose_model(path)
+    pose_model = load_pose_model(model)
     with staged_folder(out) as tmp:
         writer = OverlayWriter(tmp / "overlay.mp4", frames.fps) if overlay else None
         started = time.perf_counter()
@@ -174,7 +172,7 @@ def predict_video(source: Path, model: str | Path, out: Path, filter_name: str |
         for name, points in tables.items():
             keypoint_table(points, confidence, times).to_csv(tmp / name, index=False, float_format="%.3f")
         summary = {
-            "input": str(source), "model": str(path), "frames": len(times),
+            "input": str(source), "model": str(model), "frames": len(times),
             "video_s": float(times[-1] - times[0] + 1 / frames.fps),
             "wall_time_s": wall, "fps": len(times) / wall,
             "filter": {"name": filter_name, **filter_params} if filter_name else None,

@@ -2,6 +2,11 @@
 
 Each command module exposes ``configure(parser)`` (adds its arguments) and ``main(args) -> int``.
 Modules are imported only when their command runs, so ``--help`` and light commands stay fast.
+
+Exit status, the same for every command (README): 0 success; 1 the command's own check failed
+(``claims --strict``: a claim is contradicted; ``run``: an experiment failed; ``audit``: a high
+finding; ``doctor``: a GPU sits unused); 2 bad input or usage, with one line naming the file and
+what to do (:class:`benchmark.common.errors.InputError`, a missing file); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ import importlib
 import sys
 import warnings
 
-from benchmark.data.labelme import AnnotationError
-from benchmark.runner.manifest import ManifestError
+from benchmark.common.environment import quiet_backend_start_up
+from benchmark.common.errors import InputError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -55,15 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = one_line
     parser = build_parser()
     if argv and argv[0] in COMMANDS:
-        module = importlib.import_module(COMMANDS[argv[0]][0])
+        with quiet_backend_start_up():  # a command that trains or predicts imports the backend here
+            module = importlib.import_module(COMMANDS[argv[0]][0])
         sub = argparse.ArgumentParser(prog=f"python -m benchmark {argv[0]}",
                                       description=COMMANDS[argv[0]][1])
         module.configure(sub)
         args = sub.parse_args(argv[1:])
         try:
             return int(module.main(args) or 0)
-        except (ManifestError, AnnotationError, FileNotFoundError) as err:
+        except (InputError, FileNotFoundError) as err:  # a user's mistake: its message, no traceback
             print(f"error: {err}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("\ninterrupted", file=sys.stderr)
+            return 130
     parser.parse_args(argv)  # prints usage / help and exits
     return 2

@@ -2,27 +2,27 @@
 
 Prints the report's ``claims`` table (verdict, our comparisons, the published evidence, a dagger where
 an experiment had not converged) and the paired comparisons behind it (the difference a - b with its
-paired interval), from ``<results>/<dataset>/<profile>/`` alone (docs/EVIDENCE.md). Exit status 0; with
-``--strict``, 1 when any claim is contradicted; 1 when no experiment has finished there.
+paired interval), from the results of the run plan alone (the same experiments as the report:
+:mod:`benchmark.runner.plan`; docs/EVIDENCE.md). Exit status 0; with ``--strict``, 1 when any claim is
+contradicted; 2 when no planned experiment has finished, a results file cannot be read, or the claims
+file has an error.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from benchmark.report.results import load_results
-from benchmark.report.tables import STALLED_NOTE, Table, claims_table, comparisons_table, display
-from benchmark.runner.datasets import dataset_name
-from benchmark.runner.manifest import MANIFEST, LoadedManifest
+from benchmark.commands import plan_options
+from benchmark.commands.report import add_claims_option
+from benchmark.report.results import results_of
+from benchmark.report.formatting import display
+from benchmark.report.table import STALLED_NOTE, Table
+from benchmark.report.verdicts import claims_table, comparisons_table
 
 
 def configure(parser) -> None:
-    parser.add_argument("--profile", default="quick", help="manifest profile (default: quick)")
-    parser.add_argument("--data", type=Path, help="the dataset root given to `run --data`")
-    parser.add_argument("--dataset", metavar="NAME", help="the manifest dataset given to `run --dataset`")
-    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
-    parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the manifest `run` was given")
+    plan_options.add_options(parser)
+    add_claims_option(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a claim is contradicted")
 
 
@@ -40,19 +40,29 @@ def _text(table: Table, columns: list[str]) -> str:
 
 
 def main(args) -> int:
-    name = dataset_name(LoadedManifest(args.manifest), args.profile, args.dataset, args.data)
-    results = load_results(args.results / name, args.profile)
+    plan = plan_options.resolve(args)
+    results = results_of(plan, args.claims)
     if not results.experiments:
-        print(f"error: no finished experiment in {results.root}: run `python -m benchmark run` with the same "
-              "--profile, --data or --dataset, --results and --manifest first", file=sys.stderr)
-        return 1
+        print(f"error: no finished experiment of this plan in {plan.results}: run `python -m benchmark run` with the "
+              "same --manifest, --profile, --dataset or --data and --results first", file=sys.stderr)
+        return 2
     claims = claims_table(results)
     print(_text(claims, ["verdict", "comparisons", "published"]))
     print()
-    print(_text(comparisons_table(results), ["b", "metric", "a - b", "videos", "verdict", "note"]))
+    print(_text(comparisons_table(results), ["b", "metric", "a - b", "videos", "verdict", "why"]))
+    print("\nconvergence of each trained experiment (docs/EVIDENCE.md):")
+    for e in results.experiments:
+        if e.trained:
+            print(f"  {e.id}: {e.convergence.reason()}")
     if claims.stalled is not None and claims.stalled.any():
         print(f"\n{STALLED_NOTE}")
+    verdicts = [] if claims.data is None else list(claims.data["verdict"])
+    print("\nclaims: " + ", ".join(f"{verdicts.count(v)} {v}" for v in ("holds", "contradicted", "inconclusive",
+                                                                          "untested")))
     contradicted = [] if claims.data is None else list(claims.data.index[claims.data["verdict"] == "contradicted"])
     if contradicted:
-        print(f"\ncontradicted: {', '.join(contradicted)}")
-    return 1 if args.strict and contradicted else 0
+        print(f"contradicted: {', '.join(contradicted)}")
+    unreadable = [p for p in results.problems if p.status == "unreadable"]
+    for p in unreadable:
+        print(f"error: {p.error}: left out of the verdicts; fix or delete that folder and run again", file=sys.stderr)
+    return 2 if unreadable else 1 if args.strict and contradicted else 0

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmark.apply.pose_model import AGREEMENT, model_path
-from benchmark.commands import experiment_ids
+from benchmark.apply.pose_model import AGREEMENT
+from benchmark.commands import plan_options
 from benchmark.data.video import VideoError
 from benchmark.privacy.deidentify import deidentify
 
@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--input", type=Path, required=True, help="a folder of images or a video file")
     add("--model", required=True,
         help="model.keras written by training (its metrics.json beside it gives the loss), or an "
-             "experiment id (see --results, --profile, --dataset)")
+             "experiment id (of the plan of --manifest, --profile, --dataset, --results)")
     add("--out", type=Path, required=True, help="new or empty output folder")
     add("--threshold", type=float, default=0.3,
         help="confidence, relative to a perfect heatmap peak, to trust a keypoint (default 0.3)")
@@ -26,12 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="largest distance between the predictions on a frame and its mirror image, relative "
              f"to the Head-to-shoulders length, to trust a keypoint (default {AGREEMENT})")
     add("--batch-size", type=int, default=16, help="frames per model call (default 16)")
-    experiment_ids.add_options(parser)
+    plan_options.add_options(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     try:
-        model = model_path(args.model, args.results, args.profile, experiment_ids.dataset_of(args))
+        model = plan_options.model_file(args)
         table = deidentify(args.input, model, args.out, args.threshold, args.margin,
                            args.agreement, args.batch_size, progress=True)
     except VideoError as err:

@@ -7,28 +7,27 @@ import sys
 from pathlib import Path
 
 from benchmark.apply.gallery import gallery
-from benchmark.commands import experiment_ids
+from benchmark.commands import plan_options
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--model", required=True,
         help="model.keras written by training, or an experiment id such as loss-simple_baseline-kce "
-             "(see --results, --profile, --dataset)")
+             "(of the plan of --manifest, --profile, --dataset, --results)")
     add("--input", type=Path, required=True, help="a folder of unlabelled images (or a video)")
     add("--out", type=Path, required=True, help="the image file to write (e.g. gallery.png)")
     add("--cols", type=int, default=4, help="pictures per row (default 4)")
     add("--limit", type=int, default=16, help="pictures shown, spread evenly over the input (default 16)")
     add("--cell", type=int, default=256, help="size of each picture in the grid, pixels (default 256)")
     add("--batch-size", type=int, default=16, help="pictures per model call (default 16)")
-    experiment_ids.add_options(parser)
+    plan_options.add_options(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     try:
-        count = gallery(args.input, args.model, args.out, args.cols, args.limit, args.cell,
-                        args.batch_size, args.results, args.profile, progress=True,
-                        dataset=experiment_ids.dataset_of(args))
+        count = gallery(args.input, plan_options.model_file(args), args.out, args.cols, args.limit, args.cell,
+                        args.batch_size, progress=True)
     except ValueError as err:  # unreadable input, non-square model
         print(f"error: {err}", file=sys.stderr)
         return 2

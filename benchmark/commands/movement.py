@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from benchmark.commands import plan_options
 from benchmark.common.atomic import OutputError, check_output, staged_folder
 from benchmark.movement.features import video_features
 from benchmark.movement.plots import spectrum_figure, summary_figure, trajectory_figure
@@ -54,7 +55,7 @@ def labelled_videos(path: Path, args: argparse.Namespace) -> list[Trajectories]:
     timing = dataset_timing(path, args.dataset_root)
     if timing is None and args.fps is None:
         raise TrajectoryError(f"{path}: column 'frame' holds video frame indices, and no synth.json gives "
-                              "their frame rate; pass --fps (and --frame-step) or --dataset")
+                              "their frame rate; pass --fps (and --frame-step) or --dataset-root")
     fps = args.fps or timing[0]
     frame_step = args.frame_step or (timing[1] if timing else None)
     rows = read_table(path, dtype={"video": str, "split": str})
@@ -101,7 +102,8 @@ def write_video(video: Trajectories, folder: Path) -> None:
 def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--input", type=Path, required=True,
-        help="predict's keypoints.csv, a folder (every keypoints*.csv below it), or a results predictions.csv")
+        help="predict's keypoints.csv, a folder (every keypoints*.csv below it), a results predictions.csv, or an "
+             "experiment id of the plan (--manifest, --profile, --dataset, --results): its predictions.csv")
     add("--out", type=Path, required=True, help="new or empty output folder")
     add("--min-confidence", type=float, default=MIN_CONFIDENCE,
         help=f"keypoints.csv: a keypoint below this confidence is missing (default {MIN_CONFIDENCE})")
@@ -118,9 +120,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--frame-step", type=int, default=None,
         help="predictions.csv: frames between labelled frames, for the default --max-gap (default: "
              "synth.json's, else each video's median step)")
+    plan_options.add_options(parser)
+
+
+def input_path(args: argparse.Namespace) -> Path:
+    """``--input`` as given, or the ``predictions.csv`` of the planned experiment it names."""
+    source = Path(args.input)
+    if source.exists() or len(source.parts) > 1 or source.suffix:
+        return source
+    found = plan_options.resolve(args)
+    found.experiment(str(args.input))  # PlanError names the planned experiments
+    return found.folder(str(args.input)) / "predictions.csv"
 
 
 def main(args: argparse.Namespace) -> int:
+    args.input = input_path(args)
     for option in ("max_gap", "fps", "frame_step"):
         if getattr(args, option) is not None and not getattr(args, option) > 0:
             print(f"error: --{option.replace('_', '-')} must be positive, got {getattr(args, option)}",

@@ -13,7 +13,8 @@ from benchmark.models import list_models
 from benchmark.models.registry import VARIANTS
 from benchmark.runner.datasets import resolve_dataset
 from benchmark.runner.manifest import MANIFEST, LoadedManifest
-from benchmark.runner.perf import machine, measure_model, measure_pipeline, measure_suite, text_table
+from benchmark.runner.perf import machine, measure_model, measure_pipeline, text_table
+from benchmark.runner.suite_timing import measure_suite
 from benchmark.training.config import TrainConfig
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from benchmark.apply.filters import FILTERS, parameters
 from benchmark.apply.predict import describe, predict_video
-from benchmark.commands import experiment_ids
+from benchmark.commands import plan_options
 from benchmark.data.video import FOLDER_FPS, VideoError
 
 
@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--no-mosaic", dest="mosaic", action="store_false",
         help="leave faces visible in overlay.mp4 (never share such a video)")
     add("--overwrite", action="store_true", help="replace the outputs of a previous prediction in --out")
-    experiment_ids.add_options(parser)
+    plan_options.add_options(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -54,10 +54,9 @@ def main(args: argparse.Namespace) -> int:
     if args.overlay and not args.mosaic:
         print("warning: --no-mosaic: overlay.mp4 shows the faces; do not share it", file=sys.stderr)
     try:
-        summary = predict_video(args.input, args.model, args.out, filter_name, given, args.batch_size,
-                                args.fps, args.overlay, args.mosaic, args.flip, args.overwrite,
-                                args.results, args.profile, progress=True,
-                                dataset=experiment_ids.dataset_of(args))
+        summary = predict_video(args.input, plan_options.model_file(args), args.out, filter_name, given,
+                                args.batch_size, args.fps, args.overlay, args.mosaic, args.flip, args.overwrite,
+                                progress=True)
     except VideoError as err:
         if not err.decoded:
             print(f"error: {err}", file=sys.stderr)

@@ -1,12 +1,11 @@
 """``python -m benchmark report``: render the study's tables and figures from finished experiments.
 
-Reads ``<results>/<dataset>/<profile>/`` (written by ``python -m benchmark run`` given the same
-``--profile``, ``--data`` or ``--dataset``, ``--results`` and ``--manifest``; the dataset named by
-:func:`benchmark.runner.datasets.dataset_name`), never trains, and writes
-``<out>/<dataset>/<profile>/index.html`` with the tables and figures the manifest lists. A report
-whose inputs have not changed since it was rendered is left as it is (``--force`` renders it
-anyway); a results folder without a finished experiment is an error (exit 1). Folders of experiments
-the manifest no longer lists are left out of the tables and listed as problems.
+Reads the results of the run plan of ``--manifest``, ``--profile``, ``--dataset`` or ``--data`` and
+``--results`` (:mod:`benchmark.runner.plan`: the experiments ``run`` was given, with the seeds it
+recorded), never trains and never reads the dataset, and writes ``<out>/<dataset>/<profile>/index.html``
+with the tables and figures the manifest lists. A report whose inputs have not changed since it was
+rendered is left as it is (``--force`` renders it anyway). Exit status 2 when no planned experiment
+has finished, or when a results file cannot be read (the report is rendered without it and names it).
 """
 
 from __future__ import annotations
@@ -14,41 +13,52 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from benchmark.commands import plan_options
 from benchmark.report import figure_names, table_names
-from benchmark.report.freshness import report_key, up_to_date
-from benchmark.runner.datasets import dataset_name
-from benchmark.runner.manifest import MANIFEST, LoadedManifest
+from benchmark.report.freshness import CLAIMS, report_key, up_to_date
+from benchmark.runner.plan import RunPlan
 
 
 def configure(parser) -> None:
-    parser.add_argument("--profile", default="quick", help="manifest profile (default: quick)")
-    parser.add_argument("--data", type=Path, help="the dataset root given to `run --data`")
-    parser.add_argument("--dataset", metavar="NAME", help="the manifest dataset given to `run --dataset`")
-    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
+    plan_options.add_options(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
-    parser.add_argument("--manifest", type=Path, default=MANIFEST,
-                        help="manifest whose `tables` and `figures` lists are rendered")
     parser.add_argument("--force", action="store_true", help="render even when the report is up to date")
+    add_claims_option(parser)
+
+
+def add_claims_option(parser) -> None:
+    parser.add_argument("--claims", type=Path, default=CLAIMS,
+                        help="the claims file the verdicts judge (default experiments/claims.yaml)")
+
+
+def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS) -> int:
+    """Render the report of ``plan`` into ``<out>/<dataset>/<profile>/``; the exit status."""
+    plan.manifest.check_report(table_names(), figure_names())
+    tables, figures = plan.manifest.data.tables, plan.manifest.data.figures
+    from benchmark.evidence.claims import load_claims
+    from benchmark.report.results import results_of
+
+    load_claims(claims)  # a claims file in error is named now, whatever the report lists
+
+    results = results_of(plan, claims)
+    if not results.experiments:
+        print(f"error: no finished experiment of this plan in {plan.results}: run `python -m benchmark run` with the "
+              "same --manifest, --profile, --dataset or --data and --results first", file=sys.stderr)
+        return 2
+    target = plan.report_folder(out)
+    key = report_key(plan, tables, figures, claims)
+    if force or not up_to_date(target, key):
+        from benchmark.report.render import build_report
+
+        print(f"report written to {build_report(results, target, tables, figures, key)}")
+    else:
+        print(f"report up to date: {target / 'index.html'}")
+    unreadable = [p for p in results.problems if p.status == "unreadable"]
+    for p in unreadable:
+        print(f"error: {p.error}: the report leaves {p.id} out; fix or delete that folder and run again",
+              file=sys.stderr)
+    return 2 if unreadable else 0
 
 
 def main(args) -> int:
-    manifest = LoadedManifest(args.manifest)
-    manifest.check_report(table_names(), figure_names())
-    tables, figures = manifest.data.tables, manifest.data.figures
-    name = dataset_name(manifest, args.profile, args.dataset, args.data)
-    results, target = args.results / name / args.profile, args.out / name / args.profile
-    if not any(results.glob("*/COMPLETE.json")):
-        print(f"error: no finished experiment in {results}: run `python -m benchmark run` with the same "
-              "--profile, --data or --dataset, --results and --manifest first", file=sys.stderr)
-        return 1
-    experiments = [e.id for e in manifest.experiments(args.profile, seeds=[0])]  # any seed is kept
-    key = report_key(results, tables, figures, experiments)
-    if not args.force and up_to_date(target, key):
-        print(f"report up to date: {target / 'index.html'}")
-        return 0
-    from benchmark.report.render import build_report
-
-    index = build_report(args.results / name, args.out / name, tables, figures, args.profile, key=key,
-                         experiments=experiments)
-    print(f"report written to {index}")
-    return 0
+    return render(plan_options.resolve(args), args.out, args.force, args.claims)

@@ -1,4 +1,9 @@
-"""``python -m benchmark run``: the command line of :mod:`benchmark.runner.execute`."""
+"""``python -m benchmark run``: the command line of :mod:`benchmark.runner.execute`.
+
+With ``--report`` it then renders the report of the same plan (``python -m benchmark report``), so
+``./run_all.sh`` passes its options straight through and the two stages never disagree about where
+the results are.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.commands import plan_options
+from benchmark.commands.report import add_claims_option, render
 from benchmark.report import figure_names, table_names
 from benchmark.runner.execute import Outcome, run
 from benchmark.runner.executors import DaskExecutor, LocalExecutor
-from benchmark.runner.manifest import MANIFEST, LoadedManifest
 
 
 def summary_table(outcomes: list[Outcome]) -> str:
@@ -20,20 +26,12 @@ def summary_table(outcomes: list[Outcome]) -> str:
 
 
 def configure(parser) -> None:
-    parser.add_argument("--profile", default="quick", help="manifest profile (default: quick)")
-    parser.add_argument("--manifest", type=Path, default=MANIFEST)
-    parser.add_argument("--only", metavar="PATTERN", help="run experiments whose id matches (glob or substring)")
-    parser.add_argument("--data", type=Path, help="a dataset root in the LabelMe layout instead of the profile's")
-    parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
-                        help="train every selected experiment with these seeds instead of the manifest's (seed 0 "
-                             "keeps the plain experiment id, seed s adds -s<s>; each seed is cached on its own)")
-    parser.add_argument("--dataset", metavar="NAME",
-                        help="a dataset of the manifest instead of the profile's (e.g. real: its root from "
-                             "$INFANT_POSE_REAL_DATA or --data)")
+    plan_options.add_options(parser, run=True)
     parser.add_argument("--force", action="store_true", help="retrain even when a complete result exists")
-    parser.add_argument("--results", type=Path, default=Path("results"),
-                        help="results folder (default: results); experiments go to <results>/<dataset>/<profile>/")
-    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where synthetic datasets are generated")
+    parser.add_argument("--report", action="store_true",
+                        help="then render the report of the same results (as `python -m benchmark report`)")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="with --report: reports folder (default reports)")
+    add_claims_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="local: one experiment at a time in this process (default); dask: one per Dask "
@@ -59,24 +57,23 @@ def executor_from(args) -> LocalExecutor | DaskExecutor:
 
 
 def main(args) -> int:
-    # The report's lists are checked now, not after hours of training.
-    LoadedManifest(args.manifest).check_report(table_names(), figure_names())
     try:
         executor = executor_from(args)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    plan = plan_options.resolve(args, run=True, progress=not args.no_progress)
+    # The report's lists are checked now, not after hours of training.
+    plan.manifest.check_report(table_names(), figure_names())
     try:
         with executor:
-            outcomes = run(args.manifest, args.profile, args.only, args.data, args.force, args.results,
-                           args.data_dir, progress=not args.no_progress, executor=executor,
-                           seeds=args.seeds, dataset=args.dataset)
+            outcomes = run(plan, args.force, progress=not args.no_progress, executor=executor)
     except KeyboardInterrupt:
         print("\ninterrupted: finished experiments are kept, unfinished ones are discarded; "
               "run the same command again to resume", file=sys.stderr)
         return 130
     print(summary_table(outcomes))
-    print(f"results in {outcomes[0].folder.parent}")
+    print(f"results in {plan.results}")
     for o in outcomes:
         if o.status == "skipped":
             print(f"\nskipped {o.id}: {o.detail} (the report shows it as skipped; nothing else is affected)")
@@ -84,4 +81,8 @@ def main(args) -> int:
     if failed:
         print(f"\n{len(failed)} experiment(s) failed: {', '.join(o.id for o in failed)}; "
               "their executed notebooks are in <experiment>/notebook.ipynb there")
-    return 1 if failed else 0
+    status = 1 if failed else 0
+    if args.report:
+        reported = render(plan_options.resolve(args), args.out, claims=args.claims)  # reading: every planned experiment
+        status = status or reported
+    return status

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from benchmark.commands import plan_options
 from benchmark.common.atomic import staged_file
 from benchmark.data.info import synthetic_shifts
 from benchmark.data.labelme import load_dataset
@@ -29,6 +30,7 @@ from benchmark.data.synth.generate import GENERATOR_VERSION, generate_dataset
 from benchmark.data.synth.style import SHIFTS
 from benchmark.evidence.bootstrap import metric_interval
 from benchmark.study.smoothness import keypoint_arrays
+from benchmark.runner.manifest import select
 from benchmark.training.config import TrainConfig
 from benchmark.training.train import evaluate_model
 
@@ -37,13 +39,31 @@ METRIC = "pck@0.1"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("experiments", type=Path, nargs="+",
-        help="experiment folders (results/<dataset>/<profile>/<id>), all trained on one synthetic dataset")
+    add("experiments", nargs="+",
+        help="experiment ids of the plan (--manifest, --profile, --dataset, --results; e.g. "
+             "'loss-simple_baseline-kce*' for its seeds) or experiment folders, all trained on one synthetic dataset")
     add("--videos-per-shift", type=int, default=20, help="new videos per named shift (default %(default)s)")
     add("--seed", type=int, default=11, help="generator seed of the new videos (default %(default)s; the "
                                              "quick dataset's is 0, so its videos are not among them)")
     add("--data-dir", type=Path, default=Path("data/shifts"), help="where the videos are generated and kept")
     add("--csv", type=Path, help="also write the table to this CSV file")
+    plan_options.add_options(parser)
+
+
+def experiment_folders(args: argparse.Namespace) -> list[Path]:
+    """The folders of ``args.experiments``: folders as given, ids (globs allowed) from the run plan."""
+    given = [Path(e) for e in args.experiments if Path(e).is_dir()]
+    patterns = [e for e in args.experiments if not Path(e).is_dir()]
+    if not patterns:
+        return given
+    found = plan_options.resolve(args)
+    for pattern in patterns:
+        chosen = [e.id for e in select(list(found.experiments), pattern) if (found.folder(e.id) / "COMPLETE.json").is_file()]
+        if not chosen:
+            raise ValueError(f"{pattern}: no finished experiment of the plan matches it ({found.results}; "
+                             f"its experiments: {', '.join(found.ids)})")
+        given += [found.folder(i) for i in chosen]
+    return given
 
 
 def _summary(folder: Path) -> dict:
@@ -61,6 +81,7 @@ def shift_videos(source: Path, per_shift: int, seed: int, data_dir: Path) -> Pat
     try:
         settings = json.loads((source / SYNTH_SETTINGS).read_text())
         shape = {name: settings[name] for name in ("frames_per_video", "frame_step", "size")}
+        shape["frames_per_video"] = settings.get("domain_shift_frames") or shape["frames_per_video"]
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"{source / SYNTH_SETTINGS}: the experiments' dataset is not a synthetic one ({err}); "
                          "named shifts exist only there") from None
@@ -100,7 +121,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.videos_per_shift < 1:
             raise ValueError("--videos-per-shift must be at least 1")
-        sources = {Path(_summary(folder)["dataset"]["root"]) for folder in args.experiments}
+        folders = experiment_folders(args)
+        sources = {Path(_summary(folder)["dataset"]["root"]) for folder in folders}
         if len(sources) > 1:
             raise ValueError("the experiments were trained on different datasets: "
                              + ", ".join(map(str, sorted(sources))))
@@ -108,13 +130,13 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    table = pd.concat([shift_scores(folder, root) for folder in args.experiments], ignore_index=True)
+    table = pd.concat([shift_scores(folder, root) for folder in folders], ignore_index=True)
     if args.csv:
         with staged_file(args.csv) as tmp:
             table.to_csv(tmp, index=False)
     with pd.option_context("display.width", 160, "display.max_rows", None):
         print(table.to_string(index=False, float_format="{:.3f}".format))
-        if len(args.experiments) > 1:
+        if len(folders) > 1:
             print("\nmean share of Test kept:")
             print(table.groupby("shift", sort=False)["kept"].mean().map("{:.0%}".format).to_string())
     return 0

@@ -26,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="video frames between labelled frames (default %(default)s)")
     add("--domain-shift-videos", type=int, default=default["domain_shift_videos"],
         help="extra DomainShift videos, one named shift each in turn (default %(default)s)")
+    add("--domain-shift-frames", type=int, default=default["domain_shift_frames"],
+        help="labelled frames per DomainShift video (default: --frames-per-video)")
     add("--workers", type=int, default=default["workers"], help="parallel processes (default %(default)s)")
 
 
@@ -34,7 +36,8 @@ def main(args: argparse.Namespace) -> int:
         summary = generate_dataset(
             args.out, videos=args.videos, frames_per_video=args.frames_per_video, size=args.size,
             seed=args.seed, fps=args.fps, frame_step=args.frame_step,
-            domain_shift_videos=args.domain_shift_videos, workers=args.workers)
+            domain_shift_videos=args.domain_shift_videos, domain_shift_frames=args.domain_shift_frames,
+            workers=args.workers)
     except (FileExistsError, ValueError) as err:
         print(f"error: {err}")
         return 2

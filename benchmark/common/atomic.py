@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmark.common.errors import InputError
 
-class OutputError(ValueError):
+
+class OutputError(InputError):
     """The output folder would overwrite something or lie inside the input."""
 
 

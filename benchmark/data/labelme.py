@@ -24,6 +24,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 from PIL import Image, ImageOps
 
+from benchmark.common.errors import InputError
 from benchmark.data.layout import (
     ANNOTATION_SUFFIX,
     ANNOTATIONS,
@@ -64,7 +65,7 @@ def write_truth(path: Path, keypoints: np.ndarray) -> None:
 
 
 
-class AnnotationError(ValueError):
+class AnnotationError(InputError):
     """A dataset file is malformed or missing; the message names the file and the field."""
 
 

@@ -1,7 +1,7 @@
 """Evidence, not only tables: intervals, paired comparisons, convergence and the claims' verdicts.
 
 - :mod:`.bootstrap`: video (cluster) bootstrap of the pooled metrics, paired differences, seeds;
-- :mod:`.convergence`: the slope test for "not converged";
+- :mod:`.convergence`: the test for "not converged" (what the last learning-rate cycle added);
 - :mod:`.sources`: the data-access protocol the claims read from, and its adapter for results;
 - :mod:`.claims`: ``experiments/claims.yaml``, its schema and the verdict rules.
 

@@ -48,8 +48,7 @@ class Cell:
     per seed, averaged over seeds.
 
     ``videos`` ``(V,)`` ids; ``num``, ``den`` ``(S, V)`` (a ``(V,)`` array means one seed); ``seeds``
-    (default ``0 .. S-1``), ``experiments`` and ``converged`` (True, False, or None when untested,
-    the default) describe the S rows.
+    (default ``0 .. S-1``) and ``experiments`` describe the S rows.
     """
 
     videos: np.ndarray
@@ -57,7 +56,6 @@ class Cell:
     den: np.ndarray
     seeds: tuple = ()
     experiments: tuple[str, ...] = ()
-    converged: tuple[bool | None, ...] = ()
 
     def __post_init__(self):
         videos = np.asarray(self.videos)
@@ -70,9 +68,8 @@ class Cell:
         object.__setattr__(self, "num", num)
         object.__setattr__(self, "den", den)
         object.__setattr__(self, "seeds", tuple(self.seeds) or tuple(range(len(num))))
-        object.__setattr__(self, "converged", tuple(self.converged) or (None,) * len(num))
-        if len(self.seeds) != len(num) or len(self.converged) != len(num):
-            raise ValueError(f"{len(num)} seed rows but {len(self.seeds)} seeds, {len(self.converged)} converged flags")
+        if len(self.seeds) != len(num):
+            raise ValueError(f"{len(num)} seed rows but {len(self.seeds)} seeds")
 
     @property
     def per_seed(self) -> np.ndarray:
@@ -90,7 +87,7 @@ class Cell:
         present = position >= 0
         num, den = np.zeros((len(self.num), len(videos))), np.zeros((len(self.num), len(videos)))
         num[:, present], den[:, present] = self.num[:, position[present]], self.den[:, position[present]]
-        return Cell(videos, num, den, self.seeds, self.experiments, self.converged)
+        return Cell(videos, num, den, self.seeds, self.experiments)
 
     @staticmethod
     def stack(cells: list[Cell]) -> Cell:
@@ -98,8 +95,7 @@ class Cell:
         videos = np.array(sorted(set().union(*(c.videos.tolist() for c in cells))), dtype=object)
         aligned = [c.on(videos) for c in cells]
         return Cell(videos, np.concatenate([c.num for c in aligned]), np.concatenate([c.den for c in aligned]),
-                    tuple(s for c in cells for s in c.seeds), tuple(e for c in cells for e in c.experiments),
-                    tuple(v for c in cells for v in c.converged))
+                    tuple(s for c in cells for s in c.seeds), tuple(e for c in cells for e in c.experiments))
 
 
 @dataclass(frozen=True)
@@ -150,11 +146,10 @@ def video_sums(pred, labels, videos, subset: str = "non_facial", betas=BETAS,
     return sums.groupby(np.asarray(videos), sort=True).sum().rename_axis("video")
 
 
-def metric_cell(sums: pd.DataFrame, metric: str, seed=0, experiment: str = "",
-                converged: bool | None = None) -> Cell:
+def metric_cell(sums: pd.DataFrame, metric: str, seed=0, experiment: str = "") -> Cell:
     """A :func:`video_sums` table as the cell of one metric (``pck@0.02``, ``mks``)."""
     return Cell(sums.index.to_numpy(), sums[metric].to_numpy(), sums["n"].to_numpy(), (seed,),
-                (experiment,) if experiment else (), (converged,))
+                (experiment,) if experiment else ())
 
 
 def mean_cell(values, videos=None) -> Cell:

@@ -8,8 +8,22 @@ expands one comparison into several: a key that is a comparison field (``metric`
 takes each listed value; any other key is a setting put into ``a``, and into ``b`` unless ``b`` sets it
 itself (``a: {loss: kce}, b: {loss: kce, model: hourglass}, each: {model: [resunet, ...]}``).
 
-The statistic is ``D = value(a) - value(b)`` with its paired video-bootstrap interval ``[low, high]``
-(:func:`.bootstrap.difference`). Verdict of a comparison, by ``direction``:
+**Preconditions.** A comparison is evidence only when every arm in it (each side that is a selector,
+with its decoder) was trained to something worth comparing:
+
+- *learned*: on ``learned_split`` (Valid), the arm's ``learned_metric`` (PCK@0.1) beats the
+  chance-level reference (``reference``: the Train split's mean pose drawn in every frame) by more
+  than ``learned_margin``: the low end of their paired interval is above it;
+- *converged*: none of the arm's experiments was still improving when training stopped
+  (:mod:`.convergence`: its last learning-rate cycle did not clearly raise Valid PCK@0.1 by more
+  than ``convergence_tolerance``).
+
+A comparison whose arm fails either is **untested**, with the arm and the reason ("MSE arm did not
+learn: Valid PCK@0.1 0.011, mean pose 0.052"); a smoothness comparison (``jitter:*``) is judged only
+on arms that learned, like every other, since a constant prediction has no jitter at all.
+
+**Verdict.** The statistic is ``D = value(a) - value(b)`` with its paired video-bootstrap interval
+``[low, high]`` (:func:`.bootstrap.difference`). By ``direction``:
 
 - ``greater`` (a beats b): holds when ``low > 0``, contradicted when ``high < 0``;
 - ``less`` (a below b): holds when ``high < 0``, contradicted when ``low > 0``;
@@ -20,12 +34,17 @@ The statistic is ``D = value(a) - value(b)`` with its paired video-bootstrap int
 Anything else is **inconclusive**, and so is a comparison with a missing experiment or with fewer
 than ``min_videos`` (10) contributing videos: a percentile bootstrap over so few clusters covers too
 rarely (docs/EVIDENCE.md). A claim holds when all its comparisons hold, is contradicted when any is
-contradicted, and is inconclusive otherwise. Rows drawn from an experiment that :mod:`.convergence`
-marks not converged say so (``not_converged``).
+contradicted, is untested when all are untested, and is inconclusive otherwise.
+
+**Knobs.** The engine's constants (``min_videos``, ``n_boot``, ``level``, ``learned_margin``,
+``learned_metric``, ``learned_split``, ``convergence_tolerance``) have the defaults of
+:class:`Settings`; the file's ``defaults:`` overrides them for every claim and a claim's ``settings:``
+for its own comparisons.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,24 +54,26 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from benchmark.common.errors import InputError
 from benchmark.evidence.bootstrap import LEVEL, N_BOOT, Cell, difference
+from benchmark.evidence.convergence import TOLERANCE
 from benchmark.evidence.sources import StatsSource, parse_metric
 from benchmark.runner.manifest import line_index, where
 from benchmark.training.config import TrainConfig
 
 CLAIMS = Path(__file__).resolve().parents[2] / "experiments" / "claims.yaml"
 SPLITS = ("Valid", "Test", "DomainShift")
-DECODERS = ("argmax", "wa", "dark")
-VERDICTS = ("holds", "contradicted", "inconclusive")
-MIN_VIDEOS = 10
+DECODERS = ("argmax", "wa", "dark", "best")  # best: the decoder each side scores best with on Valid
+VERDICTS = ("holds", "contradicted", "inconclusive", "untested")
+MIN_VIDEOS = 10  # the fewest contributing videos a verdict needs
 FIELDS = ("metric", "b_metric", "split", "decoder", "b_decoder")  # comparison fields `each` may vary
-SETTINGS = (*TrainConfig.model_fields, "group", "id")             # selector keys
+SETTINGS = (*TrainConfig.model_fields, "group", "id", "reference")  # selector keys
 Scalar = str | int | float | bool
 
 
-class ClaimsError(ValueError):
+class ClaimsError(InputError):
     """A claims file problem, naming the file, line, claim and field."""
 
 
@@ -74,6 +95,24 @@ def _check_value(key: str, value) -> None:
         raise ValueError(f"unknown split {value!r} (allowed: {', '.join(SPLITS)})")
     elif key in ("decoder", "b_decoder") and value not in DECODERS:
         raise ValueError(f"unknown decoder {value!r} (allowed: {', '.join(DECODERS)})")
+
+
+class Settings(_Strict):
+    """The engine's constants (module docstring), every one settable per claim."""
+
+    min_videos: int = Field(MIN_VIDEOS, ge=1)
+    n_boot: int = Field(N_BOOT, ge=100)
+    level: float = Field(LEVEL, gt=0, lt=1)
+    learned_margin: float = Field(0.0, ge=0)
+    learned_metric: str = "pck@0.1"
+    learned_split: str = "Valid"
+    convergence_tolerance: float = Field(TOLERANCE, ge=0)
+
+    @field_validator("learned_metric", "learned_split")
+    @classmethod
+    def _value(cls, value, info):
+        _check_value({"learned_metric": "metric", "learned_split": "split"}[info.field_name], value)
+        return value
 
 
 class Comparison(_Strict):
@@ -141,11 +180,42 @@ class Claim(_Strict):
     statement: str
     paper_claim: int | None = None    # its number in shared/paper_reference/claims.md
     published: Published
+    settings: dict[str, Scalar] = {}  # overrides of the file's defaults for this claim
     comparisons: list[Comparison] = Field(min_length=1)
+
+    @field_validator("settings")
+    @classmethod
+    def _settings(cls, value):
+        unknown = [k for k in value if k not in Settings.model_fields]
+        if unknown:
+            raise ValueError(f"unknown setting {unknown[0]!r} (allowed: {', '.join(Settings.model_fields)})")
+        return value
 
 
 class ClaimsFile(_Strict):
+    defaults: Settings = Settings()
+    reference: dict[str, Scalar] = {"group": "reference", "reference": "mean_pose"}  # the chance level
     claims: list[Claim]
+    _path: Path = PrivateAttr(default=CLAIMS)
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, value):
+        return _check_selector(value)
+
+    @model_validator(mode="after")
+    def _claim_settings(self):
+        for claim in self.claims:
+            try:
+                self.settings(claim)
+            except ValidationError as e:
+                error = e.errors()[0]
+                raise ValueError(f"claim {claim.id!r}: settings.{'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+        return self
+
+    def settings(self, claim: Claim) -> Settings:
+        """The engine's constants for ``claim``: the defaults, overridden by its own ``settings``."""
+        return Settings.model_validate({**self.defaults.model_dump(exclude_unset=True), **claim.settings})
 
     @model_validator(mode="after")
     def _unique(self):
@@ -172,8 +242,8 @@ class Resolved:
     margin: float | None
 
 
-def load_claims(path: Path | str = CLAIMS) -> list[Claim]:
-    """The validated claims of a file; :class:`ClaimsError` names file, line, claim and field."""
+def load_claims(path: Path | str = CLAIMS) -> ClaimsFile:
+    """The validated claims file; :class:`ClaimsError` names file, line, claim and field."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -183,10 +253,12 @@ def load_claims(path: Path | str = CLAIMS) -> list[Claim]:
     except yaml.YAMLError as e:
         raise ClaimsError(f"{path}: not valid YAML: {e}") from None
     try:
-        return ClaimsFile.model_validate(raw).claims
+        loaded = ClaimsFile.model_validate(raw)
     except ValidationError as e:
         lines = line_index(node) if node is not None else {}
         raise ClaimsError("\n".join(_message(path, lines, raw, err) for err in e.errors())) from None
+    loaded._path = path
+    return loaded
 
 
 def _message(path: Path, lines: dict, raw, err: dict) -> str:
@@ -222,18 +294,25 @@ def verdict(direction: str, low: float, high: float, margin: float | None = None
 
 
 def combine(verdicts) -> str:
-    """A claim's verdict from its comparisons' verdicts."""
+    """A claim's verdict from its comparisons' verdicts (module docstring)."""
     verdicts = list(verdicts)
     if verdicts and all(v == "holds" for v in verdicts):
         return "holds"
-    return "contradicted" if "contradicted" in verdicts else "inconclusive"
+    if "contradicted" in verdicts:
+        return "contradicted"
+    return "untested" if verdicts and all(v == "untested" for v in verdicts) else "inconclusive"
 
 
-def _describe(selector: Mapping | float, decoder: str | None) -> str:
+def _describe(selector: Mapping | float, decoder: str | None = None, chosen: bool = False) -> str:
     if not isinstance(selector, Mapping):
         return f"{selector:g}"
     text = ", ".join(f"{k}={v}" for k, v in selector.items() if k != "group")
-    return f"{text} ({decoder})" if decoder else text
+    return f"{text} ({decoder}{', best on Valid' if chosen else ''})" if decoder else text
+
+
+def _named(selector: Mapping) -> str:
+    """A selector in words, its group only where nothing else names it."""
+    return ", ".join(f"{k}={v}" for k, v in selector.items() if k != "group" or len(selector) == 1)
 
 
 @dataclass
@@ -244,16 +323,24 @@ class Verdicts:
     claims: pd.DataFrame
 
 
-def evaluate(claims: list[Claim], source: StatsSource, n_boot: int = N_BOOT, seed: int = 0,
-             level: float = LEVEL, min_videos: int = MIN_VIDEOS) -> Verdicts:
-    """Every comparison of every claim against ``source``, each with the same bootstrap seed."""
+def evaluate(claims: ClaimsFile, source: StatsSource, seed: int = 0) -> Verdicts:
+    """Every comparison of every claim against ``source``, each with the same bootstrap seed.
+
+    A selector that matches experiments differing in more than their seed is a mistake in the
+    claims file, not missing evidence: :class:`ClaimsError` names the claim and the experiments."""
     rows = []
-    for claim in claims:
+    for claim in claims.claims:
+        settings = claims.settings(claim)
         for comparison in (r for c in claim.comparisons for r in c.expand()):
-            rows.append({"claim": claim.id, **_compare(comparison, source, n_boot, seed, level, min_videos)})
+            try:
+                row = _compare(comparison, source, settings, claims.reference, seed)
+            except ValueError as e:
+                raise ClaimsError(f"{claims._path}: claim {claim.id!r}, comparison {comparison.label!r}: {e}; "
+                                  "make its selectors name one setting (e.g. add the model)") from None
+            rows.append({"claim": claim.id, **row})
     table = pd.DataFrame(rows)
     summary = []
-    for claim in claims:
+    for claim in claims.claims:
         part = table[table["claim"] == claim.id]
         counts = part["verdict"].value_counts()
         summary.append({"claim": claim.id, "statement": claim.statement, "verdict": combine(part["verdict"]),
@@ -262,34 +349,80 @@ def evaluate(claims: list[Claim], source: StatsSource, n_boot: int = N_BOOT, see
     return Verdicts(table, pd.DataFrame(summary))
 
 
-def _compare(c: Resolved, source: StatsSource, n_boot: int, seed: int, level: float, min_videos: int) -> dict:
-    """One verdict row: the sides, the paired difference, the verdict and its caveats."""
+def _arms(c: Resolved) -> list[tuple[str, Mapping, str | None]]:
+    """The sides of a comparison that are trained arms: ``(side, selector, decoder)``, once each."""
+    arms = [("a", c.a, c.decoder)]
+    if isinstance(c.b, Mapping) and (c.b, c.b_decoder) != (c.a, c.decoder):
+        arms.append(("b", c.b, c.b_decoder))
+    return arms
+
+
+def _preconditions(c: Resolved, source: StatsSource, settings: Settings, reference: Mapping, seed: int,
+                   cells: dict[str, Cell]) -> tuple[list[str], list[str], bool]:
+    """Why the comparison is untested (each arm that did not learn or converge), the convergence
+    notes of its experiments, and whether any of them had not converged."""
+    reasons, notes, stalled = [], [], False
+    try:
+        chance = source.cell(reference, settings.learned_split, settings.learned_metric, None)
+    except LookupError:
+        chance = None
+    for side, selector, decoder in _arms(c):
+        arm = f"{_describe(selector, decoder)} arm"
+        if chance is None:
+            reasons.append(f"{arm}: no chance-level reference ({_named(reference)}) to test learning against (run it)")
+        else:
+            try:
+                mine = source.cell(selector, settings.learned_split, settings.learned_metric, decoder)
+            except LookupError as e:
+                reasons.append(f"{arm}: no {settings.learned_split} predictions to test learning ({e.args[0]})")
+            else:
+                d = difference(mine, chance, paired=True, n_boot=settings.n_boot, seed=seed, level=settings.level)
+                if not d.low > settings.learned_margin:
+                    reasons.append(f"{arm} did not learn: {settings.learned_split} {settings.learned_metric} "
+                                   f"{mine.value:.3f}, chance level {chance.value:.3f} ({_named(reference)}; "
+                                   f"difference {d.format(signed=True)}, needs its low end above "
+                                   f"{settings.learned_margin:g})")
+        for experiment in cells[side].experiments:
+            test = source.convergence(experiment)
+            converged = test.converged(settings.convergence_tolerance)
+            stalled |= converged is False
+            if converged is not True:
+                reasons.append(f"{experiment} {test.reason(settings.convergence_tolerance)}")
+            notes.append(f"{experiment}: {test.reason(settings.convergence_tolerance)}")
+    return list(dict.fromkeys(reasons)), list(dict.fromkeys(notes)), stalled
+
+
+def _compare(c: Resolved, source: StatsSource, settings: Settings, reference: Mapping, seed: int) -> dict:
+    """One verdict row: the sides, the paired difference, the verdict and why (``reason``)."""
     row = {"comparison": c.label, "split": c.split,
            "metric": f"{c.metric} vs {c.b_metric}" if c.metric != c.b_metric else c.metric,
            "a": _describe(c.a, c.decoder), "b": _describe(c.b, c.b_decoder), "direction": c.direction,
            "margin": c.margin, "value_a": np.nan, "value_b": np.nan, "difference": np.nan, "low": np.nan,
            "high": np.nan, "display": "n/a", "seeds": "", "n_videos": 0, "verdict": "inconclusive",
-           "not_converged": False, "convergence": "", "note": ""}
+           "not_converged": False, "convergence": "", "reason": ""}
     try:
+        if "best" in (c.decoder, c.b_decoder):  # chosen on Valid, never on the split compared
+            c = dataclasses.replace(
+                c, decoder=source.best_decoder(c.a, c.metric) if c.decoder == "best" else c.decoder,
+                b_decoder=source.best_decoder(c.b, c.b_metric) if c.b_decoder == "best" else c.b_decoder)
+            row |= {"a": _describe(c.a, c.decoder, True), "b": _describe(c.b, c.b_decoder, True)}
         a = source.cell(c.a, c.split, c.metric, c.decoder)
         b = source.cell(c.b, c.split, c.b_metric, c.b_decoder) if isinstance(c.b, Mapping) else c.b
     except LookupError as e:
-        return row | {"note": f"not run: {e.args[0]}"}
-    d = difference(a, b, paired=True, n_boot=n_boot, seed=seed, level=level)
-    enough = d.n_videos >= min_videos
-    cells = [a, b] if isinstance(b, Cell) else [a]
-    flags = {e: ok for cell in cells for e, ok in zip(cell.experiments, cell.converged)}
-    stalled = sorted(e for e, ok in flags.items() if ok is False)
-    untested = sorted(e for e, ok in flags.items() if ok is None)
+        return row | {"reason": f"not run: {e.args[0]}"}
+    d = difference(a, b, paired=True, n_boot=settings.n_boot, seed=seed, level=settings.level)
+    untested, notes, stalled = _preconditions(c, source, settings, reference, seed,
+                                              {"a": a, "b": b} if isinstance(b, Cell) else {"a": a})
     low, high, _ = d.seed_spread
-    return row | {
+    row |= {
         "value_a": a.value, "value_b": b.value if isinstance(b, Cell) else b, "difference": d.estimate,
         "low": d.low, "high": d.high, "display": d.format(signed=True), "n_videos": d.n_videos,
         "seeds": f"{len(d.seed_values)} per-seed differences: {low:+.3f} to {high:+.3f}"
                  if len(d.seed_values) > 1 else "",
-        "verdict": verdict(c.direction, d.low, d.high, c.margin) if enough else "inconclusive",
-        "not_converged": bool(stalled),
-        "convergence": "; ".join([f"not converged: {', '.join(stalled)}"] * bool(stalled)
-                                 + [f"untested: {', '.join(untested)}"] * bool(untested)),
-        "note": "" if enough else f"only {d.n_videos} videos (< {min_videos}): too few to judge",
+        "not_converged": stalled, "convergence": "; ".join(notes),
     }
+    if untested:
+        return row | {"verdict": "untested", "reason": "; ".join(untested)}
+    if d.n_videos < settings.min_videos:
+        return row | {"reason": f"only {d.n_videos} videos (< {settings.min_videos}): too few to judge"}
+    return row | {"verdict": verdict(c.direction, d.low, d.high, c.margin)}

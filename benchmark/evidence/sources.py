@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.evidence.bootstrap import Cell, video_sums
-from benchmark.evidence.convergence import Convergence, check
+from benchmark.evidence.convergence import Convergence
 from benchmark.study.keypoints import INDEX, REGIONS
 from benchmark.study.metrics import BETAS, reference_scale
 from benchmark.study.smoothness import acceleration_jitter, keypoint_arrays, video_trajectories
@@ -51,31 +51,53 @@ class StatsSource(Protocol):
         """Per-video sums of ``metric`` for the experiments matching ``selector`` (one row per seed);
         ``decoder`` None means each experiment's configured decoder. LookupError when none match."""
 
+    def convergence(self, experiment: str) -> Convergence:
+        """The convergence test of one experiment (by id, as the cells name it)."""
+
+    def best_decoder(self, selector: Mapping[str, Any], metric: str) -> str:
+        """The decoder the experiments matching ``selector`` score best with on Valid by ``metric``."""
+
 
 Predictions = pd.DataFrame | Callable[[], pd.DataFrame]
 
 
 class PredictionsSource:
     """A :class:`StatsSource` over finished experiments given as ``(config, predictions)`` or
-    ``(config, predictions, history)`` tuples.
+    ``(config, predictions, convergence)`` tuples.
 
     ``config``: the experiment's settings (``metrics.json``'s ``config``), plus ``group`` and ``id``
     for selectors and verdict rows, e.g. ``{"group": e.group, "id": e.id, **e.config}``.
     ``predictions``: its ``predictions.csv`` rows, or a function returning them (read on first use).
-    ``history``: its ``history.csv``; when given, :func:`.convergence.check` marks the experiment
-    converged or not, and the verdicts drawn from it carry the flag.
+    ``convergence``: its :class:`~.convergence.Convergence` (None: untested), which the claims'
+    preconditions read (:meth:`convergence`).
     """
 
-    def __init__(self, experiments: Iterable[tuple], tolerance: float = 0.01):
+    def __init__(self, experiments: Iterable[tuple]):
         self.configs: list[dict] = []
         self._predictions: list[Predictions] = []
-        self.convergence: list[Convergence | None] = []
+        self._convergence: dict[str, Convergence | None] = {}
         for item in experiments:
-            config, predictions, history = (*item, None) if len(item) == 2 else item
+            config, predictions, convergence = (*item, None) if len(item) == 2 else item
             self.configs.append(dict(config))
             self._predictions.append(predictions)
-            self.convergence.append(None if history is None else check(history, tolerance=tolerance))
+            self._convergence[self.id(len(self.configs) - 1)] = convergence
         self._cache: dict[tuple, pd.DataFrame] = {}
+
+    def convergence(self, experiment: str) -> Convergence:
+        """The convergence test of an experiment (untested when none was given)."""
+        return self._convergence.get(experiment) or Convergence(untested="no training record was given")
+
+    def best_decoder(self, selector: Mapping[str, Any], metric: str, split: str = "Valid") -> str:
+        """The decoder with the highest ``metric`` on ``split`` (mean over the seeds of ``selector``), the
+        first of equals in the order the predictions list them; LookupError when none has predictions."""
+        found = self.matching(selector)
+        if not found:
+            raise LookupError(f"no finished experiment matches {dict(selector)}")
+        rows = self._rows(found[0], split, None)
+        decoders = list(dict.fromkeys(rows["decoder"])) if "decoder" in rows else []
+        if not decoders:
+            raise LookupError(f"{self.id(found[0])} has no {split} predictions to choose a decoder on")
+        return max(decoders, key=lambda d: np.nan_to_num(self.cell(selector, split, metric, d).value, nan=-1.0))
 
     def id(self, i: int) -> str:
         return str(self.configs[i].get("id", f"experiment {i}"))
@@ -106,16 +128,17 @@ class PredictionsSource:
                 num, den = sums[f"prediction:{detail}"], sums[f"annotation:{detail}"]
             else:
                 num, den = sums[metric], sums["n"]
-            test = self.convergence[i]
             cells.append(Cell(sums.index.to_numpy(), num.to_numpy(), den.to_numpy(), (self.configs[i].get("seed", 0),),
-                              (self.id(i),), (None if test is None else test.converged,)))
+                              (self.id(i),)))
         return Cell.stack(cells)
 
-    def _rows(self, i: int, split: str, decoder: str) -> pd.DataFrame:
+    def _rows(self, i: int, split: str, decoder: str | None) -> pd.DataFrame:
+        """The prediction rows of one experiment and split, of one decoder (None: every decoder)."""
         predictions = self._predictions[i]
         if callable(predictions):
             predictions = self._predictions[i] = predictions()
-        return predictions[(predictions["split"] == split) & (predictions["decoder"] == decoder)]
+        chosen = predictions["split"] == split
+        return predictions[chosen & (predictions["decoder"] == decoder) if decoder else chosen]
 
     def _sums(self, i: int, split: str, decoder: str, kind: str, detail) -> pd.DataFrame:
         """Per-video sums of one experiment, split and decoder (cached): accuracy or jitter."""

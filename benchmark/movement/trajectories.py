@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.common.errors import InputError
 from benchmark.data.info import synthetic_timing
 from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
@@ -27,7 +28,7 @@ PREDICTIONS_COLUMNS = ("split", "video", "frame", "keypoint", "decoder", "x", "y
 SOURCE_COLUMNS = {"prediction": ("x", "y"), "annotation": ("label_x", "label_y"), "truth": ("truth_x", "truth_y")}
 
 
-class TrajectoryError(ValueError):
+class TrajectoryError(InputError):
     """An input table that cannot be read as trajectories; the message names file and column."""
 
 

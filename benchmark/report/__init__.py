@@ -1,7 +1,7 @@
 """The report stage: the study's tables and figures, rendered from ``results/<dataset>/<profile>/`` alone.
 
-:func:`table_names` and :func:`figure_names` read the registries of :mod:`.tables` and
-:mod:`.figures` from their sources, and ``build_report`` (:mod:`.render`) is imported lazily, so
+:func:`table_names` and :func:`figure_names` read the registries of :mod:`.tables`, :mod:`.verdicts`
+and :mod:`.figures` from their sources, and ``build_report`` (:mod:`.render`) is imported lazily, so
 that checking a manifest's lists, or finding a report up to date, loads no plotting library.
 """
 
@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 
 def table_names() -> list[str]:
     """The tables a manifest may list."""
-    return decorated_names(HERE / "tables.py", "register")
+    return [name for module in ("tables.py", "verdicts.py") for name in decorated_names(HERE / module, "register")]
 
 
 def figure_names() -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import seaborn as sns
 from matplotlib import figure as mpl
+from matplotlib import lines as mpl_lines
 from matplotlib import rc_context
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
@@ -25,6 +26,7 @@ from benchmark.movement.robustness import robustness_figure, robustness_table
 from benchmark.report.results import Result, Results, showcase
 from benchmark.report.tables import NOT_RUN, generalisation_table, per_region_table
 from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS
+from benchmark.study.losses import LOSSES
 from benchmark.study.metrics import evaluate
 from benchmark.study.smoothness import POLYORDER, WINDOW, jitter_table, video_trajectories
 
@@ -92,7 +94,7 @@ def _loss_facets(experiments: list[Result], draw, width: float = 4.2, height: fl
         for e in experiments:
             if e.config["loss"] == loss:
                 draw(axes[:, column], e, colours[e.config["model"]])
-        axes[0, column].set_title(f"loss: {loss.upper()}")
+        axes[0, column].set_title(f"loss: {LOSSES[loss].title if loss in LOSSES else loss}")
     fig.legend(*_unique(axes), loc="outside lower center", ncols=len(models), title="model")
     return fig
 
@@ -104,6 +106,61 @@ def _unique(axes) -> tuple[list, list]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
     return list(entries.values()), list(entries)
+
+
+VERDICT_COLOURS = {"holds": "#1b9e77", "contradicted": "#d95f02", "inconclusive": "#7570b3", "untested": "#b0b0b0"}
+
+
+def short_reason(reason: str) -> str:
+    """The gist of why a comparison is untested or inconclusive, for a figure's label."""
+    for phrase, gist in (("did not learn", "an arm did not learn"), ("not converged", "an arm had not converged"),
+                         ("convergence untested", "convergence untested"), ("not run", "not run"),
+                         ("too few", "too few videos")):
+        if phrase in reason:
+            return gist
+    return reason[:40]
+
+
+@register("verdicts")
+def verdicts(results: Results, folder: Path) -> Figure:
+    name, title = "verdicts", "Does the study hold? Every comparison behind its claims"
+    if not results.experiments:
+        return Figure(name, title, note=NOT_RUN)
+    table, claims = results.verdicts.comparisons, results.verdicts.claims.set_index("claim")
+    names = list(dict.fromkeys(table["claim"]))
+    heights = [table["claim"].eq(c).sum() + 1.5 for c in names]
+    fig = _new(12, 0.3 * sum(heights) + 1.2)
+    axes = fig.subplots(len(names), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, claim in zip(axes, names):
+        part = table[table["claim"] == claim].reset_index(drop=True)
+        y = np.arange(len(part))[::-1]
+        for yi, row in zip(y, part.itertuples()):
+            colour = VERDICT_COLOURS[row.verdict]
+            if np.isfinite(row.difference) and np.isfinite(row.low):
+                ax.errorbar(row.difference, yi, xerr=[[row.difference - row.low], [row.high - row.difference]],
+                            fmt="o", color=colour, markersize=5, capsize=2,
+                            alpha=0.45 if row.verdict == "untested" else 1.0)
+            for margin in ([row.margin] if row.direction == "noninferior" else
+                           [-row.margin, row.margin] if row.direction == "equivalent" else []):
+                sign = -1 if row.direction == "noninferior" else 1
+                ax.plot([sign * margin] * 2, [yi - 0.4, yi + 0.4], color="black", linestyle="--", linewidth=0.8)
+        labels = [f"{row.comparison}" + (f"  [{short_reason(row.reason)}]" if row.reason else "")
+                  for row in part.itertuples()]
+        ax.set_yticks(y, labels=labels, fontsize=8)
+        ax.set_ylim(-0.8, len(part) - 0.2)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(f"{claim}: {claims.loc[claim, 'verdict']}", loc="left", fontsize=10,
+                     color=VERDICT_COLOURS[claims.loc[claim, "verdict"]])
+        ax.tick_params(axis="x", labelsize=8)
+    axes[-1].set_xlabel("a - b with its paired 95 % video-bootstrap interval (the sign that holds: the claim's direction)")
+    handles = [mpl_lines.Line2D([], [], marker="o", linestyle="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
+    fig.legend(handles=handles, loc="outside upper center", ncols=len(handles), title="verdict")
+    caption = ("One line per comparison of experiments/claims.yaml, grouped by claim: the difference a - b (or "
+               "the ratio minus its constant) with its paired 95 % video-bootstrap interval, the zero line, and "
+               "dashed the margin of an equivalence or non-inferiority comparison. Coloured by verdict; a grey, "
+               "faded line is untested, its reason in brackets (an arm that did not beat the chance level on Valid, "
+               "or had not converged): the comparisons table gives the numbers and the full reasons.")
+    return Figure(name, title, caption, _save(fig, folder, name))
 
 
 @register("per_region_bars")
@@ -179,18 +236,20 @@ def pck_curves(results: Results, folder: Path) -> Figure:
         axes[0].set_ylim(0, 1)
 
     fig = _loss_facets(experiments, draw)
-    baselines = results.group("baseline")
-    for e, style in zip(baselines, ("--", ":", "-.")):
+    baselines = results.group("baseline") + results.group("reference")
+    for e, style in zip(baselines, ("--", ":", "-.", (0, (1, 4)))):
         values = curve(e)
+        kind = "zero-shot" if e.baseline else "chance level"
         for ax in fig.axes:
-            ax.plot(PCK_BETAS, values, color="black", linestyle=style, label=f"{e.config['model']} (zero-shot)")
-    if baselines:  # the legend again, with the baselines
+            ax.plot(PCK_BETAS, values, color="black", linestyle=style, label=f"{e.config['model']} ({kind})")
+    if baselines:  # the legend again, with the baselines and the chance level
         fig.legends.clear()
         fig.legend(*_unique(fig.axes), loc="outside lower center", ncols=len(fig.axes[0].lines), title="model")
     fig.suptitle(title)
     caption = ("Fraction of keypoints closer than beta * S to the annotation, for beta from 0 to 0.2; "
                "the study's tables read these curves at 0.1 ... 0.02. Black dashed: an off-the-shelf baseline "
-               "run zero-shot (the same curve in every panel: it has no loss).")
+               "run zero-shot; dotted: the chance level, the Train split's mean pose in every frame (the same "
+               "curves in every panel: they have no loss).")
     return Figure(name, title, caption, _save(fig, folder, name))
 
 
@@ -339,8 +398,8 @@ def generalisation(results: Results, folder: Path) -> Figure:
     fig.suptitle(title)
     caption = ("Left: PCKsh@0.1 of each model on the test split and on each named shift (each changes one family "
                "of factors the training splits never contain), with 95 % video-bootstrap intervals. Right: the "
-               "share of its test PCK@0.1 each model keeps on each shift (1 = no loss; the issue's bar for the "
-               "recommended Simple Baseline + KCE is 70 %). Numbers and intervals: the generalisation table.")
+               "share of its test PCK@0.1 each model keeps on each shift (1 = no loss). Numbers and intervals: the "
+               "generalisation table.")
     return Figure(name, title, caption, _save(fig, folder, name))
 
 
@@ -417,5 +476,5 @@ def movement_robustness(results: Results, folder: Path) -> Figure:
     fig.suptitle(f"{title}: {e.label}, {e.decoder} decoder")
     caption = ("Error of each movement feature against the exact truth, computed from the annotation, the "
                "prediction and the filtered predictions; mean over test videos with a 95 % bootstrap interval. "
-               "The movement table gives the numbers for every KCE model.")
+               "The movement table gives the numbers for every model with the recommended loss.")
     return Figure(name, title, caption, _save(fig, folder, name))

@@ -2,9 +2,10 @@
 
 The key hashes the report's own code (:mod:`benchmark.report.render` and what it imports, found by
 :func:`benchmark.common.sources.closure`), its templates, the claims file its verdicts read and the
-published tables, the tables and figures and the manifest's experiments asked for, and the results folder's state: every
-experiment folder's ``COMPLETE.json`` or ``FAILED.json`` (which change whenever an experiment is
-rerun) and the dataset snapshot's fingerprint. The report stores its key
+published tables, the tables and figures asked for, the run plan's experiments and settings and the
+manifest's showcase, and the state of the planned experiments' folders: each one's ``COMPLETE.json``,
+``FAILED.json`` or ``SKIPPED.json`` (which change whenever an experiment is rerun), and the dataset
+snapshot's fingerprint. The report stores its key
 in :data:`KEY_FILE`; when the key matches, nothing needs rendering.
 """
 
@@ -15,6 +16,7 @@ import json
 from pathlib import Path
 
 from benchmark.common.sources import closure
+from benchmark.runner.plan import RunPlan
 from benchmark.runner.snapshot import recorded
 
 HERE = Path(__file__).resolve().parent
@@ -22,22 +24,23 @@ KEY_FILE = ".inputs-key"
 CLAIMS = HERE.parents[1] / "experiments" / "claims.yaml"  # benchmark.evidence.claims.CLAIMS, unimported: light
 
 
-def report_key(results_root: Path, tables: list[str], figures: list[str],
-               experiments: list[str] | None = None) -> str:
-    """The key of the report of ``results_root`` (a profile's results folder) with these lists and
-    the manifest's experiments (``build_report``)."""
-    digest = hashlib.sha256(json.dumps([tables, figures, experiments]).encode())
+def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Path = CLAIMS) -> str:
+    """The key of the report of ``plan`` with these lists and the claims file ``claims``: its planned
+    experiments and their settings, and the state of their folders only (folders the plan ignores
+    change nothing but their list)."""
+    planned = [[e.id, e.config.model_dump(mode="json")] for e in plan.experiments]
+    digest = hashlib.sha256(json.dumps([tables, figures, planned, plan.manifest.data.showcase,
+                                       plan.unplanned()]).encode())
     published = sorted((HERE.parent / "reference").glob("*.csv"))
-    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), CLAIMS, *published]):
+    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), Path(claims), *published]):
         digest.update(path.name.encode() + path.read_bytes())
-    root = Path(results_root)
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
-    for folder in folders:
-        digest.update(folder.name.encode())
-        for name in ("COMPLETE.json", "FAILED.json"):
+    for exp_id in plan.ids:
+        folder = plan.folder(exp_id)
+        digest.update(exp_id.encode())
+        for name in ("COMPLETE.json", "FAILED.json", "SKIPPED.json"):
             if (folder / name).is_file():
                 digest.update(name.encode() + (folder / name).read_bytes())
-    snapshot = recorded(root)  # its data, not the file times it records
+    snapshot = recorded(plan.results)  # its data, not the file times it records
     digest.update(json.dumps([snapshot.get("fingerprint"), snapshot.get("format")] if snapshot else None).encode())
     return digest.hexdigest()
 

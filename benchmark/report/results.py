@@ -1,10 +1,11 @@
 """The finished experiments of one profile, read from ``results/<dataset>/<profile>/<id>/``, and the
 published numbers they are compared with.
 
-Only a folder with ``COMPLETE.json`` is a result. A ``FAILED.json``, a ``SKIPPED.json`` (a baseline
-whose environment could not be built), a folder with neither (still
-running, or interrupted) and a complete folder whose files cannot be read are listed as problems and
-never aggregated. Folders starting with a dot (the runner's ``.staging``) are ignored, and ``_dataset``
+Only a folder with ``COMPLETE.json`` is a result, and, read through a run plan (:func:`results_of`),
+only one the plan names with the settings it recorded. A ``FAILED.json``, a ``SKIPPED.json`` (a
+baseline whose environment could not be built), a folder with neither (still running, or
+interrupted), a complete folder whose files cannot be read and a folder the plan does not name are
+listed as problems and never aggregated. Folders starting with a dot (the runner's ``.staging``) are ignored, and ``_dataset``
 is the run stage's snapshot of the dataset (:mod:`benchmark.runner.snapshot`): its description,
 privacy audit and the face-mosaicked evaluation frames the figures draw.
 """
@@ -12,7 +13,7 @@ privacy audit and the face-mosaicked evaluation frames the figures draw.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,9 +22,14 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from benchmark.common.metrics_file import ResultsError, read_metrics
 from benchmark.common.seeds import without_seed
 from benchmark.evidence import PredictionsSource, Verdicts, evaluate, load_claims
+from benchmark.evidence.claims import CLAIMS
+from benchmark.evidence.convergence import CURVE, Convergence, check
+from benchmark.runner.plan import RunPlan
 from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
+from benchmark.study.losses import LOSSES
 from benchmark.study.smoothness import keypoint_arrays
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
@@ -32,6 +38,7 @@ REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 SETTINGS: dict[str, tuple[str, ...]] = {
     "loss": ("model", "loss"),
     "baseline": ("model", "loss"),  # loss: "zero-shot" (benchmark.baselines.evaluate)
+    "reference": ("model", "loss"),  # model: mean_pose, loss: "chance level" (benchmark.references)
     "occlusion": ("train_face", "eval_face", "facial_keypoints"),
 }
 
@@ -74,15 +81,30 @@ class Result:
         return by_split.get(reference)
 
     @property
+    def kind(self) -> str:
+        """``train``, ``baseline`` (zero-shot: no history, no model, its own decoder) or ``reference``
+        (the chance level: nothing learned, no heatmap)."""
+        return self.summary.get("kind", "train")
+
+    @property
     def baseline(self) -> bool:
-        """A zero-shot baseline (nothing trained: no history, no model, its own decoder)."""
-        return self.summary.get("kind") == "baseline"
+        return self.kind == "baseline"
+
+    @property
+    def trained(self) -> bool:
+        return self.kind == "train"
 
     @cached_property
     def history(self) -> pd.DataFrame:
-        """Per-epoch training history (empty for a baseline)."""
-        path = self.path / "history.csv"
-        return pd.read_csv(path) if path.is_file() or not self.baseline else pd.DataFrame()
+        """Per-epoch training history (empty for what was not trained)."""
+        return pd.read_csv(self.path / "history.csv") if self.trained else pd.DataFrame()
+
+    @cached_property
+    def convergence(self) -> Convergence:
+        """Whether training had converged (:mod:`benchmark.evidence.convergence`; untested without
+        the per-cycle validation record, e.g. for a baseline or a reference)."""
+        path = self.path / CURVE
+        return check(pd.read_csv(path, dtype={"video": str}) if path.is_file() else None)
 
     @cached_property
     def predictions(self) -> pd.DataFrame:
@@ -134,6 +156,22 @@ class Results:
     root: Path
     experiments: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    showcase: dict[str, str] = field(default_factory=dict)  # the manifest's recommended setting (a selector)
+    claims_file: Path = CLAIMS  # the claims the verdicts judge
+
+    def matching(self, selector: Mapping[str, str]) -> list[Result]:
+        """The experiments whose group and settings have every value of ``selector``."""
+        return [e for e in self.experiments
+                if all(str({"group": e.group, **e.config}.get(k)) == str(v) for k, v in selector.items())]
+
+    def showcase_experiments(self) -> list[Result]:
+        """The seeds of the manifest's showcase setting (none when it names none)."""
+        return self.matching(self.showcase) if self.showcase else []
+
+    @property
+    def recommended_loss(self) -> str | None:
+        """The showcase's loss: the generalisation and movement tables show each model with it."""
+        return self.showcase.get("loss")
 
     @cached_property
     def dataset(self) -> dict | None:
@@ -175,10 +213,11 @@ class Results:
 
     @cached_property
     def verdicts(self) -> Verdicts:
-        """The verdicts of the study's claims (``experiments/claims.yaml``) on these results."""
-        return evaluate(load_claims(), PredictionsSource(
-            [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.history)
-             for e in self.experiments if not e.baseline]))  # the claims are about trained settings
+        """The verdicts of the study's claims (``experiments/claims.yaml``) on these results: trained
+        settings, judged against the chance-level reference (zero-shot baselines take no part)."""
+        return evaluate(load_claims(self.claims_file), PredictionsSource(
+            [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.convergence)
+             for e in self.experiments if not e.baseline]))
 
     def provenance(self) -> dict:
         """What the results were computed on; lists hold every distinct value across experiments
@@ -206,9 +245,10 @@ class Results:
 
 
 def _order(field_name: str, value) -> tuple:
-    """Sort key: the published tables' order (models, losses, visible before occluded), then by name."""
+    """Sort key: the published tables' order (models, losses as registered, visible before occluded),
+    then by name."""
     known = {
-        "model": ("simple_baseline", "hourglass", "resunet"), "loss": ("mse", "bce", "kce"),
+        "model": ("simple_baseline", "hourglass", "resunet"), "loss": tuple(LOSSES),
         "train_face": ("visible", "occluded"), "eval_face": ("visible", "occluded"),
         "facial_keypoints": ("preserved", "omitted"),
     }.get(field_name, ())
@@ -223,35 +263,55 @@ def _read(folder: Path) -> Result | Problem:
             return Problem(record.get("id", folder.name), folder, "skipped", record.get("reason", ""))
         if complete.is_file():
             record = json.loads(complete.read_text())
-            summary = json.loads((folder / "metrics.json").read_text())
-            return Result(record.get("id", folder.name), record.get("group", "?"), folder, record, summary)
+            return Result(record.get("id", folder.name), record.get("group", "?"), folder, record, read_metrics(folder))
         if failed.is_file():
             record = json.loads(failed.read_text())
             return Problem(record.get("id", folder.name), folder, "failed", record.get("error", ""))
+    except ResultsError as err:
+        return Problem(folder.name, folder, "unreadable", str(err))
     except (OSError, ValueError) as err:
-        return Problem(folder.name, folder, "unreadable", f"{type(err).__name__}: {err}")
+        return Problem(folder.name, folder, "unreadable", f"{folder}: {type(err).__name__}: {err}")
     return Problem(folder.name, folder, "incomplete", "no COMPLETE.json or FAILED.json (running or interrupted)")
 
 
-def listed(name: str, experiments: Collection[str]) -> bool:
-    """Whether the folder ``name`` is one of ``experiments`` (manifest ids), at any seed (``-s<n>``)."""
-    return name in experiments or without_seed(name) in experiments
+def _differing(recorded: dict, expected: dict) -> list[str]:
+    """The settings of ``expected`` (a planned experiment's configuration) that ``recorded`` (its
+    folder's ``metrics.json`` configuration) does not share, as ``name here (plan: value)``."""
+    return [f"{k} {recorded.get(k, 'missing')} (plan: {v})" for k, v in expected.items()
+            if str(recorded.get(k, "missing")) != str(v)]
 
 
-def load_results(results_dir: Path, profile: str, experiments: Collection[str] | None = None) -> Results:
-    """Every experiment folder of ``<results_dir>/<profile>``; a missing folder gives no results.
+def load_results(root: Path, planned: Mapping[str, dict] | None = None, profile: str = "",
+                 showcase: Mapping[str, str] | None = None) -> Results:
+    """Every experiment folder of one profile's results ``root``; a missing folder gives no results.
 
-    With ``experiments`` (the manifest's ids), a folder of any other experiment is left out of
-    every table and listed as a problem: results of rows since removed from the manifest."""
-    root = Path(results_dir) / profile
-    results = Results(profile, root)
+    With ``planned`` (experiment id -> configuration, :func:`results_of`), a folder of any other
+    experiment, or one whose recorded settings differ from its planned configuration, is never read
+    as a result: it is listed as a problem (``ignored``)."""
+    root = Path(root)
+    results = Results(profile or root.name, root, showcase=dict(showcase or {}))
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
         if root.is_dir() else []
     for folder in folders:
-        item = _read(folder) if experiments is None or listed(folder.name, experiments) else \
-            Problem(folder.name, folder, "not in the manifest", "left out: the manifest no longer lists this "
-                    "experiment (delete the folder, or add the row back)")
+        if planned is not None and folder.name not in planned:
+            item = Problem(folder.name, folder, "ignored", "not in this plan (a row removed from the manifest, a seed "
+                           "no run asked for, or another manifest's experiment): delete the folder, or add the row back")
+        else:
+            item = _read(folder)
+            differing = isinstance(item, Result) and planned is not None and _differing(item.config, planned[item.id])
+            if differing:
+                item = Problem(folder.name, folder, "ignored", f"its settings differ from the plan's: {', '.join(differing)}; "
+                               "`python -m benchmark run` trains it again")
         (results.experiments if isinstance(item, Result) else results.problems).append(item)
+    return results
+
+
+def results_of(plan: RunPlan, claims: Path = CLAIMS) -> Results:
+    """The results of a run plan: its experiments only, each with the settings the plan gives it,
+    judged by the claims file ``claims``."""
+    results = load_results(plan.results, {e.id: e.config.model_dump(mode="json") for e in plan.experiments},
+                           plan.profile, plan.manifest.data.showcase)
+    results.claims_file = Path(claims)
     return results
 
 
@@ -261,8 +321,8 @@ def published(name: str) -> pd.DataFrame:
 
 
 def showcase(results: Results) -> Result | None:
-    """The experiment whose predictions the sample figures show: the study's recommended Simple
-    Baseline with KCE if it ran, else the first of the loss grid, else any."""
+    """The experiment whose predictions the sample figures show: the first of the manifest's
+    ``showcase`` setting, else the first of the loss grid, else any."""
     candidates = results.group("loss") or results.experiments
-    preferred = [e for e in candidates if e.setting == ("simple_baseline", "kce")]
-    return (preferred or candidates or [None])[0]
+    chosen = results.showcase_experiments()
+    return (chosen or candidates or [None])[0]

@@ -1,23 +1,19 @@
 """Which dataset a run uses, where its root is, and the name its results and reports are kept under.
 
-Results live in ``<results>/<dataset>/<profile>/`` and reports in ``<reports>/<dataset>/<profile>/``,
-so runs on different datasets with the same profile never retrain over each other.
-:func:`dataset_name` is the one place that names a dataset: one the manifest defines (generator
-settings or a fixed ``path``) by its manifest entry (``synthetic``, ``synthetic-smoke``); one whose
-root comes from outside (``--data PATH``, or an ``env`` entry such as ``real``, whose environment
-variable holds the root) by its folder name and the first 8 hex digits of its fingerprint
-(``sample_data-1a2b3c4d``), so two different folders, or a folder whose files changed, never share
-results.
+A dataset the manifest defines (generator settings or a fixed ``path``) is named by its manifest
+entry (``synthetic``, ``synthetic-smoke``); one whose root comes from outside (``--data PATH``, or an
+``env`` entry such as ``real``, whose environment variable holds the root) by its folder name and the
+first 8 hex digits of its fingerprint (``sample_data-1a2b3c4d``, :func:`root_name`), so two different
+folders, or a folder whose files changed, never share results. The run plan
+(:mod:`benchmark.runner.plan`) puts these names into results paths.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
-from benchmark.data.labelme import AnnotationWarning, load_dataset
 from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.runner.manifest import LoadedManifest, ManifestError
 
@@ -51,21 +47,10 @@ def given_root(manifest: LoadedManifest, name: str, data: Path | None = None) ->
     return Path(value)
 
 
-def dataset_name(manifest: LoadedManifest, profile: str, dataset: str | None = None, data: Path | None = None,
-                 fingerprint: str | None = None) -> str:
-    """The folder name of a run's dataset under ``results/`` and ``reports/`` (module docstring).
-
-    A root given from outside is fingerprinted here unless the caller, which has loaded it
-    already, passes ``fingerprint``."""
-    name = entry(manifest, profile, dataset)
-    root = given_root(manifest, name, data)
-    if root is None:
-        return name
-    if fingerprint is None:
-        with warnings.catch_warnings():  # the run stage showed them
-            warnings.simplefilter("ignore", AnnotationWarning)
-            fingerprint = load_dataset(root).fingerprint()
-    return f"{root.resolve().name}-{fingerprint[:8]}"
+def root_name(root: Path, fingerprint: str) -> str:
+    """The results folder name of a root given from outside: its folder name and the first 8 hex
+    digits of its fingerprint (module docstring)."""
+    return f"{Path(root).resolve().name}-{fingerprint[:8]}"
 
 
 def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = None,
@@ -83,6 +68,7 @@ def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = 
 
     root = Path(data_dir) / name
     wanted = {**spec.synthetic.model_dump(), "version": GENERATOR_VERSION}
+    wanted["domain_shift_frames"] = wanted["domain_shift_frames"] or wanted["frames_per_video"]
     recorded = root / SYNTH_SETTINGS
     if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in wanted.items()):
         return root

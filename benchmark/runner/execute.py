@@ -1,8 +1,9 @@
 """Execute the manifest: one papermill run of ``notebooks/train_evaluate.ipynb`` per experiment
-(``notebooks/baseline_evaluate.ipynb`` in the baseline's own kernel for a zero-shot baseline).
+(``notebooks/baseline_evaluate.ipynb`` in the baseline's own kernel for a zero-shot baseline,
+``notebooks/reference_evaluate.ipynb`` for a chance-level reference).
 
-Results go to ``results/<dataset>/<profile>/<experiment>/`` (the dataset named by
-:func:`benchmark.runner.datasets.dataset_name`). An experiment is complete only when its
+Results go to the plan's folder, ``results/<dataset>/<profile>/<experiment>/``
+(:mod:`benchmark.runner.plan`). An experiment is complete only when its
 ``COMPLETE.json`` exists and records the experiment's content hash (resolved config, dataset
 fingerprint, code version): such experiments are skipped. Work happens in
 ``results/<dataset>/<profile>/.staging/<experiment>/`` and is moved into place when finished, so an
@@ -31,7 +32,7 @@ reason, the report shows it as skipped, and the run's exit status is not affecte
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import json
 import os
 import shutil
@@ -51,16 +52,18 @@ from benchmark.common.environment import quiet_backend_start_up
 from benchmark.data.info import check_images
 from benchmark.data.labelme import load_dataset
 from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
-from benchmark.runner.datasets import dataset_name, resolve_dataset
 from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
-from benchmark.runner.manifest import Experiment, LoadedManifest
+from benchmark.runner.manifest import Experiment
+from benchmark.runner.plan import RunPlan, record_seeds
 from benchmark.runner.provenance import (
     BASELINE_NOTEBOOK,
     NOTEBOOK,
+    REFERENCE_NOTEBOOK,
     baseline_code,
     baseline_environment,
     experiment_code,
     experiment_hash,
+    reference_code,
     training_environment,
 )
 from benchmark.runner.snapshot import FORMAT, files_state, recorded, write_snapshot
@@ -86,6 +89,8 @@ class Job:
     profile: str
     notebook: Path = NOTEBOOK
     kernel: str = "python3"
+    training: str = ""              # a trained experiment's key without its evaluation settings
+    trained_by: Path | None = None  # the folder whose model it evaluates instead of training one
 
     @property
     def staging(self) -> Path:
@@ -131,7 +136,8 @@ def run_experiment(job: Job) -> Outcome:
             shutdown_kernel="immediate",
             kernel_manager_class=_kernel_manager(staging / KERNEL_LOG),
             parameters={"config_json": job.experiment.config.model_dump_json(), "dataset": str(job.dataset),
-                        "out_dir": str(staging), "status_file": str(status_file)})
+                        "out_dir": str(staging), "status_file": str(status_file)}
+            | ({"trained_by": str(job.trained_by)} if job.trained_by else {}))
         error = None
     except Exception as exc:  # the executed notebook with the traceback is kept
         error = error_line(exc)
@@ -210,7 +216,7 @@ class EpochBars:
     """
 
     def __init__(self, jobs: list[Job], enabled: bool = True):
-        jobs = [job for job in jobs if job.experiment.kind == "train"]  # a baseline has no epochs
+        jobs = [job for job in jobs if job.experiment.kind == "train" and not job.trained_by]  # the others: no epochs
         self.waiting = {job.experiment.id: job for job in jobs}
         self.bars: dict[str, tqdm] = {}
         self.lock = threading.Lock()
@@ -274,11 +280,15 @@ def _job(experiment: Experiment, fingerprint: str, code: dict, environment: dict
     """The job of one experiment, with its cache key."""
     if experiment.kind == "baseline":
         name = experiment.config.baseline
-        digest = experiment_hash(experiment, fingerprint, baseline_code(name), baseline_environment(name))
+        digest = experiment_hash(experiment.config.model_dump(), fingerprint, baseline_code(name),
+                                 baseline_environment(name))
         return Job(experiment, digest, root, base / experiment.id, profile, BASELINE_NOTEBOOK, BASELINES[name].kernel)
-    digest = experiment_hash(experiment, fingerprint, code[experiment.config.model], environment,
-                             weights.get(imagenet_backbone(experiment.config)))
-    return Job(experiment, digest, root, base / experiment.id, profile, notebook)
+    if experiment.kind == "reference":
+        digest = experiment_hash(experiment.config.model_dump(), fingerprint, reference_code())
+        return Job(experiment, digest, root, base / experiment.id, profile, REFERENCE_NOTEBOOK)
+    key = (fingerprint, code[experiment.config.model], environment, weights.get(imagenet_backbone(experiment.config)))
+    return Job(experiment, experiment_hash(experiment.config.model_dump(), *key), root, base / experiment.id, profile,
+               notebook, training=experiment_hash(experiment.config.training_settings(), *key))
 
 
 def is_complete(out: Path, digest: str) -> bool:
@@ -288,40 +298,52 @@ def is_complete(out: Path, digest: str) -> bool:
         return False
 
 
-def select(experiments: list[Experiment], only: str | None) -> list[Experiment]:
-    """``--only``: a glob on experiment ids, or a substring when it has no wildcard."""
-    if not only:
-        return experiments
-    if any(c in only for c in "*?["):
-        return [e for e in experiments if fnmatch.fnmatch(e.id, only)]
-    return [e for e in experiments if only in e.id]
+def _evaluation_twins(jobs: list[Job], complete: list[Job]) -> tuple[list[Job], list[Job]]:
+    """Settings that differ only in how they are evaluated (``TrainConfig.EVALUATION``) train once:
+    ``jobs`` to run now (each evaluating a complete model of its training where there is one), and
+    those that wait for a model one of them trains."""
+    trains = {job.training: job for job in reversed(complete) if (job.out / "model.keras").is_file()}
+    now, later = [], []
+    for job in jobs:
+        source = trains.get(job.training) if job.experiment.kind == "train" else None
+        if source is None:
+            trains.setdefault(job.training, job)
+            now.append(job)
+        else:
+            (now if source in complete else later).append(dataclasses.replace(job, trained_by=source.out))
+    return now, later
 
 
-def run(manifest_path: Path, profile: str, only: str | None = None, data: Path | None = None,
-        force: bool = False, results_dir: Path = Path("results"), data_dir: Path = Path("data"),
-        progress: bool = True, notebook: Path = NOTEBOOK,
-        executor: LocalExecutor | DaskExecutor | None = None, seeds: list[int] | None = None,
-        dataset: str | None = None) -> list[Outcome]:
-    """Run every selected experiment that is not already complete; return one outcome each.
+def _ready(later: list[Job], outcomes: dict[str, Outcome], bar) -> list[Job]:
+    """The jobs of ``later`` whose model was trained; the others fail with the reason."""
+    ready = []
+    for job in later:
+        source = next((o for o in outcomes.values() if o.folder == job.trained_by), None)
+        if source is not None and source.status == "ran":
+            ready.append(job)
+        else:
+            outcomes[job.experiment.id] = Outcome(job.experiment.id, "failed", 0.0, "the experiment that trains its "
+                                                  f"model failed: {source.detail if source else 'not run'}", job.out)
+            bar.update()
+    return ready
 
-    ``seeds``: train every experiment with these seeds instead of the manifest's (``--seeds``).
-    ``data`` (a root) or ``dataset`` (a manifest entry) replaces the profile's dataset.
-    ``executor`` (entered by the caller) runs them; by default this process, one at a time.
-    """
-    manifest = LoadedManifest(manifest_path)
-    experiments = select(manifest.experiments(profile, seeds), only)
-    if not experiments:
-        raise ValueError(f"--only {only!r} matches no experiment of profile {profile!r}")
-    root = resolve_dataset(manifest, profile, data, data_dir, progress, dataset)
-    base = Path(results_dir).resolve() / dataset_name(manifest, profile, dataset, data) / profile
+
+def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Path = NOTEBOOK,
+        executor: LocalExecutor | DaskExecutor | None = None) -> list[Outcome]:
+    """Run every experiment of ``plan`` (:func:`benchmark.runner.plan.plan` with ``run=True``) that is
+    not already complete; return one outcome each. ``executor`` (entered by the caller) runs them;
+    by default this process, one at a time."""
+    experiments, root, base, profile = list(plan.experiments), plan.root, plan.results, plan.profile
     # What the report needs of the dataset; it is read and hashed again only when a file changed.
     state = files_state(root)
     record = recorded(base)
     loaded = None
     if record is None or record.get("state") != state or record.get("format") != FORMAT:
         loaded = load_dataset(root)
-        record = write_snapshot(loaded, loaded.fingerprint(), base, state, progress)
+        record = write_snapshot(loaded, plan.fingerprint or loaded.fingerprint(), base, state, progress)
     fingerprint = record["fingerprint"]
+    if plan.seeds:  # the report and `claims` count the seeds a run asked for
+        record_seeds(plan)
     trained = [e for e in experiments if e.kind == "train"]
     code = {model: experiment_code(model, notebook) for model in {e.config.model for e in trained}}
     environment = training_environment()
@@ -351,13 +373,16 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
             twins.append(job)
         else:
             runs[job.digest] = job
-    jobs = list(runs.values())
+    jobs, later = _evaluation_twins(list(runs.values()), [job for job in cached if job.experiment.kind == "train"])
     if jobs:  # a broken image is found now, not by a notebook after minutes of training
         check_images(loaded or load_dataset(root), progress)
     if progress:
         shared = f" (and {len(twins)} of the same setting as one of them)" if twins else ""
+        evaluated = sum(bool(job.trained_by) for job in jobs + later)
+        evaluated = f", {evaluated} of them evaluating a model trained with their other settings" if evaluated else ""
         print(f"{record['description']}\n{len(experiments)} experiment(s) selected for profile "
-              f"{profile!r}: {len(outcomes)} cached, {len(jobs)} to run{shared} on {executor}; results in {base}")
+              f"{profile!r}: {len(outcomes)} cached, {len(jobs) + len(later)} to run{evaluated}{shared} on {executor}; "
+              f"results in {base}")
         if jobs:  # asking the backend costs seconds: only when something trains
             with quiet_backend_start_up():
                 from benchmark.runner.doctor import summary_line
@@ -378,13 +403,16 @@ def run(manifest_path: Path, profile: str, only: str | None = None, data: Path |
 
     bar = tqdm(total=len(experiments), initial=len(outcomes), desc="experiments", unit="exp",
                disable=not progress)
-    with bar, EpochBars(jobs, progress) as epochs, closing(executor.map(run_experiment, jobs)) as finished:
-        for done in finished:
-            outcome = done.value or _lost(done)
-            epochs.finished(outcome.id)
-            outcomes[outcome.id] = outcome
-            bar.set_postfix_str(f"{outcome.id} {outcome.status}")
-            bar.update()
+    with bar, EpochBars(jobs, progress) as epochs:
+        # then the experiments that evaluate a model trained in the first stage
+        for stage in (lambda: jobs, lambda: _ready(later, outcomes, bar)):
+            with closing(executor.map(run_experiment, stage())) as finished:
+                for done in finished:
+                    outcome = done.value or _lost(done)
+                    epochs.finished(outcome.id)
+                    outcomes[outcome.id] = outcome
+                    bar.set_postfix_str(f"{outcome.id} {outcome.status}")
+                    bar.update()
         for job in twins:
             source = runs[job.digest]
             ran = outcomes[source.experiment.id]

@@ -11,11 +11,12 @@ The seeds of an experiment come from, first to last: ``--seeds`` (the ``seeds`` 
 with none of these the experiment trains once with its configured ``seed``. Seed 0 keeps the plain
 id, so results of an experiment trained before it had seeds stay cached; seed ``s`` adds ``-s<s>``.
 
-Kinds: a group is ``kind: train`` (the default: models trained by ``notebooks/train_evaluate.ipynb``)
-or ``kind: baseline`` (zero-shot models, :mod:`benchmark.baselines`, run once each by
-``notebooks/baseline_evaluate.ipynb`` in their own kernel). A baseline's settings are those of
-:class:`~benchmark.baselines.config.BaselineConfig`; of the defaults and the profile's ``train``
-settings it takes the evaluation ones (``BaselineConfig.INHERITED``), and it has no seeds.
+Kinds: a group is ``kind: train`` (the default: models trained by ``notebooks/train_evaluate.ipynb``),
+``kind: baseline`` (zero-shot models, :mod:`benchmark.baselines`, run once each by
+``notebooks/baseline_evaluate.ipynb`` in their own kernel) or ``kind: reference`` (the chance level,
+:mod:`benchmark.references`, by ``notebooks/reference_evaluate.ipynb``). A baseline's or reference's
+settings are those of its config class (:data:`CONFIGS`); of the defaults and the profile's ``train``
+settings it takes the evaluation ones (``INHERITED``), and it has no seeds.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from benchmark.baselines.config import BaselineConfig
+from benchmark.common.errors import InputError
 from benchmark.common.seeds import with_seed
+from benchmark.references.config import ReferenceConfig
 from benchmark.training.config import TrainConfig
 
-CONFIGS = {"train": TrainConfig, "baseline": BaselineConfig}  # the settings of each experiment kind
+CONFIGS = {"train": TrainConfig, "baseline": BaselineConfig, "reference": ReferenceConfig}  # each kind's settings
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "experiments" / "manifest.yaml"  # the default manifest
 
 
-class ManifestError(ValueError):
+class ManifestError(InputError):
     """A manifest problem, with file and line."""
 
 
@@ -52,6 +55,7 @@ class SyntheticSpec(_Strict):
     size: int = Field(256, ge=64)
     seed: int = 0
     domain_shift_videos: int = Field(4, ge=0)
+    domain_shift_frames: int | None = Field(None, ge=1)  # per DomainShift video (default frames_per_video)
     frame_step: int = Field(5, ge=1)
 
 
@@ -92,11 +96,12 @@ class Profile(_Strict):
 
 class Group(_Strict):
     group: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["train", "baseline"] = "train"
+    kind: Literal["train", "baseline", "reference"] = "train"
     base: dict[str, Any] = {}
     grid: dict[str, list[Any]] | None = None
     rows: list[dict[str, Any]] | None = None
     seeds: Seeds | None = None  # in every profile
+    profiles: list[str] | None = None  # the profiles that run this group (default: every profile)
 
     @field_validator("seeds")
     @classmethod
@@ -123,17 +128,20 @@ class Manifest(_Strict):
     experiments: list[Group]
     tables: list[str] = []   # names in the report's table registry (checked by the report)
     figures: list[str] = []  # names in the report's figure registry
+    # The study's recommended setting, a selector (group and settings): the report's sample figures,
+    # trajectories and smoothness tables show it, and its loss picks the generalisation and movement rows.
+    showcase: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
 class Experiment:
     id: str
     group: str
-    config: TrainConfig | BaselineConfig
+    config: TrainConfig | BaselineConfig | ReferenceConfig
 
     @property
     def kind(self) -> str:
-        return "baseline" if isinstance(self.config, BaselineConfig) else "train"
+        return next(kind for kind, config in CONFIGS.items() if isinstance(self.config, config))
 
 
 def line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
@@ -191,8 +199,16 @@ class LoadedManifest:
                                  f"(defined: {', '.join(self.data.datasets)})")
             self._check_settings(profile.train, ("profiles", name, "train"))
         self._check_settings(self.data.defaults, ("defaults",))
+        for key in self.data.showcase:
+            if key != "group" and key not in TrainConfig.model_fields:
+                raise self.error(("showcase", key), f"unknown setting {key!r} (allowed: group, "
+                                 f"{', '.join(TrainConfig.model_fields)})")
         for i, group in enumerate(self.data.experiments):
             config = CONFIGS[group.kind]
+            for j, name in enumerate(group.profiles or []):
+                if name not in self.data.profiles:
+                    raise self.error(("experiments", i, "profiles", j), f"unknown profile {name!r} "
+                                     f"(defined: {', '.join(self.data.profiles)})")
             self._check_settings(group.base, ("experiments", i, "base"), config)
             for key, values in (group.grid or {}).items():
                 for j, value in enumerate(values):
@@ -234,6 +250,8 @@ class LoadedManifest:
             raise ManifestError(f"seeds {seeds}: expected non-negative seeds without repeats")
         experiments, seen = [], {}
         for i, group in enumerate(self.data.experiments):
+            if group.profiles is not None and profile not in group.profiles:
+                continue
             varying = list(group.grid or dict.fromkeys(k for row in group.rows for k in row))
             config_class = CONFIGS[group.kind]
             inherited = {k: v for k, v in base.items() if k in getattr(config_class, "INHERITED", base)}
@@ -242,7 +260,11 @@ class LoadedManifest:
                 chosen = (seeds or self._seeds(profile, group, name)) if group.kind == "train" else None
                 for seed in chosen or [None]:
                     values = {**inherited, **group.base, **setting, **({} if seed is None else {"seed": seed})}
-                    config = config_class.model_validate(values)
+                    try:
+                        config = config_class.model_validate(values)
+                    except ValidationError as e:
+                        message = e.errors()[0]["msg"].removeprefix("Value error, ")
+                        raise self.error(("experiments", i), f"{name} in profile {profile!r}: {message}") from None
                     exp_id = with_seed(name, seed)
                     if exp_id in seen:
                         raise self.error(("experiments", i), f"experiment id {exp_id!r} appears twice")
@@ -256,3 +278,12 @@ class LoadedManifest:
         if isinstance(chosen, dict):
             return next((s for pattern, s in chosen.items() if fnmatch.fnmatch(name, pattern)), group.seeds)
         return group.seeds if group.seeds is not None else chosen
+
+
+def select(experiments: list[Experiment], only: str | None) -> list[Experiment]:
+    """``--only``: a glob on experiment ids, or a substring when it has no wildcard."""
+    if not only:
+        return experiments
+    if any(c in only for c in "*?["):
+        return [e for e in experiments if fnmatch.fnmatch(e.id, only)]
+    return [e for e in experiments if only in e.id]

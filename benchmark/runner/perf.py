@@ -18,7 +18,6 @@ backend is Keras's: ``KERAS_BACKEND=jax python -m benchmark perf``.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import tempfile
@@ -30,12 +29,10 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
-import yaml
 
 from benchmark.common import environment
 from benchmark.data.labelme import load_dataset
 from benchmark.models import model_info
-from benchmark.runner import execute as runner
 from benchmark.study.codec import encode
 from benchmark.training import frame_cache
 from benchmark.training.config import TrainConfig
@@ -116,7 +113,7 @@ def _seconds(function) -> float:
 
 
 @contextmanager
-def _env(name: str, value: str):
+def environment_variable(name: str, value: str):
     """Set an environment variable (inherited by the notebook kernels) for the duration."""
     previous = os.environ.get(name)
     os.environ[name] = value
@@ -136,7 +133,7 @@ def measure_pipeline(root: Path, size: int, batch_size: int) -> dict:
     row = {"input": size, "frames": n}
     row["decode+letterbox"] = n / _seconds(lambda: prepare(frames, size, progress=False, cache=False))
     row["+face mosaic"] = n / _seconds(lambda: prepare(frames, size, occlude=True, progress=False, cache=False))
-    with tempfile.TemporaryDirectory() as cache, _env(frame_cache.ENV, cache):
+    with tempfile.TemporaryDirectory() as cache, environment_variable(frame_cache.ENV, cache):
         data = prepare(frames, size, progress=False)  # fills the cache
         row["frame cache read"] = n / _seconds(lambda: prepare(frames, size, progress=False))
     for name, augment in (("batches+targets", False), ("+augmentation", True)):
@@ -186,54 +183,8 @@ def estimated_training_s(configs: list[TrainConfig], train_frames: int, steps: i
     return total
 
 
-def _with_added_experiment(manifest: Path, folder: Path) -> Path:
-    """A copy of the manifest with one more experiment (the recommended setting, another seed)."""
-    doc = yaml.safe_load(Path(manifest).read_text())
-    doc["experiments"].append({"group": "perf_added", "base": {"loss": "kce"},
-                               "rows": [{"model": "simple_baseline", "seed": 12345}]})
-    path = folder / "manifest.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-def _overheads(results: Path) -> pd.DataFrame:
-    """Per experiment of a results folder that ran: the runner's wall time split into kernel start and imports (what is
-    left outside ``train``) and ``train``'s own parts."""
-    rows = []
-    for complete in sorted(results.glob("*/*/*/COMPLETE.json")):  # <dataset>/<profile>/<experiment>
-        summary = json.loads((complete.parent / "metrics.json").read_text())
-        runner_s = json.loads(complete.read_text())["wall_time_s"]
-        rows.append({"experiment": complete.parent.name, "runner (s)": runner_s,
-                     "kernel+imports": runner_s - summary["wall_time_s"],
-                     **summary.get("timings_s", {}), "epoch (s)": summary["epoch_time_s"]})
-    return pd.DataFrame(rows)
-
-
-def measure_suite(manifest: Path, profile: str, data_dir: Path, only: str | None = None) -> dict:
-    """Wall times of the runner: a fresh grid, a rerun with nothing to do, one added experiment.
-
-    ``only`` selects experiments as ``run --only`` does; the added one is a Simple Baseline. The
-    profile's dataset is expected to be ready (``main`` prepares it)."""
-    def timed_run(path: Path, results: Path) -> dict:
-        start = time.perf_counter()
-        outcomes = runner.run(path, profile, only=only, results_dir=results, data_dir=data_dir, progress=False)
-        failed = [o.id for o in outcomes if o.status == "failed"]
-        if failed:
-            raise RuntimeError(f"experiments failed while timing the suite: {', '.join(failed)}")
-        return {"wall (s)": time.perf_counter() - start, "experiments": len(outcomes),
-                "trained": sum(o.status == "ran" for o in outcomes)}
-
-    with tempfile.TemporaryDirectory() as tmp, _env(frame_cache.ENV, str(Path(tmp) / "cache")):
-        results = Path(tmp) / "results"
-        runs = {"whole grid": timed_run(manifest, results),
-                "cached rerun": timed_run(manifest, results),
-                "one added row": timed_run(_with_added_experiment(manifest, Path(tmp)), results)}
-        overheads = _overheads(results)
-    return {"profile": profile, "only": only, "runs": runs,
-            "per experiment": overheads.to_dict(orient="records")}
-
-
 def text_table(rows: list[dict]) -> str:
     """Rows as a text table; columns with no value at all (device memory on a CPU) are left out."""
     frame = pd.DataFrame(rows).dropna(axis=1, how="all")
     return frame.to_string(index=False, float_format=lambda x: f"{x:,.1f}", na_rep="-")
+

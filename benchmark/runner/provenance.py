@@ -24,12 +24,14 @@ from benchmark.baselines.registry import BASELINES
 from benchmark.common.environment import backend_name, gpu_computes, package_versions
 from benchmark.common.sources import PACKAGE, code_hash, module_file
 from benchmark.models.registry import model_source
-from benchmark.runner.manifest import REPO, Experiment
+from benchmark.runner.manifest import REPO
 
 NOTEBOOK = REPO / "notebooks" / "train_evaluate.ipynb"
 TRAINING = "benchmark.training.train"  # what the notebook runs
 BASELINE_NOTEBOOK = REPO / "notebooks" / "baseline_evaluate.ipynb"
 BASELINE = "benchmark.baselines.evaluate"  # what the baseline notebook runs
+REFERENCE_NOTEBOOK = REPO / "notebooks" / "reference_evaluate.ipynb"
+REFERENCE = "benchmark.references.mean_pose"  # what the reference notebook runs
 
 
 def experiment_code(model: str, notebook: Path = NOTEBOOK, package: Path = PACKAGE) -> str:
@@ -45,6 +47,11 @@ def baseline_code(name: str, package: Path = PACKAGE) -> str:
     return code_hash([BASELINE_NOTEBOOK, module_file(BASELINE, package), module_file(spec.module, package)], package)
 
 
+def reference_code(package: Path = PACKAGE) -> str:
+    """The code hash of a reference experiment: its notebook and the module it runs, with what it imports."""
+    return code_hash([REFERENCE_NOTEBOOK, module_file(REFERENCE, package)], package)
+
+
 def baseline_environment(name: str) -> dict:
     """What else changes a baseline's result: the requirements of its environment."""
     return {"kernel": BASELINES[name].kernel, "requirements": list(BASELINES[name].requirements)}
@@ -57,10 +64,11 @@ def training_environment() -> dict:
     return {"backend": backend_name(), "packages": package_versions(), "gpu": gpu_computes()}
 
 
-def experiment_hash(experiment: Experiment, fingerprint: str, code: str, environment: dict | None = None,
+def experiment_hash(settings: dict, fingerprint: str, code: str, environment: dict | None = None,
                     weights: dict | None = None) -> str:
-    """Content hash over everything that changes the experiment's result; ``weights`` is the record
-    of the ImageNet file it starts from, if any."""
-    payload = {"config": experiment.config.model_dump(), "dataset": fingerprint, "code": code,
+    """Content hash over everything that changes an experiment's result (``settings``: its
+    configuration, or the part of it that training reads); ``weights`` is the record of the
+    ImageNet file it starts from, if any."""
+    payload = {"config": settings, "dataset": fingerprint, "code": code,
                "environment": environment or {}, "imagenet": weights}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -9,35 +9,20 @@ network-input coordinate ``(u + 0.5) * s``, so a keypoint at input ``x`` sits at
 heatmap position ``x / s - 0.5`` (in cells, measured between cell centres).
 
 Encoding is NumPy (it runs in the data pipeline); ``normalise``, ``probabilities`` and ``decode`` use
-``keras.ops`` so they run on any Keras backend and accept NumPy arrays too.
+``keras.ops`` (imported on first use) so they run on any Keras backend and accept NumPy arrays too.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 
-class _KerasOps:
-    """``keras.ops``, imported on first use: the codec's names, :func:`encode` and
-    :class:`HeatmapCodec` load without a deep-learning library (the runner validates and hashes
-    configurations without one)."""
+from benchmark.study.heatmaps import MISSING, ops
+from benchmark.study.losses import loss_of
 
-    def __getattr__(self, name):
-        from keras import ops
-
-        return getattr(ops, name)
-
-
-ops = _KerasOps()
-
-MISSING = -1.0  # fill value of a target channel whose keypoint is missing
 DECODERS = ("argmax", "wa", "dark")
-# The losses the study trains with, and the activation that turns each one's logits into heatmaps
-# (:func:`probabilities`): the registry of allowed loss names.
-ACTIVATIONS = {"mse": "identity clipped at 0", "bce": "sigmoid", "kce": "spatial softmax"}
 STRIDE = 4  # every registered model outputs heatmaps at stride 4
 
 
@@ -74,33 +59,10 @@ def visibility(targets) -> np.ndarray:
     return np.any(np.asarray(targets) != MISSING, axis=(-3, -2))
 
 
-def normalise(heatmaps):
-    """Target heatmaps ``(B, h, w, K)`` scaled so each channel sums to 1: the label distribution
-    ``q`` of the KCE loss (``keras.ops``, so the loss computes its target with it). A
-    :data:`MISSING` channel (all -1) becomes a uniform map: finite, and masked by the losses.
-    """
-    heatmaps = ops.convert_to_tensor(heatmaps, dtype="float32")
-    return heatmaps / ops.sum(heatmaps, axis=(-3, -2), keepdims=True)
-
-
-def spatial_log_softmax(logits):
-    """Log-softmax over the spatial positions of each channel of ``(B, h, w, K)`` logits."""
-    return logits - ops.logsumexp(logits, axis=(1, 2), keepdims=True)
-
-
 def probabilities(logits, loss: str):
-    """Heatmaps the decoder reads, from raw logits, by the activation the loss trained.
-
-    ``"kce"``: spatial softmax per channel; ``"bce"``: sigmoid; ``"mse"``: logits clipped at 0.
-    """
-    logits = ops.convert_to_tensor(logits, dtype="float32")
-    if loss == "kce":
-        return ops.exp(spatial_log_softmax(logits))
-    if loss == "bce":
-        return ops.sigmoid(logits)
-    if loss == "mse":
-        return ops.maximum(logits, 0.0)
-    raise ValueError(f"unknown loss {loss!r}; allowed: {', '.join(ACTIVATIONS)}")
+    """Heatmaps the decoder reads, from raw logits, by the activation of the registered ``loss``
+    (:mod:`benchmark.study.losses`: spatial softmax for KCE, sigmoid for BCE, clipped at 0 for MSE)."""
+    return loss_of(loss).activation(logits)
 
 
 def decode(probs, method: str = "wa", stride: int = 4, sigma: float = 2.0):
@@ -210,8 +172,7 @@ class HeatmapCodec:
     stride: int = STRIDE
 
     def __post_init__(self):
-        if self.loss not in ACTIVATIONS:
-            raise ValueError(f"unknown loss {self.loss!r}; allowed: {', '.join(ACTIVATIONS)}")
+        loss_of(self.loss)  # a ValueError naming the registered losses
         if self.decoder not in DECODERS:
             raise ValueError(f"unknown decoder {self.decoder!r}; allowed: {', '.join(DECODERS)}")
 
@@ -225,9 +186,8 @@ class HeatmapCodec:
 
     @property
     def target_peak(self) -> float:
-        """Peak of a perfect target heatmap after the loss's activation (a sampled unit Gaussian
-        normalised to sum 1 has its peak near ``1 / (2 pi sigma^2)``)."""
-        return 1 / (2 * math.pi * self.sigma**2) if self.loss == "kce" else 1.0
+        """Peak of a perfect target heatmap after the loss's activation (:meth:`Loss.target_peak`)."""
+        return loss_of(self.loss).target_peak(self.sigma)
 
     def encode(self, keypoints, input_size: tuple[int, int]) -> np.ndarray:
         """Target heatmaps of keypoints in network-input pixels (:func:`encode`)."""

@@ -6,12 +6,13 @@ loss or decoder is allowed here as soon as it exists there.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from benchmark.models.registry import VARIANTS, list_models
-from benchmark.study.codec import ACTIVATIONS, DECODERS
+from benchmark.study.codec import DECODERS
+from benchmark.study.losses import LOSSES
 
 
 def _one_of(value: str, allowed, what: str) -> str:
@@ -24,6 +25,9 @@ class TrainConfig(BaseModel):
     """Everything that changes the result of one training run."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Settings that change how a trained model is evaluated, not the model: experiments that differ
+    # only in these train once (benchmark.runner.execute; training monitors Valid as it trains).
+    EVALUATION: ClassVar[tuple[str, ...]] = ("eval_face",)
 
     model: str = "simple_baseline"
     variant: str = "tiny"  # the model's preset: CPU-sized or the study's scale
@@ -46,8 +50,11 @@ class TrainConfig(BaseModel):
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(16, ge=1)
     learning_rate: float = Field(1e-3, gt=0)
-    # Linear warm-up from 0 to ``learning_rate`` over this many epochs (fractions allowed), then the
-    # cosine decay to 0 over the remaining steps. 0 (the default): cosine decay from the first step.
+    # The schedule (benchmark/training/schedule.py): ``cycles`` identical cycles over the epochs, each
+    # a linear warm-up from 0 to ``learning_rate`` over ``warmup_epochs`` (fractions allowed; 0: none)
+    # and a cosine decay to 0. With two or more, the convergence test compares the end of training
+    # with the end of its first half (benchmark/evidence/convergence.py); ``epochs`` must be a multiple.
+    cycles: int = Field(1, ge=1)
     warmup_epochs: float = Field(0.0, ge=0)
     augment: bool = True
     # Ranges of the geometric augmentation (with ``augment``): rotation within +-augment_rotation
@@ -90,6 +97,17 @@ class TrainConfig(BaseModel):
     precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
     jit_compile: Literal["auto", "on", "off"] = "auto"
 
+    @model_validator(mode="after")
+    def _whole_cycles(self):
+        if self.epochs % self.cycles:
+            raise ValueError(f"epochs ({self.epochs}) must be a multiple of cycles ({self.cycles}): each "
+                             "cycle ends with an epoch")
+        return self
+
+    def training_settings(self) -> dict:
+        """The settings the trained model depends on (all but :attr:`EVALUATION`)."""
+        return self.model_dump(exclude=set(self.EVALUATION))
+
     def augmentation(self) -> dict:
         """The augmentation ranges as ``pipeline.HeatmapBatches`` keywords."""
         prefix = "augment_"
@@ -109,7 +127,7 @@ class TrainConfig(BaseModel):
     @field_validator("loss")
     @classmethod
     def _loss(cls, value: str) -> str:
-        return _one_of(value, ACTIVATIONS, "loss")
+        return _one_of(value, LOSSES, "loss")
 
     @field_validator("decoder")
     @classmethod

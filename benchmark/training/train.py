@@ -1,14 +1,22 @@
-"""Train and evaluate one configuration: the entry point that every experiment runs.
+"""Train and evaluate one configuration: the entry point that every trained experiment runs.
 
-``train(config, dataset_root, out_dir)`` writes into ``out_dir`` (through a hidden temporary folder,
-so a crash or a diverging loss leaves nothing half-written; ``metrics.json`` is written last):
+``train(config, dataset_root, out_dir)`` writes into ``out_dir``, each file atomically (a crash or a
+diverging loss leaves nothing half-written), ``metrics.json`` last:
 
 - ``model.keras``       the trained model
-- ``history.csv``       per epoch: loss, validation PCKsh@0.1 (a body-framed model: on crops
-                        by the labels), epoch time
+- ``history.csv``       per epoch: loss, learning rate, validation PCKsh@0.1 (a body-framed model: on
+                        crops by the labels), epoch time
+- ``valid_cycles.csv``  at the end of every learning-rate cycle, each Valid video's PCK@0.1 sums with
+                        every decoder: what the convergence test reads (``benchmark.evidence.convergence``)
 - ``predictions.csv``   every Valid/Test/DomainShift frame, every decoder, in image pixels, beside
                         the annotation (and, on synthetic data, the exact truth)
 - ``metrics.json``      the configuration, environment, and metrics per decoder, split and reference
+                        (``benchmark.common.metrics_file``)
+
+The loss's registry entry (``benchmark.study.losses``) gives the Keras loss, and the start of the
+output layer: its bias at the constant that suits the loss for an all-background map, its kernel near
+zero where the loss asks for it (``head_std``), so the first steps learn where the keypoints are
+rather than how to silence a random output.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import math
 import os
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -26,18 +35,22 @@ import pandas as pd
 
 from benchmark.common import environment
 from benchmark.common.atomic import staged_file
+from benchmark.common.metrics_file import write_metrics
+from benchmark.common.result_files import CYCLES
 from benchmark.data import framing
 from benchmark.data.labelme import Dataset, load_dataset, truth_array
 from benchmark.data.layout import EVALUATED
 from benchmark.models import build_model, model_info
 from benchmark.models.imagenet import check_imagenet_weights
 from benchmark.study.codec import DECODERS, HeatmapCodec
-from benchmark.study.losses import get_loss
-from benchmark.study.metrics import pck
+from benchmark.study.losses import loss_of, mean_target
+from benchmark.study.metrics import frame_sums
 from benchmark.study.predictions import prediction_rows, split_scores
 from benchmark.training.config import TrainConfig
 from benchmark.training.inference import decode_to_image, framed_predictions, predict_heatmaps
 from benchmark.training.pipeline import HeatmapBatches, Prepared, concatenate, prepare
+from benchmark.training.schedule import learning_rate_schedule
+
 
 
 class TrainingDiverged(RuntimeError):
@@ -45,12 +58,15 @@ class TrainingDiverged(RuntimeError):
 
 
 class _Monitor(keras.callbacks.Callback):
-    """Per-epoch time and validation PCK, a NaN guard, a time budget and a progress file."""
+    """Per-epoch time, learning rate and validation PCK (the configured decoder); each Valid video's
+    PCK@0.1 sums with every decoder at the end of every learning-rate cycle; a NaN guard, a time
+    budget and a progress file."""
 
-    def __init__(self, config: TrainConfig, valid: Prepared, status_file: Path | None):
+    def __init__(self, config: TrainConfig, codec: HeatmapCodec, valid: Prepared, status_file: Path | None):
         super().__init__()
-        self.config, self.valid, self.status_file = config, valid, status_file
+        self.config, self.codec, self.valid, self.status_file = config, codec, valid, status_file
         self.rows: list[dict] = []
+        self.cycles: list[pd.DataFrame] = []
         self.started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -63,11 +79,25 @@ class _Monitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         epoch_time = time.perf_counter() - self.epoch_start
-        row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "epoch_time_s": epoch_time}
+        steps = self.params["steps"]  # per epoch; the rate of the epoch's last step:
+        rate = learning_rate_schedule(self.config, steps * self.config.epochs, steps)((epoch + 1) * steps - 1)
+        row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "epoch_time_s": epoch_time,
+               "learning_rate": float(keras.ops.convert_to_numpy(rate))}
         if len(self.valid.frames):
             logits = predict_heatmaps(self.model, self.valid.images)
-            predicted, _ = decode_to_image(logits, self.valid.matrices, HeatmapCodec.from_config(self.config))
-            row["val_pck@0.1"] = pck(predicted, self.valid.labels, 0.1, subset=self.config.eval_subset)
+            per_cycle = self.config.epochs // self.config.cycles
+            for decoder in DECODERS if (epoch + 1) % per_cycle == 0 else [self.codec.decoder]:
+                predicted, _ = decode_to_image(logits, self.valid.matrices, self.codec, decoder)
+                sums = pd.DataFrame({"video": [f.video for f in self.valid.frames]}
+                                    | frame_sums(predicted, self.valid.labels, self.config.eval_subset, betas=(0.1,)))
+                if decoder == self.codec.decoder:
+                    row["val_pck@0.1"] = sums["pck@0.1"].sum() / max(sums["n"].sum(), 1)
+                if (epoch + 1) % per_cycle == 0:  # a cycle's end: every decoder, per video
+                    videos = sums.groupby("video", sort=True)[["pck@0.1", "n"]].sum()
+                    self.cycles.append(pd.DataFrame({
+                        "cycle": (epoch + 1) // per_cycle, "epoch": epoch + 1, "decoder": decoder,
+                        "video": videos.index, "correct": videos["pck@0.1"].to_numpy(),
+                        "scored": videos["n"].to_numpy()}))
         self.rows.append(row)
         if self.status_file:
             self.status_file.write_text(json.dumps({"epoch": epoch + 1, "epochs": self.config.epochs, **row}))
@@ -77,13 +107,10 @@ class _Monitor(keras.callbacks.Callback):
 
 
 def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool = True,
-                   prepared: dict[str, Prepared] | None = None) -> tuple[pd.DataFrame, dict]:
-    """Predictions for every evaluation frame with every decoder, and their metrics.
-
-    ``prepared`` holds letterboxed splits already decoded; a model that sees the body frames every
-    split by its own predictions (``framed_predictions``)."""
-    prepared = dict(prepared or {})
-    codec = HeatmapCodec.from_config(config)
+                   codec: HeatmapCodec | None = None) -> tuple[pd.DataFrame, dict]:
+    """Predictions for every evaluation frame with every decoder, and their metrics; a model that
+    sees the body frames every split by its own predictions (``framed_predictions``)."""
+    codec = codec or HeatmapCodec.from_config(config)
     rows, metrics = [], {}
     for split in EVALUATED:
         if split not in dataset.splits:
@@ -94,7 +121,7 @@ def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool 
                                                   [f.video for f in frames], config.framing_passes,
                                                   config.framing_fill)
         else:
-            data = prepared.get(split) or prepare(frames, config.input_size, occlude=config.eval_face == "occluded",
+            data = prepare(frames, config.input_size, occlude=config.eval_face == "occluded",
                                                   progress=progress, desc=f"decoding {split}")
             logits, matrices = predict_heatmaps(model, data.images), data.matrices
         videos, numbers = [f.video for f in frames], [f.frame for f in frames]
@@ -157,15 +184,20 @@ def build_for_training(config: TrainConfig) -> keras.Model:
         return keras.Model(model.input, logits if len(logits) > 1 else logits[0], name=model.name)
 
 
-def learning_rate_schedule(config: TrainConfig, steps: int, steps_per_epoch: int):
-    """The learning rate per step of a run of ``steps`` steps: cosine decay from
-    ``config.learning_rate`` to 0, after a linear warm-up from 0 over ``config.warmup_epochs``
-    epochs of ``steps_per_epoch`` steps (at most ``steps - 1`` steps) where set."""
-    warmup = min(round(config.warmup_epochs * steps_per_epoch), steps - 1)
-    if warmup <= 0:
-        return keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
-    return keras.optimizers.schedules.CosineDecay(0.0, steps - warmup, warmup_target=config.learning_rate,
-                                                  warmup_steps=warmup)
+def initialise_heads(model: keras.Model, config: TrainConfig) -> None:
+    """Start every output layer as the loss's registry entry says (``benchmark.study.losses``): its
+    bias at the loss's constant for a target heatmap's mean value, its kernel of ``head_std``."""
+    loss = loss_of(config.loss)
+    rng = np.random.default_rng(config.seed)
+    for output in model.outputs:
+        layer = output._keras_history.operation
+        while not layer.weights:  # a float32 cast under mixed precision
+            layer = layer._inbound_nodes[0].parent_nodes[0].operation
+        kernel, bias = layer.get_weights()
+        if loss.head_std is not None:
+            kernel = rng.normal(0, loss.head_std, kernel.shape).astype(kernel.dtype)
+        mean = mean_target(config.sigma, tuple(output.shape[1:3]))
+        layer.set_weights([kernel, np.full_like(bias, loss.initial_bias(mean))])
 
 
 def compile_for_training(model: keras.Model, config: TrainConfig, steps: int, example,
@@ -180,7 +212,7 @@ def compile_for_training(model: keras.Model, config: TrainConfig, steps: int, ex
     Simple Baseline, over 15 s for the tiny hourglass, on 2 CPU cores).
     """
     schedule = learning_rate_schedule(config, steps, steps_per_epoch or steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=[get_loss(config.loss)] * len(model.outputs),
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=[loss_of(config.loss).build()] * len(model.outputs),
                   jit_compile=JIT_COMPILE[config.jit_compile])
     images, targets = example
     one = keras.tree.map_structure(lambda array: array[:1], targets)
@@ -193,83 +225,121 @@ def _lap(timings: dict, name: str, started: float) -> None:
     timings[name] = time.perf_counter() - started - sum(timings.values())
 
 
-def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool = True,
-          status_file: Path | None = None) -> dict:
-    """Train ``config`` on the dataset, evaluate it, and write the results into ``out_dir``."""
-    out_dir = Path(out_dir)
+@dataclass
+class Trained:
+    """A trained model and the record of its training."""
+
+    model: keras.Model
+    history: pd.DataFrame  # history.csv
+    cycles: pd.DataFrame   # valid_cycles.csv
+    facts: dict            # what metrics.json says of the training
+
+
+def fit(config: TrainConfig, dataset: Dataset, codec: HeatmapCodec, progress: bool = True,
+        status_file: Path | None = None) -> Trained:
+    """Train ``config`` on the dataset's Train split, monitoring Valid (framed by its labels, faces
+    as in training, so the record does not depend on how the model is evaluated afterwards)."""
     started = time.perf_counter()
     timings = {}
     keras.utils.set_random_seed(config.seed)
     environment.enable_determinism()
-    dataset = load_dataset(dataset_root)
     train_frames = dataset.frames("Train")
     if config.max_train_frames and config.max_train_frames < len(train_frames):
         # Spread over all videos rather than the first few.
         pick = np.linspace(0, len(train_frames) - 1, config.max_train_frames).round().astype(int)
         train_frames = [train_frames[i] for i in pick]
-    train_data = prepare(train_frames, config.input_size, occlude=config.train_face == "occluded",
+    occlude = config.train_face == "occluded"
+    train_data = prepare(train_frames, config.input_size, occlude=occlude,
                          progress=progress, desc="decoding Train", boxes=label_framing(train_frames, config))
     if config.framing == "body":  # and the whole pictures, which its first pass sees (framing.py)
         train_data = concatenate(train_data, prepare(train_frames, config.input_size, progress=progress,
-                                                     occlude=config.train_face == "occluded", desc="decoding Train"))
+                                                     occlude=occlude, desc="decoding Train"))
     valid_frames = dataset.frames("Valid")
-    valid_data = prepare(valid_frames, config.input_size, occlude=config.eval_face == "occluded",
+    valid_data = prepare(valid_frames, config.input_size, occlude=occlude,
                          progress=progress, desc="decoding Valid", boxes=label_framing(valid_frames, config))
     _lap(timings, "data", started)
 
     model = build_for_training(config)
+    initialise_heads(model, config)
     # One endless stream of batches, built ahead by worker threads (Keras's enqueuer): Keras then
     # keeps one data iterator for the whole run, and TensorFlow no tf.data prefetch thread, whose
     # iterator blocks for seconds when it is dropped (at every epoch start, or at the end of fit).
     workers = max(2, os.cpu_count() or 1)
-    batches = HeatmapBatches(train_data, config.batch_size, HeatmapCodec.from_config(config), augment=config.augment,
+    batches = HeatmapBatches(train_data, config.batch_size, codec, augment=config.augment,
                              shuffle=True, outputs=len(model.outputs), seed=config.seed,
                              omit_facial=config.facial_keypoints == "omitted", drop_remainder=True,
                              repeat=True, workers=workers, max_queue_size=2 * workers,
                              **config.augmentation())
     compile_for_training(model, config, config.epochs * len(batches), batches[0], steps_per_epoch=len(batches))
     _lap(timings, "build", started)
-    monitor = _Monitor(config, valid_data, status_file)
+    monitor = _Monitor(config, codec, valid_data, status_file)
     model.fit(batches, epochs=config.epochs, steps_per_epoch=len(batches), shuffle=False, callbacks=[monitor],
               verbose=2 if progress else 0)
     _lap(timings, "fit", started)
-
-    predictions, metrics = evaluate_model(model, dataset, config, progress,
-                                          {"Valid": valid_data} if config.framing == "picture" else None)
-    _lap(timings, "evaluate", started)
     history = pd.DataFrame(monitor.rows)
     # The first epoch includes graph compilation; leave it out of the epoch time when we can.
     epoch_time = float(history["epoch_time_s"].iloc[1:].median() if len(history) > 1 else history["epoch_time_s"].iloc[0])
+    cycles = pd.concat(monitor.cycles, ignore_index=True) if monitor.cycles else pd.DataFrame(
+        columns=["cycle", "epoch", "decoder", "video", "correct", "scored"])
+    return Trained(model, history, cycles, {
+        "train_frames_used": len(train_frames), "epochs_run": len(history), "epoch_time_s": epoch_time,
+        "train_images_per_s": len(train_data.images) / epoch_time,  # a body-framed epoch: each frame twice
+        "timings_s": timings})
+
+
+def trained_by(folder: Path) -> Trained:
+    """The model another experiment trained with the same training settings, and its record."""
+    folder = Path(folder)
+    summary = json.loads((folder / "metrics.json").read_text())
+    facts = {key: summary[key] for key in ("epochs_run", "epoch_time_s", "train_images_per_s", "timings_s")}
+    return Trained(keras.saving.load_model(folder / "model.keras", compile=False), pd.read_csv(folder / "history.csv"),
+                   pd.read_csv(folder / CYCLES, dtype={"video": str}),
+                   facts | {"train_frames_used": summary["dataset"].get("train_frames_used"),
+                            "trained_by": folder.name})
+
+
+def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool = True,
+          status_file: Path | None = None, trained_in: Path | None = None) -> dict:
+    """Train ``config`` on the dataset (or take the model of ``trained_in``, an experiment whose
+    settings differ only in how it is evaluated), evaluate it, and write the results into ``out_dir``."""
+    started = time.perf_counter()
+    dataset = load_dataset(dataset_root)
+    codec = HeatmapCodec.from_config(config)
+    done = trained_by(trained_in) if trained_in else fit(config, dataset, codec, progress, status_file)
+    evaluating = time.perf_counter()
+    predictions, metrics = evaluate_model(done.model, dataset, config, progress, codec=codec)
+    timings = done.facts["timings_s"] | {"evaluate": time.perf_counter() - evaluating}
     summary = {
+        "kind": "train",
         "config": config.model_dump(),
         "dataset": {"root": str(dataset_root), "fingerprint": dataset.fingerprint(),
                     "synthetic": dataset.is_synthetic,
                     "frames": {s: len(f) for s, f in dataset.splits.items()},
-                    "train_frames_used": len(train_frames)},
-        "model": model_info(model),
+                    "train_frames_used": done.facts["train_frames_used"]},
+        "model": model_info(done.model),
         "imagenet_weights": check_imagenet_weights([config]),
-        "codec": HeatmapCodec.from_config(config).to_dict(),
+        "codec": codec.to_dict(),
         "environment": environment.record(),
-        "compute": {"precision": model.dtype_policy.name, "jit_compile": bool(model.jit_compile)},
-        "epochs_run": len(history),
-        "epoch_time_s": epoch_time,
-        "train_images_per_s": len(train_data.images) / epoch_time,  # a body-framed epoch: each frame twice
+        "compute": {"precision": done.model.dtype_policy.name, "jit_compile": bool(done.model.jit_compile)},
+        **{key: done.facts[key] for key in ("epochs_run", "epoch_time_s", "train_images_per_s")},
+        "trained_by": done.facts.get("trained_by"),
         "timings_s": timings,
         "wall_time_s": time.perf_counter() - started,
         "metrics": metrics,
     }
-    _write_results(out_dir, model, history, predictions, summary)
+    _write_results(Path(out_dir), done, predictions, summary)
     return summary
 
 
-def _write_results(out_dir: Path, model, history, predictions, summary) -> None:
+def _write_results(out_dir: Path, done: Trained, predictions, summary) -> None:
     """Write every result file atomically; ``metrics.json`` lands last."""
     writers = {
-        "model.keras": model.save,
-        "history.csv": lambda path: history.to_csv(path, index=False),
+        "model.keras": done.model.save,
+        "history.csv": lambda path: done.history.to_csv(path, index=False),
+        CYCLES: lambda path: done.cycles.to_csv(path, index=False),
         "predictions.csv": lambda path: predictions.to_csv(path, index=False, float_format="%.3f"),
-        "metrics.json": lambda path: path.write_text(json.dumps(summary, indent=2, default=float)),
     }
     for name, write in writers.items():
         with staged_file(out_dir / name) as tmp:
             write(tmp)
+    write_metrics(out_dir, summary)

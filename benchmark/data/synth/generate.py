@@ -106,15 +106,20 @@ def settings(splits: dict[str, list[int]], video_settings: list[dict], **params)
 
 def generate_dataset(out: Path, videos: int = 68, frames_per_video: int = 14, size: int = 256,
                      seed: int = 0, fps: float = 25.0, frame_step: int = 5,
-                     domain_shift_videos: int = 36, workers: int = 2, progress: bool = True) -> dict:
+                     domain_shift_videos: int = 36, domain_shift_frames: int | None = None, workers: int = 2,
+                     progress: bool = True) -> dict:
     """Generate the synthetic dataset at ``out`` and return a summary: frames and videos per
-    split, seconds, frames per second and the output path.
+    split, seconds, frames per second and the output path. ``domain_shift_frames``: labelled frames
+    per DomainShift video (default ``frames_per_video``; a shift's share rests on its videos, so
+    fewer frames each cost little evidence and much evaluation time).
 
     ``out`` must not exist, be empty, or hold a previous synthetic dataset (then it is replaced).
     """
+    domain_shift_frames = frames_per_video if domain_shift_frames is None else domain_shift_frames
     for name, value, low in (("videos", videos, 3), ("frames_per_video", frames_per_video, 1),
                              ("size", size, 64), ("frame_step", frame_step, 1),
-                             ("domain_shift_videos", domain_shift_videos, 0), ("workers", workers, 1)):
+                             ("domain_shift_videos", domain_shift_videos, 0),
+                             ("domain_shift_frames", domain_shift_frames, 1), ("workers", workers, 1)):
         if value < low:
             raise ValueError(f"{name} must be at least {low}, got {value}")
     if not fps > 0:
@@ -123,8 +128,9 @@ def generate_dataset(out: Path, videos: int = 68, frames_per_video: int = 14, si
     _check_target(out)
     splits = assign_splits(videos, domain_shift_videos)
     names = list(SHIFTS)
+    frames = {split: domain_shift_frames if split == "DomainShift" else frames_per_video for split in splits}
     jobs = [VideoJob(video, split, names[k % len(names)] if split == "DomainShift" else None, seed,
-                     frames_per_video, size, fps, frame_step)
+                     frames[split], size, fps, frame_step)
             for split, ids in splits.items() for k, video in enumerate(ids)]
 
     start = time.perf_counter()
@@ -135,10 +141,10 @@ def generate_dataset(out: Path, videos: int = 68, frames_per_video: int = 14, si
         metadata = _run(jobs, tmp, workers, progress)
         doc = settings(splits, metadata, videos=videos, frames_per_video=frames_per_video,
                        size=size, seed=seed, fps=fps, frame_step=frame_step,
-                       domain_shift_videos=domain_shift_videos)
+                       domain_shift_videos=domain_shift_videos, domain_shift_frames=domain_shift_frames)
         (tmp / SETTINGS_FILE).write_text(json.dumps(doc, indent=1))
     seconds = time.perf_counter() - start
-    frames = {split: len(ids) * frames_per_video for split, ids in splits.items()}
+    frames = {split: len(ids) * frames[split] for split, ids in splits.items()}
     return {"out": str(out), "videos": {split: len(ids) for split, ids in splits.items()},
             "frames": frames, "seconds": round(seconds, 3),
             "frames_per_s": round(sum(frames.values()) / seconds, 2)}
