@@ -405,3 +405,12 @@ def test_claims_file_typo_names_file_claim_and_field(tmp_path, typo, field):
         load_claims(path)
     message = str(error.value)
     assert str(path) in message and "kce_beats_bce_mse" in message and field.split(":")[0].strip() in message
+
+
+def test_comparisons_that_share_a_label_are_told_apart(source):
+    good, bad, twin = ({"group": "t", "model": s} for s in ("good", "bad", "twin"))
+    result = evaluate(ClaimsFile.model_validate({"reference": {"group": "reference"}, "claims": [
+        {"id": "c", "statement": "s", "published": {"text": "t"}, "comparisons": [
+            {"a": good, "b": bad, "metric": "pck@0.1", "direction": "greater"},
+            {"a": good, "b": twin, "metric": "pck@0.1", "direction": "greater"}]}]}), source)
+    assert list(result.comparisons["comparison"]) == ["pck@0.1 vs model=bad", "pck@0.1 vs model=twin"]

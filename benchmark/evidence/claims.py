@@ -331,13 +331,18 @@ def evaluate(claims: ClaimsFile, source: StatsSource, seed: int = 0) -> Verdicts
     rows = []
     for claim in claims.claims:
         settings = claims.settings(claim)
+        part = []
         for comparison in (r for c in claim.comparisons for r in c.expand()):
             try:
-                row = _compare(comparison, source, settings, claims.reference, seed)
+                part.append({"claim": claim.id, **_compare(comparison, source, settings, claims.reference, seed)})
             except ValueError as e:
                 raise ClaimsError(f"{claims._path}: claim {claim.id!r}, comparison {comparison.label!r}: {e}; "
                                   "make its selectors name one setting (e.g. add the model)") from None
-            rows.append({"claim": claim.id, **row})
+        labels = [row["comparison"] for row in part]
+        for row in part:  # comparisons that share a label are told apart by their side b
+            if labels.count(row["comparison"]) > 1:
+                row["comparison"] = f"{row['comparison']} vs {row['b']}"
+        rows += part
     table = pd.DataFrame(rows)
     summary = []
     for claim in claims.claims:

@@ -183,7 +183,7 @@ def plan(manifest_path: Path = MANIFEST, profile: str = "quick", dataset: str | 
         raise PlanError("--seeds and --only choose what `run` trains; reading results takes what runs recorded")
     fingerprint = None
     if dataset is not None and dataset not in manifest.data.datasets and data is None and not run:
-        if not (Path(results) / dataset / profile).is_dir():  # a results folder name as `run --data` printed it
+        if not results_path(Path(results), dataset, profile).is_dir():  # a results folder name as `run --data` printed it
             raise PlanError(f"--dataset {dataset}: neither a dataset of {manifest.path} "
                             f"({', '.join(manifest.data.datasets)}) nor a results folder in {results}")
         name, chosen, root = dataset, manifest.profile(profile).dataset, None
