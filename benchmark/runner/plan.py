@@ -117,14 +117,12 @@ def _with_recorded_seeds(manifest: LoadedManifest, profile: str, results: Path) 
     """The manifest's experiments, plus the seeds runs recorded for rows it still has."""
     experiments = manifest.experiments(profile)
     have = {e.id for e in experiments}
-    extra = sorted({s for seeds in _recorded_seeds(results).values() for s in seeds})
-    if extra:
-        rows = set(_recorded_seeds(results))
-        for e in manifest.experiments(profile, seeds=extra):
-            if e.id not in have and without_seed(e.id) in rows and \
-                    e.config.seed in _recorded_seeds(results)[without_seed(e.id)]:
-                experiments.append(e)
-                have.add(e.id)
+    recorded_seeds = _recorded_seeds(results)
+    extra = sorted({s for seeds in recorded_seeds.values() for s in seeds})
+    for e in manifest.experiments(profile, seeds=extra) if extra else []:
+        if e.id not in have and e.config.seed in recorded_seeds.get(without_seed(e.id), []):
+            experiments.append(e)
+            have.add(e.id)
     return experiments
 
 
