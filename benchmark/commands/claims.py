@@ -10,11 +10,8 @@ file has an error.
 
 from __future__ import annotations
 
-import sys
-
 from benchmark.commands import plan_options
-from benchmark.commands.report import add_claims_option
-from benchmark.report.results import results_of
+from benchmark.commands.report import add_claims_option, finished_results, name_unreadable
 from benchmark.report.formatting import display
 from benchmark.report.table import STALLED_NOTE, Table
 from benchmark.report.verdicts import claims_table, comparisons_table
@@ -41,10 +38,8 @@ def _text(table: Table, columns: list[str]) -> str:
 
 def main(args) -> int:
     plan = plan_options.resolve(args)
-    results = results_of(plan, args.claims)
-    if not results.experiments:
-        print(f"error: no finished experiment of this plan in {plan.results}: run `python -m benchmark run` with the "
-              "same --manifest, --profile, --dataset or --data and --results first", file=sys.stderr)
+    results = finished_results(plan, args.claims)
+    if results is None:
         return 2
     claims = claims_table(results)
     print(_text(claims, ["verdict", "comparisons", "published"]))
@@ -62,7 +57,5 @@ def main(args) -> int:
     contradicted = [] if claims.data is None else list(claims.data.index[claims.data["verdict"] == "contradicted"])
     if contradicted:
         print(f"contradicted: {', '.join(contradicted)}")
-    unreadable = [p for p in results.problems if p.status == "unreadable"]
-    for p in unreadable:
-        print(f"error: {p.error}: left out of the verdicts; fix or delete that folder and run again", file=sys.stderr)
+    unreadable = name_unreadable(results, "left out of the verdicts")
     return 2 if unreadable else 1 if args.strict and contradicted else 0

@@ -31,19 +31,35 @@ def add_claims_option(parser) -> None:
                         help="the claims file the verdicts judge (default experiments/claims.yaml)")
 
 
+def finished_results(plan: RunPlan, claims: Path = CLAIMS):
+    """The results of ``plan`` judged by ``claims``; None, said on stderr, when none of its experiments
+    has finished."""
+    from benchmark.report.results import results_of
+
+    results = results_of(plan, claims)
+    if results.experiments:
+        return results
+    print(f"error: no finished experiment of this plan in {plan.results}: run `python -m benchmark run` with the "
+          "same --manifest, --profile, --dataset or --data and --results first", file=sys.stderr)
+    return None
+
+
+def name_unreadable(results, consequence: str) -> bool:
+    """Say on stderr which results files cannot be read and that ``consequence`` (``{id}`` the
+    experiment's); whether there was any."""
+    unreadable = [p for p in results.problems if p.status == "unreadable"]
+    for p in unreadable:
+        print(f"error: {p.error}: {consequence.format(id=p.id)}; fix or delete that folder and run again",
+              file=sys.stderr)
+    return bool(unreadable)
+
+
 def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS) -> int:
     """Render the report of ``plan`` into ``<out>/<dataset>/<profile>/``; the exit status."""
     plan.manifest.check_report(table_names(), figure_names())
     tables, figures = plan.manifest.data.tables, plan.manifest.data.figures
-    from benchmark.evidence.claims import load_claims
-    from benchmark.report.results import results_of
-
-    load_claims(claims)  # a claims file in error is named now, whatever the report lists
-
-    results = results_of(plan, claims)
-    if not results.experiments:
-        print(f"error: no finished experiment of this plan in {plan.results}: run `python -m benchmark run` with the "
-              "same --manifest, --profile, --dataset or --data and --results first", file=sys.stderr)
+    results = finished_results(plan, claims)
+    if results is None:
         return 2
     target = plan.report_folder(out)
     key = report_key(plan, tables, figures, claims)
@@ -53,11 +69,7 @@ def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS)
         print(f"report written to {build_report(results, target, tables, figures, key)}")
     else:
         print(f"report up to date: {target / 'index.html'}")
-    unreadable = [p for p in results.problems if p.status == "unreadable"]
-    for p in unreadable:
-        print(f"error: {p.error}: the report leaves {p.id} out; fix or delete that folder and run again",
-              file=sys.stderr)
-    return 2 if unreadable else 0
+    return 2 if name_unreadable(results, "the report leaves {id} out") else 0
 
 
 def main(args) -> int:

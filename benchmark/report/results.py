@@ -25,7 +25,7 @@ from PIL import Image
 from benchmark.common.metrics_file import ResultsError, read_metrics
 from benchmark.common.seeds import without_seed
 from benchmark.evidence import PredictionsSource, Verdicts, evaluate, load_claims
-from benchmark.evidence.claims import CLAIMS
+from benchmark.evidence.claims import CLAIMS, ClaimsFile
 from benchmark.evidence.convergence import CURVE, Convergence, check
 from benchmark.runner.plan import RunPlan
 from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
@@ -157,7 +157,7 @@ class Results:
     experiments: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     showcase: dict[str, str] = field(default_factory=dict)  # the manifest's recommended setting (a selector)
-    claims_file: Path = CLAIMS  # the claims the verdicts judge
+    claims: ClaimsFile | None = None  # the claims the verdicts judge (None: experiments/claims.yaml)
 
     def matching(self, selector: Mapping[str, str]) -> list[Result]:
         """The experiments whose group and settings have every value of ``selector``."""
@@ -215,7 +215,7 @@ class Results:
     def verdicts(self) -> Verdicts:
         """The verdicts of the study's claims (``experiments/claims.yaml``) on these results: trained
         settings, judged against the chance-level reference (zero-shot baselines take no part)."""
-        return evaluate(load_claims(self.claims_file), PredictionsSource(
+        return evaluate(self.claims or load_claims(), PredictionsSource(
             [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.convergence)
              for e in self.experiments if not e.baseline]))
 
@@ -308,10 +308,11 @@ def load_results(root: Path, planned: Mapping[str, dict] | None = None, profile:
 
 def results_of(plan: RunPlan, claims: Path = CLAIMS) -> Results:
     """The results of a run plan: its experiments only, each with the settings the plan gives it,
-    judged by the claims file ``claims``."""
+    judged by the claims file ``claims`` (read first: an error in it is named before any folder is read)."""
+    judged = load_claims(claims)
     results = load_results(plan.results, {e.id: e.config.model_dump(mode="json") for e in plan.experiments},
                            plan.profile, plan.manifest.data.showcase)
-    results.claims_file = Path(claims)
+    results.claims = judged
     return results
 
 
