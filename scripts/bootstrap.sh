@@ -29,7 +29,7 @@ if [ ! -f "$stamp" ]; then
     # shellcheck disable=SC2086  # one or two names
     "${pip[@]}" uninstall --quiet --yes $installed
   fi
-  "${pip[@]}" install --quiet -e "$ROOT[test,$device]"
+  "${pip[@]}" install --quiet -e "$ROOT[test,export,$device]"
   rm -f "$ROOT"/.venv/.installed-*
   touch "$stamp"
 fi

@@ -17,6 +17,7 @@ LAYERS = {
     "training": 30,
     "apply": 40, "baselines": 40, "references": 40,
     "privacy": 50, "movement": 50,
+    "labelling": 55,
     "runner": 60,
     "evidence": 65,
     "report": 70,

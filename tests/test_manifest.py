@@ -153,3 +153,16 @@ def test_seed_suffix_round_trip():
     for seed in (0, 3, 12):
         assert without_seed(with_seed("occlusion-visible-visible-omitted", seed)) == "occlusion-visible-visible-omitted"
     assert without_seed("loss-hrnet-kce-s1x") == "loss-hrnet-kce-s1x"  # not a seed suffix
+
+
+def test_a_profile_runs_only_its_groups(tmp_path):
+    grouped = GOOD + "  - group: reference\n    kind: reference\n    rows:\n      - {reference: mean_pose}\n"
+    both = [e.group for e in LoadedManifest(_write(tmp_path, grouped)).experiments("smoke")]
+    assert both == ["loss", "loss", "reference"]  # without `groups`: every group, as before
+    only = grouped.replace("    dataset: tiny\n", "    dataset: tiny\n    groups: [reference]\n")
+    assert [e.id for e in LoadedManifest(_write(tmp_path, only)).experiments("smoke")] == ["reference-mean_pose"]
+    with pytest.raises(ManifestError, match=r"manifest.yaml:7: profiles.smoke.groups.0: unknown group 'losses' "
+                                            r"\(defined: loss, reference\)"):
+        LoadedManifest(_write(tmp_path, grouped.replace("dataset: tiny\n", "dataset: tiny\n    groups: [losses]\n")))
+    with pytest.raises(ManifestError, match="groups"):
+        LoadedManifest(_write(tmp_path, grouped.replace("    dataset: tiny\n", "    dataset: tiny\n    groups: []\n")))

@@ -154,6 +154,22 @@ def test_scrub_fixes_everything_and_keeps_the_labels(leaky, tmp_path):
     assert changed[region].mean() > 0.5 and changed[~region].mean() < 0.01
 
 
+def test_scrub_keeps_the_occluded_flags(synth, tmp_path):
+    """A keypoint labelled where it is hidden (COCO's v=1) stays so in the de-identified copy."""
+    synth = shutil.copytree(synth, tmp_path / "flagged")
+    path = sorted((synth / "Train" / "ann").glob("*.json"))[0]
+    doc = json.loads(path.read_text())
+    doc["shapes"][-1]["flags"] = {"occluded": True}
+    path.write_text(json.dumps(doc))
+    clean = tmp_path / "clean"
+    scrub.scrub_dataset(synth, clean)
+    original, copy = load_dataset(synth), load_dataset(clean)
+    kept = {f.stem: f.occluded for f in copy.frames("Train")}
+    for frame in original.frames("Train"):
+        np.testing.assert_array_equal(kept[frame.stem], frame.occluded)
+    assert sum(f.occluded.sum() for f in copy.frames("Train")) == 1
+
+
 def test_scrub_can_omit_the_facial_keypoints(synth, tmp_path):
     clean = tmp_path / "clean"
     summary = scrub.scrub_dataset(synth, clean, omit_facial_keypoints=True)

@@ -425,7 +425,8 @@ def test_report_states_provenance_and_links_notebooks(report, results):
 
 def test_report_draws_every_figure(report):
     html = report.read_text()
-    for name in ALL_FIGURES:
+    for name in (n for n in ALL_FIGURES if n != "labelling_curves"):  # needs a labelling simulation's
+        # results, which this fixture has not: tests/test_labelling_simulation.py draws it
         path = report.parent / "figures" / f"{name}.png"
         with Image.open(path) as image:
             assert image.width > 300 and image.height > 200

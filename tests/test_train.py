@@ -60,6 +60,7 @@ def test_writes_model_history_predictions_and_metrics(trained):
     assert metrics["metrics"]["wa"]["Test"]["annotation"]["n_keypoints"] > 0
     assert 0.0 <= metrics["metrics"]["wa"]["Test"]["truth"]["mks"] <= 1.0
     assert metrics["model"]["name"] == "simple_baseline" and metrics["dataset"]["synthetic"]
+    assert metrics["dataset"]["oks_sigmas"]["Head"] == 0.079 and metrics["dataset"]["coco"] is False  # for OKS AP
     if not gpu_available():  # precision "auto" keeps the CPU in float32
         assert metrics["compute"]["precision"] == "float32"
     assert set(metrics["timings_s"]) == {"data", "build", "fit", "evaluate"}

@@ -5,7 +5,9 @@ predicting keypoints with a confidence that can be trusted.
 their run plan resolves: ``benchmark.commands.plan_options.model_file``).
 The heatmap codec (loss, sigma, decoder, stride) and the facial-keypoint setting come from the
 ``metrics.json`` that training writes beside the model (its ``codec``; older results: its
-``config``); the input size is the model's.
+``config``); the input size is the model's. An exported ``.onnx`` or ``.tflite`` model
+(:mod:`benchmark.apply.export`) is run by :mod:`benchmark.apply.runtimes` and described by its
+sidecar JSON (the same codec, facial setting and framing), so it predicts through the same code.
 
 :func:`predict` sees each picture and, by default, its mirror image (test-time flip). A keypoint's
 confidence is its heatmap peak relative to the peak of a perfect training target (1 for MSE and
@@ -25,6 +27,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from benchmark.apply.runtimes import RUNNERS, Runner, load_runner, sidecar_path
+from benchmark.common.errors import InputError
 from benchmark.data.framing import FILL, frame_image
 from benchmark.data.transforms import mirror_labels
 from benchmark.models import import_all
@@ -39,25 +43,31 @@ AGREEMENT = 0.15  # largest distance between the predictions on a picture and on
 
 @dataclass(frozen=True)
 class PoseModel:
-    """A trained model and what decoding its heatmaps needs."""
+    """A trained model and what decoding its heatmaps needs. ``model`` is a ``keras.Model`` or a
+    runner of an exported model (:mod:`benchmark.apply.runtimes`: ``predict_on_batch`` and
+    ``input_size``)."""
 
-    model: keras.Model
+    model: keras.Model | Runner
     codec: HeatmapCodec
     facial: bool  # trained with the facial keypoints
     framing: tuple[float, int] | None = None  # (fill, passes) of a model trained on the body
 
     @property
     def input_size(self) -> int:
-        return int(self.model.inputs[0].shape[1])
+        size = getattr(self.model, "input_size", None)  # a runner's; a Keras model has its inputs
+        return int(size if size is not None else self.model.inputs[0].shape[1])
 
 
-def load_pose_model(path: str | Path) -> PoseModel:
+def load_pose_model(path: str | Path, threads: int | None = None) -> PoseModel:
     """Load a ``model.keras`` (or the folder holding one) and the training configuration in the
-    ``metrics.json`` beside it."""
+    ``metrics.json`` beside it, or an exported ``.onnx`` / ``.tflite`` model and its sidecar
+    (``threads``: the runtime's threads; a Keras model uses TensorFlow's setting)."""
     path = Path(path)
     path = path / "model.keras" if path.is_dir() else path
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
+    if path.suffix in RUNNERS:
+        return _load_exported(path, threads)
     metrics = path.with_name("metrics.json")
     summary = json.loads(metrics.read_text()) if metrics.is_file() else {}
     config = summary.get("config", {})
@@ -65,13 +75,28 @@ def load_pose_model(path: str | Path) -> PoseModel:
     model = keras.saving.load_model(path, compile=False)
     height, width = model.inputs[0].shape[1:3]
     if height != width:
-        raise ValueError(f"{path}: expected a square input, got {height}x{width}")
+        raise InputError(f"{path}: expected a square input, got {height}x{width}")
     codec = HeatmapCodec(**summary["codec"]) if "codec" in summary else HeatmapCodec(
         config.get("loss", "kce"), config.get("decoder", "wa"), float(config.get("sigma", 2.0)))
     defaults = {name: TrainConfig.model_fields[name].default for name in ("framing_fill", "framing_passes")}
     framing = (float(config.get("framing_fill", defaults["framing_fill"])),
                int(config.get("framing_passes", defaults["framing_passes"]))) if config.get("framing") == "body" else None
     return PoseModel(model, codec, config.get("facial_keypoints", "preserved") == "preserved", framing)
+
+
+def _load_exported(path: Path, threads: int | None) -> PoseModel:
+    """An exported model and the codec, facial setting and framing its sidecar records."""
+    sidecar = sidecar_path(path)
+    try:
+        about = json.loads(sidecar.read_text())
+        codec, facial, framing = HeatmapCodec(**about["codec"]), bool(about["facial"]), about["framing"]
+        framing = (float(framing["fill"]), int(framing["passes"])) if framing else None
+    except OSError:
+        raise InputError(f"{sidecar}: missing; an exported model is used with the sidecar JSON that "
+                         "`python -m benchmark export` writes beside it") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{sidecar}: not a sidecar of `python -m benchmark export` ({err!r})") from None
+    return PoseModel(load_runner(path, threads), codec, facial, framing)
 
 
 def _predict_once(pose_model: PoseModel, images: list[np.ndarray], batch_size: int,

@@ -26,6 +26,7 @@ from benchmark.common.atomic import staged_file
 from benchmark.data.labelme import load_dataset, load_image, truth_array
 from benchmark.data.layout import EVALUATED
 from benchmark.data.mosaic import mosaic_face
+from benchmark.data.oks_sigmas import oks_record
 from benchmark.study.keypoints import subset_indices
 from benchmark.study.metrics import per_keypoint
 from benchmark.study.predictions import prediction_rows, split_scores
@@ -78,7 +79,8 @@ def evaluate_baseline(config: BaselineConfig, dataset_root: Path, out_dir: Path,
         "config": config.model_dump() | {"model": config.baseline, "loss": "zero-shot", "decoder": DECODER},
         "baseline": {"name": spec.name, "title": spec.title, "variant": config.variant},
         "dataset": {"root": str(dataset_root), "fingerprint": dataset.fingerprint(),
-                    "synthetic": dataset.is_synthetic, "frames": {s: len(f) for s, f in dataset.splits.items()}},
+                    "synthetic": dataset.is_synthetic, "frames": {s: len(f) for s, f in dataset.splits.items()},
+                    **oks_record(dataset_root)},
         "mapping": {"keypoints": {k: list(v) for k, v in module.MAPPING.items()}, "unmapped": module.UNMAPPED,
                     "subset": len(subset_indices(config.eval_subset))},
         "detection": detection,

@@ -29,13 +29,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "claims": ("benchmark.commands.claims", "the verdict of each of the study's claims on a profile's results (--strict: exit 1 when one is contradicted)"),
     "audit": ("benchmark.commands.audit", "find privacy leaks in a dataset (embedded images, visible faces, metadata)"),
     "scrub": ("benchmark.commands.scrub", "write a de-identified copy of a dataset"),
+    "convert": ("benchmark.commands.convert", "convert a dataset to COCO keypoint JSON, or COCO keypoints to a dataset (faces mosaicked)"),
     "deidentify": ("benchmark.commands.deidentify", "mosaic faces in unlabelled frames or videos with a trained model"),
     "predict": ("benchmark.commands.predict", "run a trained model on a video or a folder of frames: keypoints.csv and an overlay video"),
+    "export": ("benchmark.commands.export", "export a trained model to ONNX or TFLite (float16, int8) for predict and other runtimes"),
     "gallery": ("benchmark.commands.gallery", "draw a trained model's predictions on unlabelled images as a grid"),
     "face-test": ("benchmark.commands.face_test", "measure the error rates of the audit's visible-face test on synthetic frames"),
     "shifts": ("benchmark.commands.shifts", "trained experiments on new videos of every named shift: the share of Test kept, more precisely"),
     "perf": ("benchmark.commands.perf", "measure pipeline, training and inference throughput and the suite's wall times"),
     "movement": ("benchmark.commands.movement", "movement features per video from keypoints.csv or predictions.csv, with plots"),
+    "select-frames": ("benchmark.commands.select_frames", "choose the unlabelled frames worth labelling and pre-annotate them for LabelMe"),
+    "add-labels": ("benchmark.commands.add_labels", "add frames corrected in LabelMe to a dataset split, checked and logged"),
     "doctor": ("benchmark.commands.doctor", "what computes here: backend build, devices, GPU use, precision and XLA, ImageNet weights"),
 }
 

@@ -47,7 +47,7 @@ def main(args) -> int:
     print(_text(comparisons_table(results), ["b", "metric", "a - b", "videos", "verdict", "why"]))
     print("\nconvergence of each trained experiment (docs/EVIDENCE.md):")
     for e in results.experiments:
-        if e.trained:
+        if e.trained or e.kind == "labelling":  # a labelling simulation: its last retrain
             print(f"  {e.id}: {e.convergence.reason()}")
     if claims.stalled is not None and claims.stalled.any():
         print(f"\n{STALLED_NOTE}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.data.info import check_images, describe
+from benchmark.data.info import check_images, describe, labelme_command
 from benchmark.data.labelme import load_dataset
 
 
@@ -17,4 +17,6 @@ def main(args) -> int:
     dataset = load_dataset(args.root)
     print(describe(dataset, dataset.fingerprint()))
     print(f"{check_images(dataset, progress=True)} images decode completely at the size of their annotation")
+    split = next(iter(dataset.splits), "Train")
+    print(f"open a split in LabelMe (docs/LABELLING.md): {labelme_command(Path(args.root) / split)}")
     return 0

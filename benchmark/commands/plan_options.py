@@ -40,15 +40,15 @@ def resolve(args: argparse.Namespace, run: bool = False, progress: bool = True) 
 
 
 def model_file(args: argparse.Namespace) -> Path:
-    """The ``model.keras`` of ``--model``: a file, a folder holding one, or an experiment id of the
-    plan of ``args``. FileNotFoundError names what was looked for and the planned experiments
-    that have a model."""
+    """The ``model.keras`` of ``--model``: a file (or an exported ``.onnx`` / ``.tflite``), a folder
+    holding one, or an experiment id of the plan of ``args``. FileNotFoundError names what was
+    looked for and the planned experiments that have a model."""
     path = Path(args.model)
     if path.is_dir():
         path = path / "model.keras"
     if path.is_file():
         return path
-    if path.suffix == ".keras" or len(path.parts) > 1:
+    if path.suffix in (".keras", ".onnx", ".tflite") or len(path.parts) > 1:
         raise FileNotFoundError(f"--model {args.model}: no such model file")
     found = resolve(args)
     candidate = found.folder(str(args.model)) / "model.keras"

@@ -21,7 +21,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--model", required=True,
         help="model.keras written by training (its metrics.json beside it gives the loss, sigma and "
-             "decoder), or an experiment id such as loss-simple_baseline-kce (see --results, --profile, --dataset)")
+             "decoder), a .onnx or .tflite written by export (with its sidecar .json), or an experiment id "
+             "such as loss-simple_baseline-kce (see --results, --profile, --dataset)")
     add("--input", type=Path, required=True, help="a video file (mp4, avi, mov...) or a folder of images")
     add("--out", type=Path, required=True, help="new or empty output folder")
     add("--filter", choices=["none", *FILTERS], default="none",

@@ -24,11 +24,18 @@ def configure(parser) -> None:
     parser.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
     parser.add_argument("--force", action="store_true", help="render even when the report is up to date")
     add_claims_option(parser)
+    add_oks_option(parser)
 
 
 def add_claims_option(parser) -> None:
     parser.add_argument("--claims", type=Path, default=CLAIMS,
                         help="the claims file the verdicts judge (default experiments/claims.yaml)")
+
+
+def add_oks_option(parser) -> None:
+    parser.add_argument("--oks", action="store_true",
+                        help="add OKS AP, AP50 and AR to the loss and occlusion tables (on by itself for a dataset "
+                             "converted from COCO; docs/CONVENTIONS.md, OKS)")
 
 
 def finished_results(plan: RunPlan, claims: Path = CLAIMS):
@@ -54,15 +61,17 @@ def name_unreadable(results, consequence: str) -> bool:
     return bool(unreadable)
 
 
-def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS) -> int:
-    """Render the report of ``plan`` into ``<out>/<dataset>/<profile>/``; the exit status."""
+def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS, oks: bool = False) -> int:
+    """Render the report of ``plan`` into ``<out>/<dataset>/<profile>/`` (with ``oks``, OKS AP beside
+    PCKsh); the exit status."""
     plan.manifest.check_report(table_names(), figure_names())
     tables, figures = plan.manifest.data.tables, plan.manifest.data.figures
     results = finished_results(plan, claims)
     if results is None:
         return 2
     target = plan.report_folder(out)
-    key = report_key(plan, tables, figures, claims)
+    results.oks = oks
+    key = report_key(plan, tables, figures, claims, oks)
     if force or not up_to_date(target, key):
         from benchmark.report.render import build_report
 
@@ -73,4 +82,4 @@ def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS)
 
 
 def main(args) -> int:
-    return render(plan_options.resolve(args), args.out, args.force, args.claims)
+    return render(plan_options.resolve(args), args.out, args.force, args.claims, args.oks)

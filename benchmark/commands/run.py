@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.commands import plan_options
-from benchmark.commands.report import add_claims_option, render
+from benchmark.commands.report import add_claims_option, add_oks_option, render
 from benchmark.report import figure_names, table_names
 from benchmark.runner.execute import Outcome, run
 from benchmark.runner.executors import DaskExecutor, LocalExecutor
@@ -32,6 +32,7 @@ def configure(parser) -> None:
                         help="then render the report of the same results (as `python -m benchmark report`)")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="with --report: reports folder (default reports)")
     add_claims_option(parser)
+    add_oks_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="local: one experiment at a time in this process (default); dask: one per Dask "
@@ -83,6 +84,7 @@ def main(args) -> int:
               "their executed notebooks are in <experiment>/notebook.ipynb there")
     status = 1 if failed else 0
     if args.report:
-        reported = render(plan_options.resolve(args), args.out, claims=args.claims)  # reading: every planned experiment
+        reported = render(plan_options.resolve(args), args.out, claims=args.claims,  # reading: every planned experiment
+                          oks=args.oks)
         status = status or reported
     return status

@@ -4,8 +4,9 @@ Every experiment kind writes it through :func:`write_metrics`, which validates i
 below first (so a result that the report could not read is never written), and the report reads it
 through :func:`read_metrics`, whose error names the file and the field. Fields (docs/RESULTS.md):
 
-- every kind: ``kind`` (``train``, ``baseline``, ``reference``), ``config`` (the experiment's
-  settings), ``dataset`` (root, fingerprint, synthetic, frames per split), ``environment`` (what
+- every kind: ``kind`` (``train``, ``baseline``, ``reference``, ``labelling``), ``config`` (the experiment's
+  settings), ``dataset`` (root, fingerprint, synthetic, frames per split; the OKS sigmas the
+  evaluation used and whether the dataset came from COCO, absent in older files), ``environment`` (what
   computed it: ``benchmark.common.environment.record``), ``wall_time_s`` and ``metrics``:
   ``{decoder: {split: {"annotation" | "truth": {metric: value}}}}`` as
   :func:`benchmark.study.predictions.split_scores` gives them;
@@ -13,7 +14,9 @@ through :func:`read_metrics`, whose error names the file and the field. Fields (
   ``epoch_time_s``, ``train_images_per_s``, ``timings_s``, ``trained_by`` (the experiment whose
   model it evaluates, when the two differ only in evaluation settings; else null);
 - ``baseline``: ``baseline``, ``mapping``, ``detection``, ``frames_per_s``, ``mapped``;
-- ``reference``: ``reference`` (what it is and how it was placed).
+- ``reference``: ``reference`` (what it is and how it was placed);
+- ``labelling``: ``model``, ``codec``, ``labelling`` (the start videos and each round's labelled
+  frames, epochs, steps and Test PCK@0.1: :mod:`benchmark.labelling.simulate`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class DatasetRecord(_Strict):
     synthetic: bool
     frames: dict[str, int]
     train_frames_used: int | None = None
+    oks_sigmas: dict[str, float] | None = None  # benchmark.data.oks_sigmas.oks_record (None: defaults)
+    coco: bool = False  # converted from COCO: the report shows OKS AP
 
 
 class _Common(_Strict):
@@ -78,7 +83,15 @@ class ReferenceMetrics(_Common):
     reference: dict[str, Any]
 
 
-MetricsFile = Annotated[TrainedMetrics | BaselineMetrics | ReferenceMetrics, Field(discriminator="kind")]
+class LabellingMetrics(_Common):
+    kind: Literal["labelling"]
+    model: dict[str, Any]
+    codec: dict[str, Any]
+    labelling: dict[str, Any]
+
+
+MetricsFile = Annotated[TrainedMetrics | BaselineMetrics | ReferenceMetrics | LabellingMetrics,
+                        Field(discriminator="kind")]
 _ADAPTER = TypeAdapter(MetricsFile)
 
 

@@ -6,3 +6,5 @@ HISTORY = "history.csv"        # per epoch: loss, learning rate, validation PCK@
 CYCLES = "valid_cycles.csv"    # per learning-rate cycle end, decoder and Valid video: PCK@0.1 sums
 PREDICTIONS = "predictions.csv"
 METRICS = "metrics.json"       # benchmark.common.metrics_file
+LABELLING = "labelling.csv"    # a labelling simulation: per round and Test video, PCK@0.1 sums
+LABELLED = "labelled.csv"      # a labelling simulation: the frames labelled in each round, and why

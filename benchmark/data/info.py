@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,9 +13,21 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from benchmark.data.labelme import AnnotationError, Dataset, Frame, load_image
-from benchmark.data.layout import SYNTH_SETTINGS
+from benchmark.data.layout import ANNOTATIONS, IMAGES, SYNTH_SETTINGS
+from benchmark.study.keypoints import LABELS
 
 SHOWN = 5  # problems named in a check's error; the rest are counted
+
+
+def labelme_command(folder: Path) -> str:
+    """The command that opens a split (or a ``select-frames`` folder) in LabelMe 5 or 6: pictures
+    from ``img/``, annotations saved to ``ann/`` (``imagePath`` relative, no ``imageData`` unless
+    ``--with-image-data``), the 22 keypoints as the only labels, in their order, and an
+    ``occluded`` check box on every point."""
+    folder = Path(folder)
+    return (f"labelme {shlex.quote(str(folder / IMAGES))} --output {shlex.quote(str(folder / ANNOTATIONS))} "
+            f"--labels {','.join(LABELS)} --validate-label exact --no-sort-labels "
+            f"--label-flags {shlex.quote('{.*: [occluded]}')}")
 
 
 

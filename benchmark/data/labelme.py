@@ -1,7 +1,9 @@
 """LabelMe annotations of the reference dataset layout (:mod:`benchmark.data.layout`): reading and writing.
 
 Keypoints are carried as ``(22, 2)`` float arrays in :data:`benchmark.study.keypoints.LABELS`
-order with NaN where a keypoint is missing; ``visible`` is ``~isnan(x)``.
+order with NaN where a keypoint is missing; ``visible`` is ``~isnan(x)``. A point shape whose
+``flags`` hold ``"occluded": true`` is labelled but hidden (COCO's ``v=1``,
+:mod:`benchmark.data.coco`): ``Frame.occluded``.
 
 Reading is strict where a silent mistake would corrupt results and lenient where LabelMe files
 commonly drift: a broken file, a duplicated keypoint label, a keypoint that is not a ``point``
@@ -18,7 +20,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
 import numpy as np
@@ -39,14 +41,18 @@ from benchmark.data.layout import (
 from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
 LABELME_VERSION = "4.5.6"
+OCCLUDED = "occluded"  # the point shape flag of a keypoint labelled where it is hidden
 
 
-def annotation_dict(keypoints: np.ndarray, image_name: str, width: int, height: int) -> dict:
-    """A LabelMe document with one point shape per non-missing keypoint."""
+def annotation_dict(keypoints: np.ndarray, image_name: str, width: int, height: int,
+                    occluded: np.ndarray | None = None) -> dict:
+    """A LabelMe document with one point shape per non-missing keypoint; those ``occluded``
+    ``(22,)`` marks carry ``"flags": {"occluded": true}``."""
+    occluded = np.zeros(NUM_KEYPOINTS, bool) if occluded is None else np.asarray(occluded, bool)
     shapes = [
         {"label": label, "points": [[float(x), float(y)]], "group_id": None,
-         "shape_type": "point", "flags": {}}
-        for label, (x, y) in zip(LABELS, np.asarray(keypoints, dtype=float))
+         "shape_type": "point", "flags": {OCCLUDED: True} if hidden else {}}
+        for label, (x, y), hidden in zip(LABELS, np.asarray(keypoints, dtype=float), occluded)
         if np.isfinite(x) and np.isfinite(y)
     ]
     return {"version": LABELME_VERSION, "flags": {}, "shapes": shapes, "imagePath": image_name,
@@ -79,8 +85,9 @@ def _warn(message: str) -> None:
 
 @dataclass(frozen=True, eq=False)
 class Frame:
-    """One labelled frame. ``keypoints``/``truth`` are read-only ``(22, 2)`` arrays, NaN = missing.
-    Frames compare by identity (field-wise equality is ambiguous for arrays)."""
+    """One labelled frame. ``keypoints``/``truth`` are read-only ``(22, 2)`` arrays, NaN = missing;
+    ``occluded`` ``(22,)`` marks labelled keypoints flagged as hidden. Frames compare by identity
+    (field-wise equality is ambiguous for arrays)."""
 
     split: str
     video: str
@@ -91,6 +98,7 @@ class Frame:
     width: int
     height: int
     truth: np.ndarray | None = None
+    occluded: np.ndarray = field(default_factory=lambda: _read_only(np.zeros(NUM_KEYPOINTS, bool)))
 
     @property
     def visible(self) -> np.ndarray:
@@ -151,6 +159,21 @@ def _parse_shapes(path: Path, shapes: list) -> np.ndarray:
     return keypoints
 
 
+def occluded_flags(path: Path, shapes: list) -> np.ndarray:
+    """``(22,)``: the keypoint shapes whose ``flags`` hold ``"occluded": true`` (shapes as checked by
+    :func:`parse_annotation`; another value of that flag is an error)."""
+    occluded = np.zeros(NUM_KEYPOINTS, bool)
+    for i, shape in enumerate(shapes):
+        flags = shape.get("flags")
+        if shape["label"] not in INDEX or not isinstance(flags, dict) or OCCLUDED not in flags:
+            continue
+        if not isinstance(flags[OCCLUDED], bool):
+            raise AnnotationError(f"{path}: shapes[{i}] ({shape['label']}).flags.{OCCLUDED}: expected "
+                                  f"true or false, got {flags[OCCLUDED]!r}")
+        occluded[INDEX[shape["label"]]] = flags[OCCLUDED]
+    return occluded
+
+
 # EXIF orientations that turn the picture by 90 degrees (LabelMe labels the turned picture).
 _TRANSPOSED = {5, 6, 7, 8}
 _ORIENTATION = 0x0112
@@ -202,7 +225,11 @@ def read_annotation(path: Path, image_path: Path | None = None) -> tuple[np.ndar
     warns when its file name differs, and a non-null ``imageData`` warns because published LabelMe
     files embed the original, un-mosaicked frame there. Keypoints must lie inside the image.
     """
-    path = Path(path)
+    return _read_annotation(Path(path), image_path)[1:]
+
+
+def _read_annotation(path: Path, image_path: Path | None) -> tuple[dict, np.ndarray, int, int]:
+    """:func:`read_annotation`, with the document."""
     doc, keypoints = parse_annotation(path)
     expected = Path(image_path).name if image_path is not None else f"{path.stem}.jpg"
     declared = doc.get("imagePath")
@@ -218,7 +245,7 @@ def read_annotation(path: Path, image_path: Path | None = None) -> tuple[np.ndar
     if outside.any():
         names = ", ".join(f"{LABELS[i]} {tuple(keypoints[i].round(1))}" for i in np.flatnonzero(outside))
         raise AnnotationError(f"{path}: shapes: keypoints outside the {width}x{height} image: {names}")
-    return keypoints, width, height
+    return doc, keypoints, width, height
 
 
 def read_truth(path: Path) -> np.ndarray:
@@ -250,11 +277,12 @@ def _read_frame(split: str, annotation_path: Path, image_path: Path) -> Frame:
     if match is None:
         raise AnnotationError(f"{annotation_path}: file name: expected '<video>_<frame>', "
                               "e.g. '000_00000375.json'")
-    keypoints, width, height = read_annotation(annotation_path, image_path)
+    doc, keypoints, width, height = _read_annotation(annotation_path, image_path)
     truth_path = truth_path_of(annotation_path)
     truth = _read_only(read_truth(truth_path)) if truth_path.is_file() else None
     return Frame(split, match["video"], int(match["frame"]), image_path, annotation_path,
-                 _read_only(keypoints), width, height, truth)
+                 _read_only(keypoints), width, height, truth,
+                 _read_only(occluded_flags(annotation_path, doc["shapes"])))
 
 
 def load_split(root: Path, split: str) -> list[Frame]:

@@ -17,6 +17,8 @@ SPLITS: tuple[str, ...] = ("Train", "Valid", "Test", "DomainShift")
 EVALUATED: tuple[str, ...] = ("Valid", "Test", "DomainShift")  # the splits every experiment is scored on
 IMAGES, ANNOTATIONS, TRUTH = "img", "ann", "truth"  # the folders of a split
 SYNTH_SETTINGS = "synth.json"  # at the root of a synthetic dataset: how it was generated
+OKS_SIGMAS_FILE = "oks_sigmas.json"  # optional, at the root: {label: sigma} for OKS AP (benchmark.data.oks_sigmas)
+COCO_SOURCE = "coco_source.json"  # at the root of a dataset converted from COCO (benchmark.data.coco)
 FOLDERS = (IMAGES, ANNOTATIONS, TRUTH)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")  # lower case; the first is what the suite writes
 ANNOTATION_SUFFIX = ".json"
@@ -63,3 +65,16 @@ def image_path_of(annotation_path: Path) -> Path | None:
 def split_images(folder: Path) -> dict[str, Path]:
     """Stem -> image file of an ``img`` folder (any of :data:`IMAGE_SUFFIXES`, any case)."""
     return {p.stem: p for p in sorted(Path(folder).iterdir()) if is_image(p)}
+
+
+def labelled_frames(root: Path) -> dict[tuple[str, int], tuple[str, Path]]:
+    """``(video, frame) -> (split, annotation file)`` of every ``<root>/<Split>/ann/<video>_<frame>.json``
+    (the files are not read)."""
+    found = {}
+    for split in SPLITS:
+        folder = Path(root) / split / ANNOTATIONS
+        for path in sorted(folder.glob(f"*{ANNOTATION_SUFFIX}")) if folder.is_dir() else ():
+            match = parse_stem(path.stem)
+            if match:
+                found[match["video"], int(match["frame"])] = (split, path)
+    return found

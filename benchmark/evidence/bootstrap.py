@@ -10,7 +10,10 @@ per-video value (value / 1) or a ratio of such means (prediction jitter / annota
 resample draws V videos with replacement from the V videos of the split that contribute (a positive
 denominator: at least one scored keypoint), i.e. multinomial counts ``c[v]`` (how often video v was
 drawn), and its metric is ``c @ num / c @ den``. All B resamples are
-one ``(B, V)`` count matrix and one matrix product (:func:`resample_counts`).
+one ``(B, V)`` count matrix and one matrix product (:func:`resample_counts`). A metric that is not a
+ratio of sums (COCO's OKS AP: :class:`benchmark.evidence.oks_cell.OKSCell`) is a cell that computes
+its own value from the same counts (:meth:`Cell.resampled`), so it is resampled, paired and
+differenced like every other.
 
 - Interval: percentile, the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of the B resampled
   values; ``level = 0.95`` and ``B = 2000`` by default, counts from ``numpy.random.default_rng(seed)``.
@@ -30,6 +33,7 @@ one ``(B, V)`` count matrix and one matrix product (:func:`resample_counts`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -87,15 +91,30 @@ class Cell:
         present = position >= 0
         num, den = np.zeros((len(self.num), len(videos))), np.zeros((len(self.num), len(videos)))
         num[:, present], den[:, present] = self.num[:, position[present]], self.den[:, position[present]]
-        return Cell(videos, num, den, self.seeds, self.experiments)
+        return dataclasses.replace(self, videos=videos, num=num, den=den)
 
     @staticmethod
     def stack(cells: list[Cell]) -> Cell:
         """Several seeds of one setting as one cell, on the union of their videos."""
         videos = np.array(sorted(set().union(*(c.videos.tolist() for c in cells))), dtype=object)
         aligned = [c.on(videos) for c in cells]
-        return Cell(videos, np.concatenate([c.num for c in aligned]), np.concatenate([c.den for c in aligned]),
-                    tuple(s for c in cells for s in c.seeds), tuple(e for c in cells for e in c.experiments))
+        return aligned[0].joined(aligned[1:])
+
+    def joined(self, others: list[Cell]) -> Cell:
+        """This cell's seed rows followed by those of ``others``: cells of the same kind on the same videos."""
+        return dataclasses.replace(self, **self._rows_of([self, *others]))
+
+    def _rows_of(self, cells: list[Cell]) -> dict:
+        """The per-seed fields of ``cells``, concatenated (a subclass adds its own)."""
+        return {"num": np.concatenate([c.num for c in cells]), "den": np.concatenate([c.den for c in cells]),
+                "seeds": tuple(s for c in cells for s in c.seeds),
+                "experiments": tuple(e for c in cells for e in c.experiments)}
+
+    def resampled(self, counts: np.ndarray) -> np.ndarray:
+        """``(B, S)`` each seed's value in each resample; ``counts`` ``(B, V)``: how often each of the
+        cell's videos is drawn (a row of ones: the full data)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (counts @ self.num.T) / (counts @ self.den.T)
 
 
 @dataclass(frozen=True)
@@ -192,8 +211,7 @@ def _seeded_counts(n_videos: int, n_boot: int, seed: int) -> np.ndarray:
 
 def _resampled(cell: Cell, counts: np.ndarray) -> np.ndarray:
     """``(B,)`` the cell's value (mean over seeds) in each resample."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ((counts @ cell.num.T) / (counts @ cell.den.T)).mean(axis=1)
+    return cell.resampled(counts).mean(axis=1)
 
 
 def _informative(*cells: Cell) -> list[Cell]:

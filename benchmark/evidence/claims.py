@@ -60,8 +60,8 @@ from benchmark.common.errors import InputError
 from benchmark.evidence.bootstrap import LEVEL, N_BOOT, Cell, difference
 from benchmark.evidence.convergence import TOLERANCE
 from benchmark.evidence.sources import StatsSource, parse_metric
+from benchmark.labelling.config import LabellingConfig
 from benchmark.runner.manifest import line_index, where
-from benchmark.training.config import TrainConfig
 
 CLAIMS = Path(__file__).resolve().parents[2] / "experiments" / "claims.yaml"
 SPLITS = ("Valid", "Test", "DomainShift")
@@ -69,7 +69,7 @@ DECODERS = ("argmax", "wa", "dark", "best")  # best: the decoder each side score
 VERDICTS = ("holds", "contradicted", "inconclusive", "untested")
 MIN_VIDEOS = 10  # the fewest contributing videos a verdict needs
 FIELDS = ("metric", "b_metric", "split", "decoder", "b_decoder")  # comparison fields `each` may vary
-SETTINGS = (*TrainConfig.model_fields, "group", "id", "reference")  # selector keys
+SETTINGS = (*LabellingConfig.model_fields, "group", "id", "reference")  # selector keys (a TrainConfig's and more)
 Scalar = str | int | float | bool
 
 

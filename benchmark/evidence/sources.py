@@ -14,6 +14,10 @@ Metrics (:func:`parse_metric`):
   acceleration_jitter`, both scaled by the annotation's ``S``). Per video, a region's jitter is the
   mean over its keypoints; the ratio is ``sum over videos of prediction jitter / sum of annotation
   jitter`` (a ratio of means over videos). Videos where either is undefined are left out.
+- ``oks_ap``, ``oks_ap50``, ``oks_ap75``, ``oks_ar``, ``oks_ar50``, ``oks_ar75``: COCO's keypoint AP
+  and AR over the ``eval_subset`` keypoints (:mod:`benchmark.study.oks`), with the sigmas the
+  experiment's evaluation recorded (``oks_sigmas``; the defaults where none); an
+  :class:`~.oks_cell.OKSCell`, resampled through the same video counts.
 """
 
 from __future__ import annotations
@@ -27,22 +31,29 @@ import pandas as pd
 
 from benchmark.evidence.bootstrap import Cell, video_sums
 from benchmark.evidence.convergence import Convergence
+from benchmark.evidence.oks_cell import oks_cell, oks_frames
 from benchmark.study.keypoints import INDEX, REGIONS
 from benchmark.study.metrics import BETAS, reference_scale
+from benchmark.study.oks import STATISTICS
 from benchmark.study.smoothness import acceleration_jitter, keypoint_arrays, video_trajectories
 
-METRIC_PATTERN = re.compile(r"^(?:pck@(?P<beta>\d*\.?\d+)|mks|jitter:(?P<region>\w+))$")
+METRIC_PATTERN = re.compile(rf"^(?:pck@(?P<beta>\d*\.?\d+)|mks|jitter:(?P<region>\w+)"
+                            rf"|oks_(?P<oks>{'|'.join(STATISTICS)}))$")
 SEED_FIELDS = ("seed", "id")  # may differ between the experiments of one selector
 
 
 def parse_metric(name: str) -> tuple[str, Any]:
-    """``("pck", beta)``, ``("mks", None)`` or ``("jitter", region)``; ValueError names the choices."""
+    """``("pck", beta)``, ``("mks", None)``, ``("jitter", region)`` or ``("oks", statistic)``; ValueError
+    names the choices."""
     match = METRIC_PATTERN.match(name)
     if not match or match["region"] and match["region"] not in REGIONS or match["beta"] and float(match["beta"]) <= 0:
         raise ValueError(f"unknown metric {name!r} (allowed: pck@<beta>, mks, "
-                         f"jitter:<region> with region one of {', '.join(REGIONS)})")
+                         f"jitter:<region> with region one of {', '.join(REGIONS)}, "
+                         f"{', '.join(f'oks_{s}' for s in STATISTICS)})")
     if match["beta"]:
         return "pck", float(match["beta"])
+    if match["oks"]:
+        return "oks", match["oks"]
     return ("jitter", match["region"]) if match["region"] else ("mks", None)
 
 
@@ -69,10 +80,13 @@ class PredictionsSource:
     for selectors and verdict rows, e.g. ``{"group": e.group, "id": e.id, **e.config}``.
     ``predictions``: its ``predictions.csv`` rows, or a function returning them (read on first use).
     ``convergence``: its :class:`~.convergence.Convergence` (None: untested), which the claims'
-    preconditions read (:meth:`convergence`).
+    preconditions read (:meth:`convergence`). ``oks_sigmas``: experiment id -> the OKS sigmas its
+    evaluation recorded (an experiment not named: the defaults).
     """
 
-    def __init__(self, experiments: Iterable[tuple]):
+    def __init__(self, experiments: Iterable[tuple],
+                 oks_sigmas: Mapping[str, Mapping[str, float] | None] | None = None):
+        self._sigmas = dict(oks_sigmas or {})
         self.configs: list[dict] = []
         self._predictions: list[Predictions] = []
         self._convergence: dict[str, Convergence | None] = {}
@@ -124,6 +138,9 @@ class PredictionsSource:
         cells = []
         for i in found:
             sums = self._sums(i, split, decoder or self.configs[i].get("decoder", "wa"), kind, detail)
+            if kind == "oks":
+                cells.append(oks_cell(sums, detail, self.configs[i].get("seed", 0), self.id(i)))
+                continue
             if kind == "jitter":
                 num, den = sums[f"prediction:{detail}"], sums[f"annotation:{detail}"]
             else:
@@ -141,15 +158,19 @@ class PredictionsSource:
         return predictions[chosen & (predictions["decoder"] == decoder) if decoder else chosen]
 
     def _sums(self, i: int, split: str, decoder: str, kind: str, detail) -> pd.DataFrame:
-        """Per-video sums of one experiment, split and decoder (cached): accuracy or jitter."""
+        """Per-video sums of one experiment, split and decoder (cached): accuracy or jitter; for OKS
+        its frames (:func:`~.oks_cell.oks_frames`)."""
         extra = detail if kind == "pck" and detail not in BETAS else None  # a beta outside BETAS
-        key = (i, split, decoder, kind == "jitter", extra)
+        key = (i, split, decoder, kind if kind in ("jitter", "oks") else "accuracy", extra)
         if key not in self._cache:
             rows = self._rows(i, split, decoder)
             if rows.empty:
                 raise LookupError(f"{self.id(i)} has no {split} predictions decoded by {decoder}")
             if kind == "jitter":
                 self._cache[key] = region_jitter(rows)
+            elif kind == "oks":
+                self._cache[key] = oks_frames(rows, self._sigmas.get(self.id(i)),
+                                              self.configs[i].get("eval_subset", "non_facial"))
             else:
                 index, arrays = keypoint_arrays(rows)
                 betas = BETAS if extra is None else (*BETAS, extra)

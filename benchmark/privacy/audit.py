@@ -35,7 +35,7 @@ from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
 from benchmark.data.labelme import AnnotationError, image_size, load_image, parse_annotation
-from benchmark.data.layout import annotation_path_of, image_path_of, is_annotation, is_image
+from benchmark.data.layout import IMAGES, annotation_path_of, image_path_of, is_annotation, is_image
 from benchmark.data.mosaic import face_mask
 from benchmark.privacy.faces import FaceCheck, check_face
 from benchmark.privacy.metadata import image_issues, name_issues
@@ -152,7 +152,8 @@ def annotation_problems(path: Path, image_path: Path | None) -> list[Problem]:
     declared = doc.get("imagePath")
     if isinstance(declared, str):
         problems += [("name", s, f"imagePath: {m}") for s, m in name_issues(declared)]
-        if len(PureWindowsPath(declared).parts) > 1:
+        parts = PureWindowsPath(declared).parts
+        if len(parts) > 1 and parts[:-1] != ("..", IMAGES):  # ../img/<name>: LabelMe's own, names nobody
             problems.append(("name", "low", "imagePath holds folder names, not just the file name"))
     if image_path is not None:
         width, height = image_size(image_path)

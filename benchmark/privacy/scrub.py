@@ -32,7 +32,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from benchmark.common.atomic import check_output, staged_folder
-from benchmark.data.labelme import annotation_dict, image_size, load_image
+from benchmark.data.labelme import annotation_dict, image_size, load_image, occluded_flags
 from benchmark.data.layout import FOLDERS, image_path_of, is_annotation, is_image, parse_stem
 from benchmark.data.mosaic import mosaic_face
 from benchmark.privacy.audit import audit_dataset, frame_keypoints, read_labels
@@ -164,7 +164,8 @@ class _Scrubber:
         labelled, kept_labelled = ~np.isnan(keypoints[:, 0]), ~np.isnan(kept[:, 0])
         self.counts["non-keypoint shapes dropped"] += len(doc["shapes"]) - int(labelled.sum())
         self.counts["facial keypoints dropped"] += int((labelled & ~kept_labelled).sum())
-        return json.dumps(annotation_dict(kept, image_name, width, height), indent=2).encode()
+        occluded = occluded_flags(path, doc["shapes"])  # kept: COCO's v=1 (labelled, hidden)
+        return json.dumps(annotation_dict(kept, image_name, width, height, occluded), indent=2).encode()
 
     def image(self, path: Path) -> bytes:
         """Mosaic the face when the audit's check finds it visible, on the original labels or on

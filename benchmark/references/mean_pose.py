@@ -26,6 +26,7 @@ from benchmark.common.metrics_file import write_metrics
 from benchmark.data import transforms
 from benchmark.data.labelme import load_dataset, truth_array
 from benchmark.data.layout import EVALUATED
+from benchmark.data.oks_sigmas import oks_record
 from benchmark.references.config import ReferenceConfig
 from benchmark.study.predictions import prediction_rows, split_scores
 
@@ -69,7 +70,8 @@ def evaluate_mean_pose(config: ReferenceConfig, dataset_root: Path, out_dir: Pat
                       "train_frames": len(dataset.frames("Train")),
                       "pose": {"unit_square": np.round(pose, 4).tolist()}},
         "dataset": {"root": str(dataset_root), "fingerprint": dataset.fingerprint(),
-                    "synthetic": dataset.is_synthetic, "frames": {s: len(f) for s, f in dataset.splits.items()}},
+                    "synthetic": dataset.is_synthetic, "frames": {s: len(f) for s, f in dataset.splits.items()},
+                    **oks_record(dataset_root)},
         "environment": environment.record("numpy", "CPU", {"numpy": np.__version__}),
         "wall_time_s": time.perf_counter() - started,
         "metrics": {DECODER: metrics},

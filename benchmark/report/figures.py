@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from matplotlib import figure as mpl
 from matplotlib import lines as mpl_lines
@@ -21,7 +22,10 @@ from matplotlib import rc_context
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
+from benchmark.common.result_files import LABELLING
 from benchmark.data.drawing import draw_pose, grid
+from benchmark.evidence import Cell, interval
+from benchmark.labelling.select import STRATEGIES
 from benchmark.movement.robustness import robustness_figure, robustness_table
 from benchmark.report.results import Result, Results, showcase
 from benchmark.report.tables import NOT_RUN, generalisation_table, per_region_table
@@ -477,4 +481,57 @@ def movement_robustness(results: Results, folder: Path) -> Figure:
     caption = ("Error of each movement feature against the exact truth, computed from the annotation, the "
                "prediction and the filtered predictions; mean over test videos with a 95 % bootstrap interval. "
                "The movement table gives the numbers for every model with the recommended loss.")
+    return Figure(name, title, caption, _save(fig, folder, name))
+
+
+STRATEGY_COLOURS = dict(zip(STRATEGIES, sns.color_palette("colorblind", len(STRATEGIES))))
+
+
+def labelling_points(results: Results) -> pd.DataFrame:
+    """Per strategy and round of the labelling simulations: ``labelled_frames`` and Test PCK@0.1
+    (``pck``) with its 95 % video-bootstrap interval (``low``, ``high``), a strategy's seeds averaged."""
+    runs: dict[str, list[tuple[Result, pd.DataFrame]]] = {}
+    for e in results.group("labelling"):
+        rows = e.cached(("labelling",), lambda e=e: pd.read_csv(e.path / LABELLING, dtype={"video": str}))
+        runs.setdefault(e.config["strategy"], []).append((e, rows))
+    points = []
+    for strategy, seeds in sorted(runs.items(), key=lambda item: STRATEGIES.index(item[0])):
+        for round_ in sorted(set().union(*(rows["round"] for _, rows in seeds))):
+            parts = [(e, rows[rows["round"] == round_]) for e, rows in seeds]
+            found = interval(Cell.stack([Cell(part["video"].to_numpy(), part["correct"].to_numpy(),
+                                               part["scored"].to_numpy(), (e.config.get("seed", 0),), (e.id,))
+                                          for e, part in parts if len(part)]))
+            points.append({"strategy": strategy, "round": round_, "pck": found.estimate, "low": found.low,
+                           "high": found.high, "labelled_frames": parts[0][1]["labelled_frames"].max()})
+    return pd.DataFrame(points, columns=["strategy", "round", "labelled_frames", "pck", "low", "high"])
+
+
+@register("labelling_curves")
+def labelling_curves(results: Results, folder: Path) -> Figure:
+    name, title = "labelling_curves", "The labelling loop: Test PCK@0.1 against labelled frames, per strategy"
+    points = labelling_points(results)
+    if points.empty:
+        return Figure(name, title, note=NOT_RUN)
+    fig = _new(7, 4.5)
+    ax = fig.subplots()
+    for strategy, part in points.groupby("strategy", sort=False):
+        colour = STRATEGY_COLOURS.get(strategy, "0.3")
+        ax.plot(part["labelled_frames"], part["pck"], marker="o", color=colour, label=strategy,
+                linestyle="--" if strategy == "random" else "-")
+        ax.fill_between(part["labelled_frames"], part["low"], part["high"], color=colour, alpha=0.15, linewidth=0)
+    for e in results.group("reference"):
+        chance = (e.scores("Test") or {}).get("pck@0.1")
+        if chance is not None:
+            ax.axhline(chance, color="black", linestyle=":", label=f"chance level ({e.config['model']})")
+    ax.set_xlabel("labelled Train frames")
+    ax.set_ylabel("Test PCKsh@0.1")
+    ax.set_xticks(sorted(points["labelled_frames"].unique()))
+    ax.legend(title="strategy", loc="best")
+    fig.suptitle(title)
+    caption = ("Each strategy's simulated labelling loop (benchmark/labelling/simulate.py, docs/LABELLING.md): the "
+               "start videos' frames, then each round the frames the strategy picks from the other Train videos, "
+               "labelled from the exact truth plus the synthetic annotator's noise; every round retrains from "
+               "scratch with the same recipe and steps. Bands: 95 % video-bootstrap intervals over the Test "
+               "videos; random (dashed) is the control; dotted: the chance level, the Train split's mean pose in "
+               "every frame. The claims compare the strategies at the last round, paired over the same videos.")
     return Figure(name, title, caption, _save(fig, folder, name))

@@ -24,13 +24,13 @@ KEY_FILE = ".inputs-key"
 CLAIMS = HERE.parents[1] / "experiments" / "claims.yaml"  # benchmark.evidence.claims.CLAIMS, unimported: light
 
 
-def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Path = CLAIMS) -> str:
-    """The key of the report of ``plan`` with these lists and the claims file ``claims``: its planned
-    experiments and their settings, and the state of their folders only (folders the plan ignores
-    change nothing but their list)."""
+def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Path = CLAIMS, oks: bool = False) -> str:
+    """The key of the report of ``plan`` with these lists, the claims file ``claims`` and OKS asked for
+    or not: its planned experiments and their settings, and the state of their folders only (folders
+    the plan ignores change nothing but their list)."""
     planned = [[e.id, e.config.model_dump(mode="json")] for e in plan.experiments]
     digest = hashlib.sha256(json.dumps([tables, figures, planned, plan.manifest.data.showcase,
-                                       plan.unplanned()]).encode())
+                                       plan.unplanned(), oks]).encode())
     published = sorted((HERE.parent / "reference").glob("*.csv"))
     for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), Path(claims), *published]):
         digest.update(path.name.encode() + path.read_bytes())

@@ -40,6 +40,7 @@ SETTINGS: dict[str, tuple[str, ...]] = {
     "baseline": ("model", "loss"),  # loss: "zero-shot" (benchmark.baselines.evaluate)
     "reference": ("model", "loss"),  # model: mean_pose, loss: "chance level" (benchmark.references)
     "occlusion": ("train_face", "eval_face", "facial_keypoints"),
+    "labelling": ("strategy",),  # a labelling simulation (benchmark.labelling.simulate)
 }
 
 
@@ -134,6 +135,11 @@ class Result:
         path = self.path / self.record.get("notebook", "notebook.ipynb")
         return path if path.is_file() else None
 
+    @property
+    def oks_sigmas(self) -> dict[str, float] | None:
+        """The OKS sigmas its evaluation recorded (None in older results: the defaults apply)."""
+        return self.summary["dataset"].get("oks_sigmas")
+
 
 @dataclass
 class Problem:
@@ -158,6 +164,7 @@ class Results:
     problems: list[Problem] = field(default_factory=list)
     showcase: dict[str, str] = field(default_factory=dict)  # the manifest's recommended setting (a selector)
     claims: ClaimsFile | None = None  # the claims the verdicts judge (None: experiments/claims.yaml)
+    oks: bool = False  # OKS AP asked for (`report --oks`)
 
     def matching(self, selector: Mapping[str, str]) -> list[Result]:
         """The experiments whose group and settings have every value of ``selector``."""
@@ -211,13 +218,19 @@ class Results:
     def synthetic(self) -> bool:
         return any(e.summary["dataset"].get("synthetic") for e in self.experiments)
 
+    @property
+    def shows_oks(self) -> bool:
+        """Whether the loss and occlusion tables show OKS AP: asked for, or evaluated on a dataset
+        converted from COCO."""
+        return self.oks or any(e.summary["dataset"].get("coco") for e in self.experiments)
+
     @cached_property
     def verdicts(self) -> Verdicts:
         """The verdicts of the study's claims (``experiments/claims.yaml``) on these results: trained
         settings, judged against the chance-level reference (zero-shot baselines take no part)."""
         return evaluate(self.claims or load_claims(), PredictionsSource(
             [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.convergence)
-             for e in self.experiments if not e.baseline]))
+             for e in self.experiments if not e.baseline], {e.id: e.oks_sigmas for e in self.experiments}))
 
     def provenance(self) -> dict:
         """What the results were computed on; lists hold every distinct value across experiments

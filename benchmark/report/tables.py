@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.evidence import Cell, Interval, interval, mean_cell, metric_cell, pooled_cell, ratio, video_sums
+from benchmark.evidence.oks_cell import oks_cell, oks_frames
 from benchmark.movement.robustness import robustness_table
 from benchmark.report.formatting import ACCELERATION, EPOCH, ERROR, KEPT, NOISE, RATIO
 from benchmark.report.results import Result, Results, published, showcase
@@ -32,13 +33,14 @@ from benchmark.report.table import (
     split_arrays,
     tagged,
 )
-from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS, REGIONS, subset_indices
+from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS, OKS_SIGMAS, REGIONS, subset_indices
 from benchmark.study.metrics import BETAS, correct_per_keypoint, distances, per_region
 from benchmark.study.smoothness import MEASURES, POLYORDER, WINDOW, video_jitter
 
 SPLITS = {"valid": "Valid", "test": "Test"}           # published split -> our split folder
 METRICS = {f"pck@{b:g}": f"PCK@{b:g}" for b in BETAS} | {"mks": "mKS"}
 SHORT = {"pck@0.1": "PCK@0.1", "pck@0.04": "PCK@0.04", "mks": "mKS"}  # decoder and truth tables
+OKS = {"ap": "OKS AP", "ap50": "OKS AP50", "ar": "OKS AR"}  # the loss and occlusion tables' optional columns
 NAMES = {"model": "model", "loss": "loss", "train_face": "train face", "eval_face": "valid face",
          "facial_keypoints": "facial keypoints"}
 OCCLUSION = ("train_face", "eval_face", "facial_keypoints")
@@ -66,6 +68,25 @@ def _error_cell(pred: np.ndarray, reference: np.ndarray, videos, subset: str) ->
     return pooled_cell(distances(pred, reference)[:, subset_indices(subset)], videos)
 
 
+def _oks_cells(e: Result, split: str) -> dict[str, Cell]:
+    """One cell per OKS statistic of :data:`OKS` of an experiment's split (none without predictions),
+    with the sigmas its evaluation recorded."""
+    if e.rows(split).empty:
+        return {}
+    frames = e.cached(("oks", split), lambda: oks_frames(e.rows(split), e.oks_sigmas, e.config["eval_subset"]))
+    return {statistic: oks_cell(frames, statistic, e.config.get("seed", 0), e.id) for statistic in OKS}
+
+
+def _oks_note(experiments: list[Result]) -> str:
+    """What the OKS columns are, for a caption."""
+    own = any(e.oks_sigmas not in (None, OKS_SIGMAS) for e in experiments)
+    sigmas = "the dataset's own sigmas (its oks_sigmas.json)" if own else "the default sigmas"
+    return (" OKS AP, AP50, AR: COCO's keypoint average precision and recall (pycocotools' rule, one infant per "
+            f"frame) with {sigmas} (docs/CONVENTIONS.md, OKS), the box of the frame's labelled keypoints as the "
+            "object's area and the mean confidence (heatmap peak) of the evaluated keypoints as the score; the "
+            "publication reports none (–).")
+
+
 def _ordered(results: Results) -> list[Result]:
     """Every finished experiment, grouped as in the manifest (loss, occlusion, then others)."""
     groups = sorted({e.group for e in results.experiments}, key=lambda g: (g not in ("loss", "occlusion"), g))
@@ -82,8 +103,9 @@ def _padded(setting: tuple, width: int) -> tuple:
 
 
 def _comparison(experiments: list[Result], name: str, title: str, keys: tuple[str, ...],
-                published_keys: list[str]) -> Table:
-    """The loss and occlusion tables: valid/test metrics and epoch time beside the publication."""
+                published_keys: list[str], oks: bool = False) -> Table:
+    """The loss and occlusion tables: valid/test metrics (with ``oks``, OKS AP, AP50 and AR too) and
+    epoch time beside the publication."""
     if not experiments:
         return Table(name, title, note=NOT_RUN)
     values, intervals, members = {}, {}, {}
@@ -95,14 +117,22 @@ def _comparison(experiments: list[Result], name: str, title: str, keys: tuple[st
         cells = {split: [metric_cells(e, folder, METRICS) for e in seeds] for split, folder in SPLITS.items()}
         intervals[setting] = {(title_, split): bootstrap([c[metric] for c in cells[split] if metric in c])
                               for metric, title_ in METRICS.items() for split in SPLITS}
+        if oks:
+            cells = {split: [_oks_cells(e, folder) for e in seeds] for split, folder in SPLITS.items()}
+            found = {(title_, split): bootstrap([c[statistic] for c in cells[split] if statistic in c])
+                     for statistic, title_ in OKS.items() for split in SPLITS}
+            intervals[setting] |= found
+            values[setting] |= {column: np.nan if iv is None else iv.estimate for column, iv in found.items()}
     names = [NAMES[k] for k in keys]
     reference = frame_of(_published_valid_test(name, published_keys), names)
+    titles = [*METRICS.values(), *(OKS.values() if oks else ())]
+    data = frame_of(values, names).reindex(columns=[(t, split) for t in titles for split in SPLITS] + [(EPOCH, "")])
     caption = (f"PCKsh@beta and mKS of the {settings_text(experiments, 'decoder')} decoder on the "
                f"{settings_text(experiments, 'eval_subset')} keypoints; cells show the test split (hover: the valid "
                "split). Epoch time: median seconds per training epoch (ours on our device, published on the authors' "
                "GPU). Per setting: ours, the published value, and the difference ours - published. mean_pose / "
-               f"chance level: {CHANCE_NOTE}")
-    return evidence_table(name, title, caption, frame_of(values, names), intervals, members, reference)
+               f"chance level: {CHANCE_NOTE}") + (_oks_note(experiments) if oks else "")
+    return evidence_table(name, title, caption, data, intervals, members, reference)
 
 
 # What a reader must know about a model row the publication does not have.
@@ -143,7 +173,8 @@ def baseline_notes(results: Results) -> list[str]:
 @register("loss")
 def loss_table(results: Results) -> Table:
     rows = results.group("loss") + results.group("baseline") + results.group("reference")
-    table = _comparison(rows, "loss", "Models and loss functions", ("model", "loss"), ["model", "loss"])
+    table = _comparison(rows, "loss", "Models and loss functions", ("model", "loss"), ["model", "loss"],
+                        results.shows_oks)
     notes = [note for model, note in MODEL_NOTES.items() if any(e.config["model"] == model for e in rows)]
     table.caption = " ".join([table.caption, *notes, *baseline_notes(results)])
     return table
@@ -152,7 +183,7 @@ def loss_table(results: Results) -> Table:
 @register("occlusion")
 def occlusion_table(results: Results) -> Table:
     return _comparison(results.group("occlusion") + results.group("reference"), "occlusion", "Face occlusion", OCCLUSION,
-                       ["train_face", "valid_face", "facial_keypoints"])
+                       ["train_face", "valid_face", "facial_keypoints"], results.shows_oks)
 
 
 @register("per_region")

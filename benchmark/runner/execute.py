@@ -1,6 +1,7 @@
 """Execute the manifest: one papermill run of ``notebooks/train_evaluate.ipynb`` per experiment
 (``notebooks/baseline_evaluate.ipynb`` in the baseline's own kernel for a zero-shot baseline,
-``notebooks/reference_evaluate.ipynb`` for a chance-level reference).
+``notebooks/reference_evaluate.ipynb`` for a chance-level reference, ``notebooks/labelling_evaluate.ipynb``
+for a labelling simulation).
 
 Results go to the plan's folder, ``results/<dataset>/<profile>/<experiment>/``
 (:mod:`benchmark.runner.plan`). An experiment is complete only when its
@@ -57,12 +58,14 @@ from benchmark.runner.manifest import Experiment
 from benchmark.runner.plan import RunPlan, record_seeds
 from benchmark.runner.provenance import (
     BASELINE_NOTEBOOK,
+    LABELLING_NOTEBOOK,
     NOTEBOOK,
     REFERENCE_NOTEBOOK,
     baseline_code,
     baseline_environment,
     experiment_code,
     experiment_hash,
+    labelling_code,
     reference_code,
     training_environment,
 )
@@ -286,7 +289,12 @@ def _job(experiment: Experiment, fingerprint: str, code: dict, environment: dict
     if experiment.kind == "reference":
         digest = experiment_hash(experiment.config.model_dump(), fingerprint, reference_code())
         return Job(experiment, digest, root, base / experiment.id, profile, REFERENCE_NOTEBOOK)
-    key = (fingerprint, code[experiment.config.model], environment, weights.get(imagenet_backbone(experiment.config)))
+    weight = weights.get(imagenet_backbone(experiment.config))
+    if experiment.kind == "labelling":
+        digest = experiment_hash(experiment.config.model_dump(), fingerprint, labelling_code(experiment.config.model),
+                                 environment, weight)
+        return Job(experiment, digest, root, base / experiment.id, profile, LABELLING_NOTEBOOK)
+    key = (fingerprint, code[experiment.config.model], environment, weight)
     return Job(experiment, experiment_hash(experiment.config.model_dump(), *key), root, base / experiment.id, profile,
                notebook, training=experiment_hash(experiment.config.training_settings(), *key))
 
@@ -349,7 +357,7 @@ def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Pat
     environment = training_environment()
     # ImageNet files are found or fetched now, once, before any training (offline: a message that
     # names the file and where to put it); each experiment's cache key records the file it uses.
-    weights = check_imagenet_weights([e.config for e in trained])
+    weights = check_imagenet_weights([e.config for e in experiments if e.kind in ("train", "labelling")])
     _recover(base)  # leftovers of an interrupted run (one runner per results folder at a time)
 
     executor = executor or LocalExecutor()

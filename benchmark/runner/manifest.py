@@ -13,10 +13,15 @@ id, so results of an experiment trained before it had seeds stay cached; seed ``
 
 Kinds: a group is ``kind: train`` (the default: models trained by ``notebooks/train_evaluate.ipynb``),
 ``kind: baseline`` (zero-shot models, :mod:`benchmark.baselines`, run once each by
-``notebooks/baseline_evaluate.ipynb`` in their own kernel) or ``kind: reference`` (the chance level,
-:mod:`benchmark.references`, by ``notebooks/reference_evaluate.ipynb``). A baseline's or reference's
-settings are those of its config class (:data:`CONFIGS`); of the defaults and the profile's ``train``
-settings it takes the evaluation ones (``INHERITED``), and it has no seeds.
+``notebooks/baseline_evaluate.ipynb`` in their own kernel), ``kind: reference`` (the chance level,
+:mod:`benchmark.references`, by ``notebooks/reference_evaluate.ipynb``) or ``kind: labelling`` (a
+simulated labelling loop, :mod:`benchmark.labelling.simulate`, by ``notebooks/labelling_evaluate.ipynb``).
+A baseline's or reference's settings are those of its config class (:data:`CONFIGS`); of the defaults
+and the profile's ``train`` settings it takes the evaluation ones (``INHERITED``), and it has no seeds.
+A labelling experiment takes every training setting, as a trained one does, and has no seeds.
+
+Which groups a profile runs: every group, unless the group's ``profiles`` leaves the profile out or
+the profile's ``groups`` leaves the group out.
 """
 
 from __future__ import annotations
@@ -33,10 +38,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from benchmark.baselines.config import BaselineConfig
 from benchmark.common.errors import InputError
 from benchmark.common.seeds import with_seed
+from benchmark.labelling.config import LabellingConfig
 from benchmark.references.config import ReferenceConfig
 from benchmark.training.config import TrainConfig
 
-CONFIGS = {"train": TrainConfig, "baseline": BaselineConfig, "reference": ReferenceConfig}  # each kind's settings
+CONFIGS = {"train": TrainConfig, "baseline": BaselineConfig, "reference": ReferenceConfig,  # each kind's settings
+           "labelling": LabellingConfig}
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "experiments" / "manifest.yaml"  # the default manifest
 
@@ -85,6 +92,7 @@ class Profile(_Strict):
     dataset: str
     train: dict[str, Any] = {}
     seeds: Seeds | dict[str, Seeds] | None = None  # every experiment, or per experiment-id pattern
+    groups: list[str] | None = Field(None, min_length=1)  # the groups this profile runs (default: every group)
 
     @field_validator("seeds")
     @classmethod
@@ -96,7 +104,7 @@ class Profile(_Strict):
 
 class Group(_Strict):
     group: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["train", "baseline", "reference"] = "train"
+    kind: Literal["train", "baseline", "reference", "labelling"] = "train"
     base: dict[str, Any] = {}
     grid: dict[str, list[Any]] | None = None
     rows: list[dict[str, Any]] | None = None
@@ -137,11 +145,11 @@ class Manifest(_Strict):
 class Experiment:
     id: str
     group: str
-    config: TrainConfig | BaselineConfig | ReferenceConfig
+    config: TrainConfig | BaselineConfig | ReferenceConfig | LabellingConfig
 
     @property
     def kind(self) -> str:
-        return next(kind for kind, config in CONFIGS.items() if isinstance(self.config, config))
+        return next(kind for kind, config in CONFIGS.items() if type(self.config) is config)
 
 
 def line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
@@ -198,6 +206,11 @@ class LoadedManifest:
                 raise self.error(("profiles", name, "dataset"), f"unknown dataset {profile.dataset!r} "
                                  f"(defined: {', '.join(self.data.datasets)})")
             self._check_settings(profile.train, ("profiles", name, "train"))
+            groups = [group.group for group in self.data.experiments]
+            for j, group in enumerate(profile.groups or []):
+                if group not in groups:
+                    raise self.error(("profiles", name, "groups", j), f"unknown group {group!r} "
+                                     f"(defined: {', '.join(dict.fromkeys(groups))})")
         self._check_settings(self.data.defaults, ("defaults",))
         for key in self.data.showcase:
             if key != "group" and key not in TrainConfig.model_fields:
@@ -246,11 +259,13 @@ class LoadedManifest:
         """Every experiment of the manifest, resolved for ``profile``: one per seed (module docstring;
         ``seeds`` given here applies to every experiment)."""
         base = {**self.data.defaults, **self.profile(profile).train}
+        groups = self.profile(profile).groups
         if seeds is not None and (len(set(seeds)) != len(seeds) or min(seeds, default=-1) < 0):
             raise ManifestError(f"seeds {seeds}: expected non-negative seeds without repeats")
         experiments, seen = [], {}
         for i, group in enumerate(self.data.experiments):
-            if group.profiles is not None and profile not in group.profiles:
+            if (group.profiles is not None and profile not in group.profiles
+                    or groups is not None and group.group not in groups):
                 continue
             varying = list(group.grid or dict.fromkeys(k for row in group.rows for k in row))
             config_class = CONFIGS[group.kind]

@@ -32,6 +32,8 @@ BASELINE_NOTEBOOK = REPO / "notebooks" / "baseline_evaluate.ipynb"
 BASELINE = "benchmark.baselines.evaluate"  # what the baseline notebook runs
 REFERENCE_NOTEBOOK = REPO / "notebooks" / "reference_evaluate.ipynb"
 REFERENCE = "benchmark.references.mean_pose"  # what the reference notebook runs
+LABELLING_NOTEBOOK = REPO / "notebooks" / "labelling_evaluate.ipynb"
+LABELLING = "benchmark.labelling.simulate"  # what the labelling notebook runs
 
 
 def experiment_code(model: str, notebook: Path = NOTEBOOK, package: Path = PACKAGE) -> str:
@@ -50,6 +52,12 @@ def baseline_code(name: str, package: Path = PACKAGE) -> str:
 def reference_code(package: Path = PACKAGE) -> str:
     """The code hash of a reference experiment: its notebook and the module it runs, with what it imports."""
     return code_hash([REFERENCE_NOTEBOOK, module_file(REFERENCE, package)], package)
+
+
+def labelling_code(model: str, package: Path = PACKAGE) -> str:
+    """The code hash of a labelling simulation of ``model``: its notebook, the simulation (which
+    trains with the training entry point) and the model's own module, each with what it imports."""
+    return code_hash([LABELLING_NOTEBOOK, module_file(LABELLING, package), model_source(model)], package)
 
 
 def baseline_environment(name: str) -> dict:

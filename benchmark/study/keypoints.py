@@ -51,6 +51,24 @@ REGIONS: dict[str, tuple[str, ...]] = {
 }
 REGION_OF: dict[str, str] = {k: r for r, ks in REGIONS.items() for k in ks}
 
+# Per-keypoint sigmas of COCO's object keypoint similarity (benchmark.study.oks): COCO's adult values
+# where COCO has the keypoint, the nearest COCO keypoint's elsewhere (docs/CONVENTIONS.md, OKS).
+COCO_SIGMAS = {"nose": 0.026, "eye": 0.025, "ear": 0.035, "shoulder": 0.079, "elbow": 0.072, "wrist": 0.062,
+               "hip": 0.107, "knee": 0.087, "ankle": 0.089}  # pycocotools' kpt_oks_sigmas, by keypoint
+OKS_SIGMAS: dict[str, float] = {
+    "Head": COCO_SIGMAS["shoulder"],  # not in COCO: a contour point like the shoulder
+    "Eye_L": COCO_SIGMAS["eye"], "Eye_R": COCO_SIGMAS["eye"], "Nose": COCO_SIGMAS["nose"],
+    "Upper_Lip": COCO_SIGMAS["nose"], "Lower_Lip": COCO_SIGMAS["nose"],  # not in COCO: the nose's
+    "Shoulder_R": COCO_SIGMAS["shoulder"], "Shoulder_L": COCO_SIGMAS["shoulder"],
+    "Elbow_R": COCO_SIGMAS["elbow"], "Elbow_L": COCO_SIGMAS["elbow"],
+    "Wrist_R": COCO_SIGMAS["wrist"], "Wrist_L": COCO_SIGMAS["wrist"],
+    "MP_joint_R": COCO_SIGMAS["wrist"], "MP_joint_L": COCO_SIGMAS["wrist"],  # not in COCO: the wrist's
+    "Hip_R": COCO_SIGMAS["hip"], "Hip_L": COCO_SIGMAS["hip"],
+    "Knee_R": COCO_SIGMAS["knee"], "Knee_L": COCO_SIGMAS["knee"],
+    "Ankle_R": COCO_SIGMAS["ankle"], "Ankle_L": COCO_SIGMAS["ankle"],
+    "MTP_joint_R": COCO_SIGMAS["ankle"], "MTP_joint_L": COCO_SIGMAS["ankle"],  # not in COCO: the ankle's
+}
+
 # Left/right pairs swapped by a horizontal flip.
 FLIP_PAIRS: tuple[tuple[str, str], ...] = tuple(
     (k, k[:-1] + "R") for k in LABELS if k.endswith("_L")

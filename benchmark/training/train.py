@@ -40,6 +40,7 @@ from benchmark.common.result_files import CYCLES
 from benchmark.data import framing
 from benchmark.data.labelme import Dataset, load_dataset, truth_array
 from benchmark.data.layout import EVALUATED
+from benchmark.data.oks_sigmas import oks_record
 from benchmark.models import build_model, model_info
 from benchmark.models.imagenet import check_imagenet_weights
 from benchmark.study.codec import DECODERS, HeatmapCodec
@@ -304,6 +305,7 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
     settings differ only in how it is evaluated), evaluate it, and write the results into ``out_dir``."""
     started = time.perf_counter()
     dataset = load_dataset(dataset_root)
+    oks = oks_record(dataset_root)  # an error in oks_sigmas.json is named before training
     codec = HeatmapCodec.from_config(config)
     done = trained_by(trained_in) if trained_in else fit(config, dataset, codec, progress, status_file)
     evaluating = time.perf_counter()
@@ -315,7 +317,7 @@ def train(config: TrainConfig, dataset_root: Path, out_dir: Path, progress: bool
         "dataset": {"root": str(dataset_root), "fingerprint": dataset.fingerprint(),
                     "synthetic": dataset.is_synthetic,
                     "frames": {s: len(f) for s, f in dataset.splits.items()},
-                    "train_frames_used": done.facts["train_frames_used"]},
+                    "train_frames_used": done.facts["train_frames_used"], **oks},
         "model": model_info(done.model),
         "imagenet_weights": check_imagenet_weights([config]),
         "codec": codec.to_dict(),

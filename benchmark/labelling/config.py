@@ -1,0 +1,44 @@
+"""The settings of a labelling simulation (``kind: labelling`` in the manifest): the loop's own
+settings on top of the training recipe every round retrains with.
+
+A labelling experiment is a :class:`~benchmark.training.config.TrainConfig` (inherited from the
+manifest's defaults and the profile's ``train``, overridable in the group's ``base``) plus how the
+loop runs: which strategy picks the frames, how many Train videos are labelled at the start, how
+many rounds of how many frames follow, and how noisy the simulated annotator is.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from benchmark.labelling.select import STRATEGIES
+from benchmark.training.config import TrainConfig
+
+
+class LabellingConfig(TrainConfig):
+    """One strategy's labelling loop (docs/LABELLING.md, "Measuring the loop (simulation)").
+
+    Every retrain takes the optimizer steps the recipe (``epochs`` of ``batch_size``) takes on the
+    whole Train split, whatever the number of labelled frames: the curve then shows what the labels
+    bought, not extra training. ``annotator_noise`` scales the synthetic annotator's noise
+    (:mod:`benchmark.data.synth.annotator`; 1: the dataset's own annotator, 0: exact truth).
+    """
+
+    strategy: Literal[STRATEGIES] = "random"
+    start_videos: int = Field(4, ge=1)      # Train videos labelled before the first round
+    rounds: int = Field(3, ge=1)            # rounds of choosing, labelling and retraining
+    frames_per_round: int = Field(20, ge=1)
+    annotator_noise: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _picture(self):
+        if self.framing != "picture":
+            raise ValueError(f"framing {self.framing!r}: the labelling simulation predicts on the whole picture "
+                             "(set framing: picture in the profile's train or the group's base)")
+        return self
+
+    def training(self, **changes) -> TrainConfig:
+        """The training recipe alone, with ``changes`` (one retrain's ``epochs``, say)."""
+        return TrainConfig.model_validate(self.model_dump(include=set(TrainConfig.model_fields)) | changes)
