@@ -103,7 +103,7 @@ def bootstrap(root: Path, tmp_path: Path, listing: str | None, installed: str = 
 def test_bootstrap_installs_the_extra_of_the_device_and_reinstalls_on_a_switch(checkout, tmp_path):
     out, calls = bootstrap(checkout, tmp_path, None)
     assert "Device: cpu" in out
-    assert calls[-2] == f"-m pip install --quiet -e {checkout}[test,cpu]"
+    assert calls[-2] == f"-m pip install --quiet -e {checkout}[test,export,cpu]"
     assert [p.name.endswith("-cpu") for p in (checkout / ".venv").glob(".installed-*")] == [True]
 
     assert calls[-1] == BASELINES  # then the baselines' environments (quick when they are up to date)
@@ -113,11 +113,11 @@ def test_bootstrap_installs_the_extra_of_the_device_and_reinstalls_on_a_switch(c
     out, calls = bootstrap(checkout, tmp_path, TWO_GPUS, installed="tensorflow_cpu==2.21.0\nkeras==3.15.1\n")
     assert "Device: gpu" in out and "gpu extra" in out
     assert "-m pip uninstall --quiet --yes tensorflow_cpu" in calls
-    assert calls[-2] == f"-m pip install --quiet -e {checkout}[test,gpu]"
+    assert calls[-2] == f"-m pip install --quiet -e {checkout}[test,export,gpu]"
     assert [p.name.endswith("-gpu") for p in (checkout / ".venv").glob(".installed-*")] == [True]
 
     # Forced back to the CPU build on that machine.
     out, calls = bootstrap(checkout, tmp_path, TWO_GPUS, installed="tensorflow==2.21.0\n", INFANT_POSE_DEVICE="cpu")
     wanted = "tensorflow_cpu" if os.uname().sysname == "Linux" and os.uname().machine == "x86_64" else "tensorflow"
     assert ("-m pip uninstall --quiet --yes tensorflow" in calls) == (wanted == "tensorflow_cpu")
-    assert calls[-2] == f"-m pip install --quiet -e {checkout}[test,cpu]"
+    assert calls[-2] == f"-m pip install --quiet -e {checkout}[test,export,cpu]"
