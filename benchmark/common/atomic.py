@@ -89,3 +89,12 @@ def staged_file(out: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard-link a file (no second copy), or copy it where the filesystem cannot link; for files
+    that are never changed in place (a shared model, a dataset split's frames)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

@@ -29,7 +29,6 @@ without a pre-annotation record (labelled from scratch) has an empty model and e
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.common.atomic import staged_file, staged_folder
+from benchmark.common.atomic import link_or_copy, staged_file, staged_folder
 from benchmark.common.errors import InputError
 from benchmark.data.labelme import (annotation_dict, load_image, load_split, occluded_flags,
                                     parse_annotation, read_annotation)
@@ -144,14 +143,6 @@ def check_folder(folder: Path, root: Path, split: str) -> tuple[list[Corrected],
     return corrected, unlabelled
 
 
-def _link_or_copy(source: str, target: str) -> None:
-    """Hard-link (the split's files are never changed in place), else copy."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
 def add_labels(folder: Path, root: Path, split: str = "Train") -> dict:
     """Add the corrected frames of ``folder`` to ``<root>/<split>`` and log them (module
     docstring); return counts: ``added``, ``videos``, ``skipped`` (images without annotation),
@@ -160,7 +151,7 @@ def add_labels(folder: Path, root: Path, split: str = "Train") -> dict:
     target = Path(root) / split
     with staged_folder(target, replace=True) as tmp:
         if target.is_dir():
-            shutil.copytree(target, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
+            shutil.copytree(target, tmp, dirs_exist_ok=True, copy_function=link_or_copy)
         for sub in (IMAGES, ANNOTATIONS):
             (tmp / sub).mkdir(exist_ok=True)
         for item in corrected:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import sys
 import threading
@@ -48,7 +47,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from benchmark.baselines.registry import BASELINES
-from benchmark.common.atomic import swap_in
+from benchmark.common.atomic import link_or_copy, swap_in
 from benchmark.common.environment import quiet_backend_start_up
 from benchmark.data.info import check_images
 from benchmark.data.labelme import load_dataset
@@ -168,21 +167,13 @@ def skip(job: Job, reason: str) -> Outcome:
     return Outcome(job.experiment.id, "skipped", 0.0, reason, job.out)
 
 
-def _link(source: str, target: str) -> None:
-    """Hard-link a file (no second copy of a model), or copy it where the filesystem cannot link."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
 def share(source: Job, job: Job) -> Outcome:
     """Give ``job`` the complete result of ``source``, an experiment of the same setting (the same
     hash): the same files (hard links where possible) and its own ``COMPLETE.json``, which names
     ``source`` under ``same_as``."""
     staging = job.staging
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source.out, staging, copy_function=_link, ignore=shutil.ignore_patterns("COMPLETE.json"))
+    shutil.copytree(source.out, staging, copy_function=link_or_copy, ignore=shutil.ignore_patterns("COMPLETE.json"))
     record = json.loads((source.out / "COMPLETE.json").read_text())
     record.update(id=job.experiment.id, group=job.experiment.group, same_as=source.experiment.id)
     (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
