@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchmark.apply.runtimes import RUNNERS
 from benchmark.runner.manifest import MANIFEST
 from benchmark.runner.plan import RunPlan, plan, warn_ignored
 
@@ -48,7 +49,7 @@ def model_file(args: argparse.Namespace) -> Path:
         path = path / "model.keras"
     if path.is_file():
         return path
-    if path.suffix in (".keras", ".onnx", ".tflite") or len(path.parts) > 1:
+    if path.suffix in (".keras", *RUNNERS) or len(path.parts) > 1:
         raise FileNotFoundError(f"--model {args.model}: no such model file")
     found = resolve(args)
     candidate = found.folder(str(args.model)) / "model.keras"
