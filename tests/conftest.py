@@ -15,12 +15,15 @@ from benchmark.study.keypoints import NUM_KEYPOINTS
 
 @pytest.fixture(scope="session", autouse=True)
 def frame_cache_in_tmp(tmp_path_factory):
-    """Point the frame cache (benchmark.training.frame_cache) at a temporary folder: tests never write home.
+    """Point the frame cache (benchmark.training.frame_cache) at a temporary folder: tests never write home;
+    precision ``auto`` trains in float32 whatever the CPU (``INFANT_POSE_CPU_BFLOAT16``).
 
     Session-scoped so it is in place before module-scoped fixtures train, and inherited by the
     notebook kernels the runner starts."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INFANT_POSE_CACHE", str(tmp_path_factory.mktemp("frame-cache")))
+        patch.setenv("INFANT_POSE_LOGS", str(tmp_path_factory.mktemp("logs")))  # commands' logs (common/console.py)
+        patch.setenv("INFANT_POSE_CPU_BFLOAT16", "0")  # precision auto is float32 on every CPU, unless a test asks
         yield
 
 

@@ -50,6 +50,22 @@ def test_cpu_machine(path_with, capsys, tmp_path):
                                      f"(no GPU found), float32, XLA {xla}")
 
 
+def test_the_cpu_s_bfloat16_units_choose_the_precision(path_with, capsys, monkeypatch):
+    """precision auto follows the CPU's flags (avx512_bf16 or amx_bf16), and says which it saw."""
+    monkeypatch.delenv("INFANT_POSE_CPU_BFLOAT16")
+    for flags, precision in ((["avx2", "avx512f", "avx512_bf16"], "mixed_bfloat16"), (["avx2", "amx_bf16"], "mixed_bfloat16"),
+                             (["avx2", "avx512f"], "float32")):
+        monkeypatch.setattr(environment, "cpu_features", lambda flags=flags: flags)
+        assert environment.cpu_bfloat16() == (precision != "float32")
+        assert cli_main(["doctor"]) == 0
+        units = ", ".join(f for f in flags if f.endswith("bf16")) or "none"
+        assert f"precision auto   {precision} (CPU bfloat16 units: {units})" in capsys.readouterr().out
+        assert f"(no GPU found), {precision}, XLA" in doctor.summary_line()
+    monkeypatch.setenv("INFANT_POSE_CPU_BFLOAT16", "0")  # the override wins over the flags
+    monkeypatch.setattr(environment, "cpu_features", lambda: ["avx512_bf16"])
+    assert not environment.cpu_bfloat16()
+
+
 def test_gpu_present_but_unused(path_with, capsys):
     path_with("GPU 0: NVIDIA H200 (UUID: GPU-0a)\nGPU 1: NVIDIA H200 (UUID: GPU-1b)\n")
     assert doctor.nvidia_gpus() == ["GPU 0: NVIDIA H200 (UUID: GPU-0a)", "GPU 1: NVIDIA H200 (UUID: GPU-1b)"]

@@ -66,3 +66,31 @@ def test_python_version_satisfies_requires_python():
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     python = next(d for d in conda if isinstance(d, str) and d.startswith("python="))
     assert tuple(int(x) for x in python.split("=")[1].split(".")) >= minimum
+
+
+def test_the_conda_files_admit_the_locked_versions():
+    """environment.yml's requirements (and its commented gpu lines) hold for the versions of
+    locks/cpu.txt (locks/gpu.txt) at its Python on Linux x86-64; each baseline's conda file's for its
+    lock: after `conda env create`, `pip install --require-hashes --no-deps -r locks/<lock>.txt` gives
+    exactly the locked versions."""
+    from benchmark.baselines.registry import BASELINES
+    from benchmark.common import lock
+
+    def check(conda_file: Path, requirements: list[str], lock_name: str) -> None:
+        conda = yaml.safe_load(conda_file.read_text())["dependencies"]
+        version = next(d for d in conda if isinstance(d, str) and d.startswith("python=")).split("=")[1]
+        here = {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux",
+                "python_version": version, "python_full_version": f"{version}.0"}
+        pinned = lock.pins(lock.lock_file(lock_name), here)
+        for requirement in map(Requirement, requirements):
+            if requirement.marker is None or requirement.marker.evaluate(here):
+                assert requirement.specifier.contains(pinned[lock.canonical(requirement.name)]), (lock_name, str(requirement))
+
+    text = (ROOT / "environment.yml").read_text()
+    pip_section = next(d["pip"] for d in yaml.safe_load(text)["dependencies"] if isinstance(d, dict))
+    check(ROOT / "environment.yml", [r for r in pip_section if not r.startswith("-")], "cpu")
+    check(ROOT / "environment.yml", re.findall(r"^\s*#\s*-\s*(\S.*)$", text, flags=re.M), "gpu")
+    assert "locks/cpu.txt" in text and "locks/gpu.txt" in text  # the comments say how to install the lock
+    for spec in BASELINES.values():
+        check(ROOT / f"environment-{spec.name}.yml", list(spec.requirements), spec.name)
+        assert f"locks/{spec.name}.txt" in (ROOT / f"environment-{spec.name}.yml").read_text()

@@ -23,10 +23,12 @@ from benchmark.evidence import (
     video_sums,
 )
 from benchmark.evidence.claims import CLAIMS, ClaimsFile, combine, verdict
-from benchmark.evidence.convergence import Convergence
+from benchmark.study.convergence import Convergence
 from benchmark.study.keypoints import INDEX, LABELS, REGION_OF
 from benchmark.study.metrics import evaluate as evaluate_metrics
 from benchmark.study.metrics import frame_sums
+from benchmark.training.budget import next_budget
+from benchmark.training.config import TrainConfig
 
 # A pose with a well-defined reference scale: S = sqrt(60 * 130) ~ 88 px.
 FIXED = {"Head": (100, 20), "Shoulder_R": (70, 60), "Shoulder_L": (130, 60), "Hip_R": (80, 150), "Hip_L": (120, 150)}
@@ -195,7 +197,7 @@ def test_convergence_compares_the_end_of_training_with_the_end_of_its_first_half
     training added is the test: still rising is not converged, a plateau is, one cycle cannot tell."""
     rising = check(cycles([0.30, 0.40]))
     assert rising.converged() is False and rising.gain == pytest.approx(0.10, abs=0.01) and rising.low > 0
-    assert rising.reason().startswith("not converged: training as long again (epochs 4-6, the same schedule) "
+    assert rising.reason().startswith("not converged after 6 epochs: training as long again (epochs 4-6, the same schedule) "
                                       "added +0.10")
     # more, shorter cycles do not weaken it: the comparison point stays at half of the epochs
     assert check(cycles([0.30, 0.36, 0.38, 0.40])).epochs == (6, 12)
@@ -208,6 +210,26 @@ def test_convergence_compares_the_end_of_training_with_the_end_of_its_first_half
     assert check(cycles([0.60, 0.40])).converged() is True  # getting worse is not "still improving"
     assert check(cycles([0.5])).converged() is None and "one learning-rate cycle" in check(cycles([0.5])).reason()
     assert check(None).converged() is None and check(cycles([0.3, 0.4, 0.41])).epochs == (3, 9)
+
+
+def test_training_doubles_its_epochs_until_a_flattening_curve_passes_the_test():
+    """A planted learning curve that flattens (Valid PCK@0.1 = 0.6 - 0.4 exp(-epoch / 4) at every
+    cycle end): each budget doubles while its second half still adds clearly, and training stops at
+    the first doubling whose second half adds less than the tolerance, or at max_epochs."""
+    epochs = np.arange(2, 65, 2)
+    curve = cycles(list(0.6 - 0.4 * np.exp(-epochs / 4)), epochs_per_cycle=2)
+    config = TrainConfig(epochs=4, cycles=2, max_epochs=64)
+    asked, budget = [], config.epochs
+    while budget:
+        asked.append(budget)
+        budget = next_budget(curve[curve["epoch"] <= budget], budget, config)
+    assert asked == [4, 8, 16, 32]  # 16 -> 32 added 0.007: converged after 32 epochs
+    assert check(curve[curve["epoch"] <= 32]).reason().startswith("converged after 32 epochs")
+    capped = TrainConfig(epochs=4, cycles=2, max_epochs=16)
+    assert next_budget(curve[curve["epoch"] <= 8], 8, capped) == 16
+    assert next_budget(curve[curve["epoch"] <= 16], 16, capped) is None  # still rising, but at its cap
+    assert "not converged after 16 epochs (its cap, max_epochs)" in check(curve[curve["epoch"] <= 16], cap=16).reason()
+    assert next_budget(curve[curve["epoch"] <= 4], 4, TrainConfig(epochs=4, cycles=2)) is None  # no max_epochs
 
 
 # --- claims ------------------------------------------------------------------------------------
@@ -269,10 +291,12 @@ def test_planted_effects_get_the_right_verdicts(source):
     )
     result = evaluate(planted, source)
     assert list(result.claims["verdict"]) == ["holds", "contradicted", "inconclusive", "holds", "contradicted",
-                                              "holds", "holds", "inconclusive"]
+                                              "holds", "holds", "not run"]
     rows = result.comparisons.set_index("claim")
     assert not rows["not_converged"].any() and "t-bad: converged" in rows.loc["c0", "convergence"]
-    assert rows.loc["c7", "reason"].startswith("not run")
+    assert rows.loc["c7", "verdict"] == "not run" and rows.loc["c7", "reason"].startswith("not run: ")
+    # counted apart from inconclusive and untested
+    assert result.claims.loc[7, ["not run", "inconclusive", "untested"]].tolist() == [1, 0, 0]
     assert rows.loc["c0", "low"] > 0 and rows.loc["c0", "n_videos"] == 40
     assert rows.loc["c0", "display"].startswith("+")
     too_few = evaluate(claims(planted.claims[0].comparisons[0].model_dump(), min_videos=41), source).comparisons.iloc[0]
@@ -302,7 +326,7 @@ def test_an_arm_still_improving_makes_its_comparisons_untested(source):
     rising, bad = {"group": "t", "model": "rising"}, {"group": "t", "model": "bad"}
     row = evaluate(claims({"a": rising, "b": bad, "metric": "pck@0.1", "direction": "greater"}), source).comparisons.iloc[0]
     assert row["verdict"] == "untested" and row["not_converged"]
-    assert "t-rising not converged: training as long again (epochs 4-6, the same schedule) added +0.080" in row["reason"]
+    assert "t-rising not converged after 6 epochs: training as long again (epochs 4-6, the same schedule) added +0.080" in row["reason"]
     # a claim may allow more: its tolerance is one of its settings
     lenient = claims({"a": rising, "b": bad, "metric": "pck@0.1", "direction": "greater"}, convergence_tolerance=0.2)
     assert evaluate(lenient, source).comparisons.iloc[0]["verdict"] == "holds"
@@ -368,6 +392,10 @@ def test_verdict_rules():
     assert verdict("noninferior", -0.02, -0.015, 0.01) == "contradicted"
     assert verdict("greater", np.nan, np.nan) == "inconclusive"
     assert combine(["holds", "inconclusive"]) == "inconclusive"
+    # nothing judged is "not run"; a claim judged in part is never said to hold
+    assert combine(["not run", "not run"]) == "not run" and combine([]) == "not run"
+    assert combine(["holds", "not run"]) == "inconclusive" and combine(["untested", "not run"]) == "untested"
+    assert combine(["contradicted", "not run"]) == "contradicted"
     assert combine(["holds", "contradicted", "inconclusive"]) == "contradicted"
     assert combine(["untested", "untested"]) == "untested" and combine(["untested", "contradicted"]) == "contradicted"
 

@@ -102,6 +102,9 @@ def test_every_retrain_takes_the_steps_of_the_recipe_on_the_whole_train_split():
         assert recipe.epochs % 2 == 0 and type(recipe).__name__ == "TrainConfig"
         assert abs(recipe.epochs * (labelled // 16) - 4 * 42) <= 2 * (labelled // 16)  # within a cycle's epoch
         assert recipe.warmup_epochs * (labelled // 16) == pytest.approx(0.5 * 42)    # the same warm-up steps
+        assert recipe.max_epochs is None
+        until_converged = retrain_config(config.model_copy(update={"max_epochs": 16}), labelled, 672)
+        assert until_converged.epochs == recipe.epochs and until_converged.epoch_cap == 4 * recipe.epochs
 
 
 def test_the_simulated_annotator_labels_a_frame_alike_whoever_asks(tmp_path):
@@ -181,3 +184,44 @@ def test_the_smoke_simulation_end_to_end(tmp_path):
     claim = results.verdicts.comparisons.query("claim == 'uncertain_beats_random_labelling'")
     assert len(claim) == 2 and set(claim["verdict"]) <= set(VERDICTS)
     assert not claim["reason"].str.contains("not run").any()  # both arms and the chance level were found
+
+
+LABELLING_ONLY = """\
+datasets:
+  tiny:
+    synthetic: {videos: 4, frames_per_video: 3, size: 96, domain_shift_videos: 1}
+profiles:
+  sample:
+    dataset: tiny
+    train: {variant: tiny, input_size: 64, epochs: 1, batch_size: 4, augment: false}
+experiments:
+  - group: labelling
+    kind: labelling
+    base: {start_videos: 1, rounds: 1, frames_per_round: 1}
+    grid: {strategy: [uncertain, random]}
+tables: [claims]
+figures: [labelling_curves]
+"""
+
+
+def test_on_a_dataset_without_exact_truth_the_simulation_is_not_run_with_the_reason(tmp_path, sample_root, capsys):
+    """The real sample frames have no synth.json: each labelling experiment is recorded as not run
+    (SKIPPED.json, the reason), nothing is executed, the run exits 0, and a second run checks again
+    rather than counting the record as a result."""
+    from benchmark.commands import main
+
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(LABELLING_ONLY)
+    argv = ["run", "--manifest", str(manifest), "--profile", "sample", "--data", str(sample_root),
+            "--results", str(tmp_path / "results"), "--no-progress"]
+    for _ in range(2):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        for strategy in ("uncertain", "random"):
+            assert f"skipped labelling-{strategy}: not applicable to this dataset: no synth.json" in out
+        assert "failed" not in out
+    for strategy in ("uncertain", "random"):
+        folder = next((tmp_path / "results").glob(f"*/sample/labelling-{strategy}"))
+        record = json.loads((folder / "SKIPPED.json").read_text())
+        assert record["reason"].startswith("not applicable to this dataset: no synth.json in ")
+        assert sorted(p.name for p in folder.iterdir()) == ["SKIPPED.json"]  # no notebook ran

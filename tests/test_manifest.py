@@ -26,7 +26,10 @@ def test_the_study_grid():
     loss = [e for e in experiments if e.group == "loss"]
     assert {(e.config.model, e.config.loss) for e in loss} == {
         (m, l) for m in ("simple_baseline", "hourglass", "resunet") for l in ("mse", "bce", "kce")}
-    assert all(e.config.decoder == "wa" and e.config.cycles == 2 for e in experiments if e.kind == "train")
+    assert all(e.config.decoder == "wa" and e.config.cycles >= 2 for e in experiments if e.kind == "train")
+    # trained until converged, the longer profile with four times the quick one's cap
+    assert {(e.config.epochs, e.config.epoch_cap) for e in experiments if e.kind == "train"} == {(16, 32)}
+    assert {e.config.epoch_cap for e in manifest.experiments("full") if e.kind == "train"} == {128}
     assert all(e.config.eval_subset == "non_facial" for e in experiments)
     occlusion = {e.id: e.config for e in experiments if e.group == "occlusion"}
     assert occlusion["occlusion-occluded-occluded-omitted"].train_face == "occluded"
@@ -86,6 +89,17 @@ def test_bad_manifest_names_file_line_field_and_choices(tmp_path, old, new, expe
         LoadedManifest(_write(tmp_path, GOOD.replace(old, new)))
     for fragment in expected:
         assert fragment in str(err.value)
+
+
+def test_settings_that_depend_on_each_other_are_checked_together(tmp_path):
+    """epochs, cycles and max_epochs are valid or not together (each alone meets the defaults')."""
+    good = LoadedManifest(_write(tmp_path, GOOD.replace("epochs: 1,", "epochs: 32, cycles: 8, max_epochs: 128,")))
+    assert {(e.config.epochs, e.config.cycles, e.config.epoch_cap) for e in good.experiments("smoke")} == {(32, 8, 128)}
+    for settings, message in (("epochs: 30, cycles: 8,", r"epochs \(30\) must be a multiple of cycles \(8\)"),
+                              ("epochs: 16, cycles: 2, max_epochs: 48,", r"max_epochs \(48\) must be epochs \(16\) "
+                                                                         "times a power of two")):
+        with pytest.raises(ManifestError, match=rf"manifest.yaml:7: profiles.smoke.train.epochs: invalid value \d+: {message}"):
+            LoadedManifest(_write(tmp_path, GOOD.replace("epochs: 1,", settings)))
 
 
 def test_unknown_profile_and_table_and_broken_yaml(tmp_path):

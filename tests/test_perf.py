@@ -112,7 +112,7 @@ def test_suite_times_a_fresh_grid_a_cached_rerun_and_one_added_row(tmp_path, mon
 
 def test_command_prints_and_saves_every_figure(tmp_path, capsys):
     out = tmp_path / "perf.json"
-    assert cli(["perf", "--quick", "--models", "simple_baseline", "--sizes", "32",
+    assert cli(["perf", "--quick", "--models", "simple_baseline", "--sizes", "32", "--profile-layers",
                 "--data-dir", str(tmp_path / "data"), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     report = json.loads(out.read_text())
@@ -120,6 +120,36 @@ def test_command_prints_and_saves_every_figure(tmp_path, capsys):
     assert [r["model"] for r in report["models"]] == ["simple_baseline"]
     assert report["pipeline"][0]["input"] == 32 and "suite" not in report
     assert "train img/s" in printed and "decode+letterbox" in printed
+    assert set(report["peak GFLOP/s"]) == {"matmul float32", "conv3x3 float32", "matmul bfloat16", "conv3x3 bfloat16"}
+    assert all(rate > 0 for rate in report["peak GFLOP/s"].values())
+    row = report["models"][0]
+    assert row["train GFLOP/s"] == pytest.approx(row["train GFLOP/img"] * row["train img/s"], rel=1e-6)
+    assert row["% of float32 peak"] > 0 and "% of bfloat16 peak" in printed
+    layers = report["layers"]["simple_baseline 32"]
+    assert {"deconv1_conv", "heatmaps"} <= {r["layer"] for r in layers} and all(r["ms"] > 0 for r in layers)
+    assert sum(r["GFLOP"] for r in layers) * 3 == pytest.approx(row["train GFLOP/img"] * 8)  # batch 8
+
+
+def test_flops_are_counted_from_each_layers_shapes():
+    """Known counts: 2 x output pixels x kernel x input channels for a convolution, every input
+    pixel's kernel for a transposed one, 2 x inputs x units for a dense layer, and attention's
+    projections, scores and weighted sum."""
+    import keras
+
+    from benchmark.models.flops import layer_flops, training_flops
+
+    x = keras.Input((8, 8, 3))
+    y = keras.layers.Conv2D(4, 3, padding="same", name="conv")(x)
+    y = keras.layers.Conv2DTranspose(2, 4, strides=2, padding="same", name="up")(y)
+    y = keras.layers.BatchNormalization()(y)
+    y = keras.layers.Dense(5, name="dense")(keras.layers.Reshape((256, 2))(y))
+    tokens = keras.Input((6, 16))
+    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, name="attention")(tokens, tokens)
+    flops = layer_flops(keras.Model([x, tokens], [y, attended])).set_index("layer")["flops"]
+    assert flops.to_dict() == {"conv": 2 * 8 * 8 * 4 * 9 * 3, "up": 2 * 8 * 8 * 4 * 16 * 2, "dense": 2 * 256 * 2 * 5,
+                               "attention": 2 * 6 * 16 * 8 * 3 + 2 * 6 * 8 * 16 + 4 * 6 * 6 * 8}
+    model = build_model("simple_baseline", input_size=160, pretrained=False)
+    assert training_flops(model) / 3 == pytest.approx(0.291e9, rel=0.01)  # the tiny Simple Baseline at 160 px
 
 
 def test_the_run_estimate_times_each_model_setting_once(monkeypatch):

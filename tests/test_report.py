@@ -408,7 +408,8 @@ def test_report_writes_every_table_in_every_format(report, results):
     markdown = (folder / "tables" / "loss.md").read_text()
     assert "| hourglass | mse | ours | " in markdown and str(shown) in markdown
     page = report.read_text()  # every table scrolls within the page rather than widening it
-    assert page.count('class="data"') == page.count('<div class="table-wrap">') > 0
+    folded = page.count('<div class="table-wrap"><details class="fold">')  # the comparisons: a block per claim
+    assert page.count('<table class="data"') + folded == page.count('<div class="table-wrap">') > 0 and folded == 1
     # ours with its interval in small type and the valid split on hover, and the published test mKS
     assert f"{shown.value} <small>{shown.interval}</small>" in page and 'title="valid 0.752">0.741</td>' in page
 
@@ -431,6 +432,20 @@ def test_report_draws_every_figure(report):
         with Image.open(path) as image:
             assert image.width > 300 and image.height > 200
         assert f'src="figures/{name}.png"' in html
+
+
+def test_learning_curves_show_each_trained_model_once_and_where_it_stopped(results):
+    from benchmark.report.figures import learning_curves
+
+    curves = learning_curves(results)
+    trained = [e for e in results.experiments if e.trained and not e.summary.get("trained_by")
+               and not e.record.get("same_as")]
+    assert sorted(curves["arm"].unique()) == sorted(e.label for e in trained) and len(trained) > 1
+    for e in trained:
+        curve = curves[curves["arm"] == e.label]
+        assert list(curve["epoch"]) == list(e.history["epoch"])
+        np.testing.assert_allclose(curve["seconds"], e.history["epoch_time_s"].cumsum())
+        assert curve["converged"].iloc[-1] == e.convergence.converged() and curve["converged"].iloc[:-1].isna().all()
 
 
 def test_the_snapshot_mosaics_every_face_before_writing_and_only_when_the_data_change(tmp_path, monkeypatch):
@@ -782,20 +797,31 @@ def test_claims_command_prints_the_verdicts_and_fails_strictly_on_a_contradictio
     assert _claims_cli(tmp_path / "results") == 0
     out = capsys.readouterr().out
     assert "kce_beats_bce_mse" in out and verdicts["kce_beats_bce_mse"] in out and "+0." in out
-    assert "loss-simple_baseline-kce: converged: training as long again (epochs 3-4, the same schedule) added" in out
+    # the claims whose experiments this results folder lacks are "not run", counted apart
+    not_run = int((verdicts == "not run").sum())
+    assert not_run and verdicts["kce_model_ranking"] == "not run"
+    assert f" untested, {not_run} not run\n" in out
+    assert "loss-simple_baseline-kce: converged after 4 epochs: training as long again (epochs 3-4, the same schedule) added" in out
     assert _claims_cli(tmp_path / "results", "--strict") == strict
     assert _claims_cli(tmp_path / "elsewhere") == 2 and "no finished experiment" in capsys.readouterr().err
 
 
-def test_the_report_opens_with_the_verdicts_then_the_comparisons(results_dir, tmp_path):
+def test_the_report_opens_with_the_verdicts_then_the_comparisons_folded(results_dir, tmp_path):
     manifest = LoadedManifest(MANIFEST).data
     assert manifest.tables[:2] == ["claims", "comparisons"] and manifest.figures[0] == "verdicts"
     index = build(results_dir, tmp_path, manifest.tables, ["verdicts", "training_curves"])
     html = index.read_text()
     lead = html.index('<h2 id="verdicts">Does the study hold?</h2>')
-    assert lead < html.index('id="table-claims"') < html.index('id="figure-verdicts"') < html.index('<h2 id="tables">')
-    assert html.index('<h2 id="tables">') < html.index('id="table-comparisons"') < html.index('id="table-loss"')
-    assert "95 % interval" in html[html.index('<h2 id="tables">'):html.index('id="table-comparisons"')]
+    assert lead < html.index('id="table-claims"') < html.index('id="figure-verdicts"')
+    # the comparisons under the forest plot, one closed block per claim, before the model tables
+    assert html.index('id="figure-verdicts"') < html.index('id="table-comparisons"') < html.index('<h2 id="tables">')
+    assert html.index('<h2 id="tables">') < html.index('id="table-loss"')
+    assert "95 % interval" in html[html.index('<h2 id="tables">'):html.index('id="table-loss"')]
+    blocks = html[html.index('id="table-comparisons"'):html.index('<h2 id="tables">')]
+    claims = V.claims_table(read(results_dir)).data
+    assert blocks.count('<details class="fold">') == len(claims) and "<details open" not in blocks
+    for claim, verdict in claims["verdict"].items():
+        assert f"<summary><strong>{claim}</strong> {verdict}: " in blocks
     assert html.index('id="figure-verdicts"') < html.index('id="figure-training_curves"')
     assert (index.parent / "figures" / "verdicts.png").is_file()
     markdown = (index.parent / "README.md").read_text()
@@ -835,10 +861,29 @@ def test_the_report_key_covers_the_claims_file_and_the_planned_folders_only(tmp_
 def test_movement_table_compares_every_source_with_the_truth(results):
     table = T.movement_table(results)
     assert table.data is not None, table.note
-    sources = list(dict.fromkeys(table.data.columns.get_level_values(0)))
-    # the annotation, each KCE model (one seed), and each model's filtered predictions
-    assert sources[0] == "annotation" and {"simple_baseline", "my_new_model"} <= set(sources)
-    assert "simple_baseline + One Euro" in sources and "simple_baseline + Savitzky-Golay" in sources
+    sources = list(dict.fromkeys(table.data.index.get_level_values("source")))
+    # the annotation, each KCE model (one seed), and each model's predictions filtered (one column per filter)
+    assert sources == ["annotation", "simple_baseline", "my_new_model"]
+    assert list(table.data.columns) == ["unfiltered", "One Euro", "Savitzky-Golay"]
     speed = table.data.loc[("speed_mean", "relative")]
-    assert (speed.xs("95% lo", level=1) <= speed.xs("error", level=1)).all()
-    assert (speed.xs("error", level=1) <= speed.xs("95% hi", level=1)).all()
+    assert speed.loc["annotation", ["One Euro", "Savitzky-Golay"]].isna().all()  # the annotation is not filtered
+    low, high = table.low.loc[("speed_mean", "relative")], table.high.loc[("speed_mean", "relative")]
+    assert (low.loc["simple_baseline"] <= speed.loc["simple_baseline"]).all()
+    assert (speed.loc["simple_baseline"] <= high.loc["simple_baseline"]).all()
+    assert "[" in F.display(table).loc[("speed_mean", "relative", "simple_baseline"), "One Euro"].interval
+
+
+def test_the_comparisons_fold_per_claim_one_line_each_with_the_whole_text_on_hover(results):
+    import html
+
+    table = V.comparisons_table(results)
+    page = F.folded_html(F.display(table), "comparisons", table.folds, table.short)
+    claims = list(dict.fromkeys(table.data.index.get_level_values("claim")))
+    assert page.count('<details class="fold">') == page.count('<table class="data compact"') == len(claims)
+    assert page.count("<colgroup>") == len(claims)  # fixed column widths: the table never outgrows the page
+    for reason in {r for r in table.data["why"] if r}:  # shortened to its gist, whole on hover
+        assert f'<td class="text" title="{html.escape(reason)}">{html.escape(V.gist(reason))}</td>' in page
+    side = table.data["a"].iloc[0]
+    assert f'title="{html.escape(side)}">{html.escape(V.brief(side))}</td>' in page and "=" not in V.brief(side)
+    assert V.gist("not run: no finished experiment matches {}") == "not run"
+    assert V.gist("x arm did not learn: ...; y not converged: ...") == "an arm did not learn, an arm had not converged"

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -113,6 +114,26 @@ def test_an_added_seed_trains_that_seed_alone(workspace, first_run):
     record = json.loads((workspace / "results" / "tiny" / "smoke" / "loss-simple_baseline-kce-s1" / "metrics.json").read_text())
     assert record["config"]["seed"] == 1
     shutil.rmtree(workspace / "results" / "tiny" / "smoke" / "loss-simple_baseline-kce-s1")  # the other tests count folders
+
+
+@pytest.mark.slow
+def test_a_higher_max_epochs_goes_on_from_the_cached_shorter_run(tmp_path):
+    """Raising the cap resumes the cached result (its model, optimizer and record) instead of training
+    from the start; --force trains from the start."""
+    text = MANIFEST.replace("epochs: 1,", "epochs: 1, max_epochs: 1,").replace("loss: [mse, kce]", "loss: [kce]")
+    (tmp_path / "manifest.yaml").write_text(text)
+    folder = tmp_path / "results" / "tiny" / "smoke" / "loss-simple_baseline-kce"
+    assert _run(tmp_path) == {"loss-simple_baseline-kce": "ran"}
+    assert json.loads((folder / "metrics.json").read_text())["epochs_run"] == 1
+    (tmp_path / "manifest.yaml").write_text(text.replace("max_epochs: 1,", "max_epochs: 2,"))
+    assert _run(tmp_path) == {"loss-simple_baseline-kce": "ran"}
+    resumed = json.loads((folder / "metrics.json").read_text())
+    assert resumed["resumed_from"] == {"experiment": "loss-simple_baseline-kce", "epochs": 1}
+    assert resumed["epochs_run"] == 2 and list(pd.read_csv(folder / "history.csv")["epoch"]) == [1, 2]
+    assert _run(tmp_path) == {"loss-simple_baseline-kce": "cached"}
+    assert _run(tmp_path, force=True) == {"loss-simple_baseline-kce": "ran"}
+    again = json.loads((folder / "metrics.json").read_text())
+    assert again["resumed_from"] is None and again["epochs_run"] == 2
 
 
 @pytest.mark.slow

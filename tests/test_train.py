@@ -42,8 +42,8 @@ def trained(dataset, tmp_path_factory):
 
 def test_writes_model_history_predictions_and_metrics(trained):
     summary, out = trained
-    assert {p.name for p in out.iterdir()} == {"model.keras", "history.csv", "valid_cycles.csv", "predictions.csv",
-                                               "metrics.json"}
+    assert {p.name for p in out.iterdir()} == {"model.keras", "optimizer.npz", "history.csv", "valid_cycles.csv",
+                                               "predictions.csv", "metrics.json"}
     history = pd.read_csv(out / "history.csv")
     assert list(history["epoch"]) == [1, 2] and {"loss", "learning_rate", "val_pck@0.1", "epoch_time_s"} <= set(history)
     cycles = pd.read_csv(out / "valid_cycles.csv", dtype={"video": str})  # each cycle's end: one epoch each here
@@ -77,6 +77,48 @@ def test_same_seed_same_numbers(trained, dataset, tmp_path):
                                   pd.read_csv(tmp_path / "history.csv")["loss"])
 
 
+def _double_to_the_cap(cycles, epochs_run, config):
+    """A planted convergence test that never passes: every run trains up to its max_epochs."""
+    return 2 * epochs_run if 2 * epochs_run <= config.epoch_cap else None
+
+
+def test_a_resumed_run_equals_one_trained_that_long_from_the_start(trained, dataset, tmp_path, monkeypatch):
+    """A run whose max_epochs grew goes on from the cached shorter one (same weights, optimizer and
+    record) and ends where a run of that cap from the start ends."""
+    _, short = trained  # CONFIG: 2 epochs in 2 cycles, no max_epochs
+    monkeypatch.setattr(train_module, "next_budget", _double_to_the_cap)
+    longer = TrainConfig(**CONFIG.model_dump() | {"max_epochs": 8})
+    resumed = train(longer, dataset, tmp_path / "resumed", progress=False, resume_from=short)
+    scratch = train(longer, dataset, tmp_path / "scratch", progress=False)
+    assert resumed["epochs_run"] == scratch["epochs_run"] == 8
+    assert resumed["resumed_from"] == {"experiment": short.name, "epochs": 2} and scratch["resumed_from"] is None
+    weights = [keras.saving.load_model(tmp_path / run / "model.keras", compile=False).get_weights()
+               for run in ("resumed", "scratch")]
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    cycles = [pd.read_csv(tmp_path / run / "valid_cycles.csv") for run in ("resumed", "scratch")]
+    np.testing.assert_allclose(cycles[0]["correct"], cycles[1]["correct"], atol=1e-6)
+    assert list(cycles[0]["epoch"].unique()) == list(range(1, 9))
+    with pytest.raises(ValueError, match=r"settings differ \(learning_rate\)"):
+        train(TrainConfig(**longer.model_dump() | {"learning_rate": 0.1}), dataset, tmp_path / "other",
+              progress=False, resume_from=short)
+
+
+def test_training_stops_at_the_doubling_where_it_converged(trained, dataset, tmp_path, monkeypatch):
+    """Training checks the convergence test after each doubling and stops when it passes."""
+    budgets = []
+
+    def converged_at_4(cycles, epochs_run, config):
+        budgets.append((epochs_run, sorted(cycles["epoch"].unique().tolist())))
+        return None if epochs_run >= 4 else 2 * epochs_run
+
+    monkeypatch.setattr(train_module, "next_budget", converged_at_4)
+    summary = train(TrainConfig(**CONFIG.model_dump() | {"max_epochs": 16}), dataset, tmp_path, progress=False)
+    assert summary["epochs_run"] == 4 and budgets == [(2, [1, 2]), (4, [1, 2, 3, 4])]
+    rates = pd.read_csv(tmp_path / "history.csv")["learning_rate"]
+    assert rates.iloc[1] == pytest.approx(rates.iloc[3])  # the same annealed cycle end every time
+
+
 class _NaNLoss(keras.losses.Loss):
     def call(self, y_true, y_pred):
         return keras.ops.mean(y_pred) * float("nan")
@@ -90,8 +132,9 @@ def test_a_diverging_loss_stops_with_a_clear_error_and_writes_nothing(dataset, t
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_auto_precision_is_mixed_only_on_a_gpu():
+def test_auto_precision_is_mixed_on_a_gpu_and_a_cpu_with_bfloat16_units():
     assert resolve_precision("auto", gpu=False) == "float32"
+    assert resolve_precision("auto", gpu=False, cpu_bfloat16=True) == "mixed_bfloat16"  # bfloat16 units
     assert resolve_precision("auto", gpu=True) == "mixed_bfloat16"
     assert resolve_precision("mixed_float16", gpu=False) == "mixed_float16"
     assert resolve_precision("float32", gpu=True) == "float32"
@@ -102,26 +145,26 @@ def _rates(schedule, steps):
 
 
 def test_one_cycle_without_warm_up_is_the_plain_cosine_decay():
-    config = CONFIG.model_copy(update={"learning_rate": 3e-3, "cycles": 1})
+    config = CONFIG.model_copy(update={"learning_rate": 3e-3, "epochs": 10, "cycles": 1})
     steps = [0, 1, 25, 50, 99, 100]
-    np.testing.assert_allclose(_rates(learning_rate_schedule(config, 100, 10), steps),
+    np.testing.assert_allclose(_rates(learning_rate_schedule(config, 10), steps),
                                _rates(keras.optimizers.schedules.CosineDecay(3e-3, 100), steps), rtol=1e-6)
 
 
 def test_warmup_rises_linearly_then_decays_by_cosine():
-    config = CONFIG.model_copy(update={"learning_rate": 1e-2, "warmup_epochs": 1.5, "cycles": 1})
-    rates = _rates(learning_rate_schedule(config, 100, 10), [0, 5, 10, 15, 15 + 85 // 2, 100])
+    config = CONFIG.model_copy(update={"learning_rate": 1e-2, "warmup_epochs": 1.5, "epochs": 10, "cycles": 1})
+    rates = _rates(learning_rate_schedule(config, 10), [0, 5, 10, 15, 15 + 85 // 2, 100])
     np.testing.assert_allclose(rates[:4], [0.0, 1e-2 / 3, 2e-2 / 3, 1e-2], rtol=1e-5)  # 15 warm-up steps
     assert rates[4] == pytest.approx(5e-3, rel=0.02) and rates[5] == pytest.approx(0.0, abs=1e-7)
     too_long = CONFIG.model_copy(update={"warmup_epochs": 50, "cycles": 1})  # never more than a cycle's steps but one
-    assert _rates(learning_rate_schedule(too_long, 20, 10), [19])[0] == pytest.approx(CONFIG.learning_rate)
+    assert _rates(learning_rate_schedule(too_long, 10), [19])[0] == pytest.approx(CONFIG.learning_rate)
 
 
 def test_cycles_repeat_the_same_schedule():
     """Each cycle warms up and anneals alike, so the end of the last and of the one before are equally
-    annealed points, the last with twice the training (benchmark.evidence.convergence)."""
+    annealed points, the last with twice the training (benchmark.study.convergence)."""
     config = CONFIG.model_copy(update={"learning_rate": 1e-2, "warmup_epochs": 0.5, "epochs": 4, "cycles": 2})
-    schedule = learning_rate_schedule(config, 80, 20)  # 40 steps a cycle, 10 of them warming up
+    schedule = learning_rate_schedule(config, 20)  # 40 steps a cycle, 10 of them warming up
     first, second = _rates(schedule, range(40)), _rates(schedule, range(40, 80))
     np.testing.assert_allclose(first, second, rtol=1e-6)
     assert first[0] == 0 and first[10] == pytest.approx(1e-2, rel=1e-5) and first[-1] < 5e-5
@@ -142,7 +185,7 @@ def test_each_loss_learns_one_batch_through_its_whole_path(loss):
     targets = codec.encode(keypoints, (64, 64))
     model = build_for_training(config)
     initialise_heads(model, config)
-    compile_for_training(model, config, 60, (images, targets))
+    compile_for_training(model, config, (images, targets), 30)  # 2 epochs: 60 steps in 2 cycles
 
     def decoded():
         coords, _ = codec.decode(model(images, training=True))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from benchmark.commands import plan_options
 from benchmark.commands.report import add_claims_option, finished_results, name_unreadable
+from benchmark.evidence.claims import VERDICTS
 from benchmark.report.formatting import display
 from benchmark.report.table import STALLED_NOTE, Table
 from benchmark.report.verdicts import claims_table, comparisons_table
@@ -52,8 +53,7 @@ def main(args) -> int:
     if claims.stalled is not None and claims.stalled.any():
         print(f"\n{STALLED_NOTE}")
     verdicts = [] if claims.data is None else list(claims.data["verdict"])
-    print("\nclaims: " + ", ".join(f"{verdicts.count(v)} {v}" for v in ("holds", "contradicted", "inconclusive",
-                                                                          "untested")))
+    print("\nclaims: " + ", ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS))
     contradicted = [] if claims.data is None else list(claims.data.index[claims.data["verdict"] == "contradicted"])
     if contradicted:
         print(f"contradicted: {', '.join(contradicted)}")

@@ -13,9 +13,10 @@ from benchmark.models import list_models
 from benchmark.models.registry import VARIANTS
 from benchmark.runner.datasets import resolve_dataset
 from benchmark.runner.manifest import MANIFEST, LoadedManifest
-from benchmark.runner.perf import machine, measure_model, measure_pipeline, text_table
+from benchmark.runner.perf import layer_profile, machine, measure_model, measure_pipeline, peak_rates, text_table
 from benchmark.runner.suite_timing import measure_suite
 from benchmark.training.config import TrainConfig
+from benchmark.training.train import build_for_training
 
 
 def configure(parser) -> None:
@@ -30,6 +31,8 @@ def configure(parser) -> None:
                         help="as in the manifest (default: auto, mixed_bfloat16 on a GPU)")
     parser.add_argument("--jit-compile", default="auto", choices=get_args(TrainConfig.model_fields["jit_compile"].annotation),
                         help="XLA, as in the manifest (default: auto, Keras's choice)")
+    parser.add_argument("--profile-layers", action="store_true",
+                        help="also time each layer's forward pass alone: where a step's time goes")
     parser.add_argument("--suite", action="store_true",
                         help="also time the runner: fresh grid, cached rerun, one added experiment "
                              "(--quick: the Simple Baseline experiments of the smoke profile)")
@@ -59,15 +62,24 @@ def main(args) -> int:
     report["pipeline"] = [measure_pipeline(root, size, batch) for size in sizes]
     print(f"\nData pipeline, images/s ({root}, Train split, batches of {batch}):\n{text_table(report['pipeline'])}")
 
-    report["models"] = []
+    report["peak GFLOP/s"] = peaks = peak_rates(1024 if args.quick else 4096)
+    print("\nThis machine's rates, GFLOP/s (the best of 3; what the models are measured against):\n"
+          + "\n".join(f"  {name:<18} {rate:10,.0f}" for name, rate in peaks.items()))
+
+    report["models"], report["layers"] = [], {}
     for pipeline_row in report["pipeline"]:
         for name in args.models or list_models():
             config = TrainConfig(model=name, variant=args.variant, input_size=pipeline_row["input"],
                                  batch_size=batch, precision=args.precision, jit_compile=args.jit_compile,
                                  pretrained=False)
-            row = measure_model(config, steps, warmup=2)
+            row = measure_model(config, steps, warmup=2, peaks=peaks)
             row["epoch (s)"] = pipeline_row["frames"] / row["train img/s"]  # compare with the study's
             report["models"].append(row)
+            if args.profile_layers:
+                layers = layer_profile(build_for_training(config), batch)
+                report["layers"][f"{name} {config.input_size}"] = layers.to_dict("records")
+                print(f"\n{name} at {config.input_size} px, batch {batch}: the slowest layers' forward pass alone "
+                      f"({layers['ms'].sum():.1f} ms in all):\n{text_table(layers.head(12))}")
     print(f"\nModels ({args.variant}, KCE, random images, {steps} timed steps after 2 warm-up steps; "
           f"epoch = the {report['pipeline'][0]['frames']} Train frames at the training rate):\n"
           f"{text_table(report['models'])}")

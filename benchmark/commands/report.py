@@ -4,8 +4,11 @@ Reads the results of the run plan of ``--manifest``, ``--profile``, ``--dataset`
 ``--results`` (:mod:`benchmark.runner.plan`: the experiments ``run`` was given, with the seeds it
 recorded), never trains and never reads the dataset, and writes ``<out>/<dataset>/<profile>/index.html``
 with the tables and figures the manifest lists. A report whose inputs have not changed since it was
-rendered is left as it is (``--force`` renders it anyway). Exit status 2 when no planned experiment
-has finished, or when a results file cannot be read (the report is rendered without it and names it).
+rendered is left as it is (``--force`` renders it anyway). The run is compared with the reference
+result of its dataset and profile, if the artifact ships one (:mod:`benchmark.report.reproduce`): the
+comparison's lines, then its summary, are printed and are the report's section "Did it reproduce?".
+Exit status 2 when no planned experiment has finished, or when a results file cannot be read (the
+report is rendered without it and names it).
 """
 
 from __future__ import annotations
@@ -71,13 +74,17 @@ def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS,
         return 2
     target = plan.report_folder(out)
     results.oks = oks
-    key = report_key(plan, tables, figures, claims, oks)
-    if force or not up_to_date(target, key):
-        from benchmark.report.render import build_report
+    from benchmark.report.render import REPRODUCTION, build_report
+    from benchmark.report.reproduce import announce, reference_path, reproduction
 
-        print(f"report written to {build_report(results, target, tables, figures, key)}")
+    key = report_key(plan, tables, figures, claims, oks, reference_path(plan))
+    if force or not up_to_date(target, key):
+        found, line = reproduction(results, plan, claims)  # beside the reference result, if any
+        print(f"report written to {build_report(results, target, tables, figures, key, found, line)}")
     else:
         print(f"report up to date: {target / 'index.html'}")
+    if (target / REPRODUCTION).is_file():
+        announce((target / REPRODUCTION).read_text().splitlines())
     return 2 if name_unreadable(results, "the report leaves {id} out") else 0
 
 

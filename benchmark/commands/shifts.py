@@ -28,7 +28,7 @@ from benchmark.data.labelme import load_dataset
 from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.data.synth.generate import GENERATOR_VERSION, generate_dataset
 from benchmark.data.synth.style import SHIFTS
-from benchmark.evidence.bootstrap import metric_interval
+from benchmark.study.bootstrap import metric_interval
 from benchmark.runner.manifest import select
 from benchmark.study.smoothness import keypoint_arrays
 from benchmark.training.config import TrainConfig

@@ -19,6 +19,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from benchmark.common.lock import install_record
+
 # TensorFlow's native start-up notices: logged through absl before TF_CPP_MIN_LOG_LEVEL applies,
 # so that level cannot silence them (TensorFlow 2.17 and later).
 START_UP_NOISE = re.compile(r"oneDNN custom operations are on|All log messages before absl::InitializeLog"
@@ -114,6 +116,33 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+# The instruction-set extensions that change what a CPU computes with (TensorFlow's and XLA's kernels).
+CPU_FEATURES = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16",
+                "asimd", "sve")
+BFLOAT16_FEATURES = ("avx512_bf16", "amx_bf16")  # bfloat16 arithmetic in the CPU, which oneDNN uses
+
+
+def cpu_features() -> list[str]:
+    """Which of :data:`CPU_FEATURES` this CPU has (from /proc/cpuinfo's flags; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags = set(line.split(":", 1)[1].split())
+                return [f for f in CPU_FEATURES if f in flags]
+    except OSError:
+        pass
+    return []
+
+
+def cpu_bfloat16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (:data:`BFLOAT16_FEATURES`);
+    ``INFANT_POSE_CPU_BFLOAT16=0`` (or ``1``) overrides what the CPU's flags say."""
+    told = os.environ.get("INFANT_POSE_CPU_BFLOAT16")
+    if told in ("0", "1"):
+        return told == "1"
+    return any(feature in BFLOAT16_FEATURES for feature in cpu_features())
+
+
 @lru_cache(maxsize=1)
 def git_commit() -> str:
     """The commit of the package's checkout (with ``+dirty`` for local changes), or ``unknown``."""
@@ -131,10 +160,12 @@ def git_commit() -> str:
 def record(backend: str | None = None, device_name: str | None = None, packages: dict | None = None) -> dict:
     """The machine and software a result or a figure comes from. By default the Keras backend,
     its device (imports the backend) and :data:`PACKAGES`; code that computes without Keras (a
-    zero-shot baseline in its own environment) names its own."""
+    zero-shot baseline in its own environment) names its own. ``lock``: how the environment was
+    installed and whether it matches its lock (:func:`benchmark.common.lock.install_record`)."""
     return {"backend": backend or backend_name(), "device": device_name or device(), "cpu": cpu_name(),
-            "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "commit": git_commit(), "packages": package_versions() if packages is None else packages}
+            "cpu_features": cpu_features(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "commit": git_commit(),
+            "packages": package_versions() if packages is None else packages, "lock": install_record()}
 
 
 def enable_determinism() -> None:
@@ -149,8 +180,8 @@ def enable_determinism() -> None:
 @contextmanager
 def quiet_backend_start_up():
     """Drop the backend's native start-up notices (:data:`START_UP_NOISE`) from this process's
-    stderr while the block runs (where the backend is first imported); every other line written
-    to stderr meanwhile is written on when the block ends."""
+    stderr (file descriptor 2) while the block runs (where the backend is first imported); every
+    other line written to it meanwhile is written on to it when the block ends."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -163,5 +194,4 @@ def quiet_backend_start_up():
             os.close(saved)
             captured.seek(0)
             lines = captured.read().decode(errors="replace").splitlines(keepends=True)
-            sys.stderr.write("".join(line for line in lines if not START_UP_NOISE.search(line)))
-            sys.stderr.flush()
+            os.write(2, "".join(line for line in lines if not START_UP_NOISE.search(line)).encode())

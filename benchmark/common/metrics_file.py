@@ -7,12 +7,14 @@ through :func:`read_metrics`, whose error names the file and the field. Fields (
 - every kind: ``kind`` (``train``, ``baseline``, ``reference``, ``labelling``), ``config`` (the experiment's
   settings), ``dataset`` (root, fingerprint, synthetic, frames per split; the OKS sigmas the
   evaluation used and whether the dataset came from COCO, absent in older files), ``environment`` (what
-  computed it: ``benchmark.common.environment.record``), ``wall_time_s`` and ``metrics``:
+  computed it: ``benchmark.common.environment.record``; its ``lock``, how the environment was installed
+  and whether it matched its lock file, is absent in older files), ``wall_time_s`` and ``metrics``:
   ``{decoder: {split: {"annotation" | "truth": {metric: value}}}}`` as
   :func:`benchmark.study.predictions.split_scores` gives them;
 - ``train``: ``model``, ``imagenet_weights``, ``codec``, ``compute``, ``epochs_run``,
   ``epoch_time_s``, ``train_images_per_s``, ``timings_s``, ``trained_by`` (the experiment whose
-  model it evaluates, when the two differ only in evaluation settings; else null);
+  model it evaluates, when the two differ only in evaluation settings; else null), ``resumed_from``
+  (the cached run of a lower ``max_epochs`` that training went on from, and its epochs; else null);
 - ``baseline``: ``baseline``, ``mapping``, ``detection``, ``frames_per_s``, ``mapped``;
 - ``reference``: ``reference`` (what it is and how it was placed);
 - ``labelling``: ``model``, ``codec``, ``labelling`` (the start videos and each round's labelled
@@ -48,10 +50,30 @@ class DatasetRecord(_Strict):
     coco: bool = False  # converted from COCO: the report shows OKS AP
 
 
+class LockRecord(_Strict):
+    """How the environment was installed (:func:`benchmark.common.lock.install_record`)."""
+
+    mode: Literal["locked", "latest", "unmanaged", "unknown"]  # unmanaged: not installed by the set-up
+    lock: str | None = None  # the lock file, e.g. locks/cpu.txt
+    sha256: str | None = None  # its hash when installed (16 hex digits)
+    device: str | None = None
+    lock_changed: str | None = None  # the lock's hash now, when it was edited since the install
+    matches: bool | None = None  # the installed versions are the lock's
+    differences: list[str] = []  # the installed versions that are not (at most 20)
+    differences_total: int = 0
+
+
+class EnvironmentRecord(BaseModel):
+    """``benchmark.common.environment.record``: free-form but for ``lock`` (absent in older files)."""
+
+    model_config = ConfigDict(extra="allow")
+    lock: LockRecord | None = None
+
+
 class _Common(_Strict):
     config: dict[str, Any]
     dataset: DatasetRecord
-    environment: dict[str, Any]
+    environment: EnvironmentRecord
     wall_time_s: float = Field(ge=0)
     metrics: Scores
 
@@ -67,6 +89,7 @@ class TrainedMetrics(_Common):
     train_images_per_s: float
     timings_s: dict[str, float]
     trained_by: str | None = None  # the experiment whose model it evaluates (it differs only in evaluation)
+    resumed_from: dict[str, Any] | None = None  # the cached shorter run it went on from: experiment, epochs
 
 
 class BaselineMetrics(_Common):

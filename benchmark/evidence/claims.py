@@ -31,10 +31,11 @@ on arms that learned, like every other, since a constant prediction has no jitte
   when ``low >= margin`` or ``high <= -margin``;
 - ``noninferior`` (``D > -margin``): holds when ``low > -margin``, contradicted when ``high < -margin``.
 
-Anything else is **inconclusive**, and so is a comparison with a missing experiment or with fewer
-than ``min_videos`` (10) contributing videos: a percentile bootstrap over so few clusters covers too
-rarely (docs/EVIDENCE.md). A claim holds when all its comparisons hold, is contradicted when any is
-contradicted, is untested when all are untested, and is inconclusive otherwise.
+Anything else is **inconclusive**, and so is a comparison with fewer than ``min_videos`` (10)
+contributing videos: a percentile bootstrap over so few clusters covers too rarely (docs/EVIDENCE.md).
+A comparison with a missing experiment is **not run**: nothing was judged. A claim holds when all its
+comparisons hold, is contradicted when any is contradicted, is not run when none was run, is untested
+when every one that ran is untested, and is inconclusive otherwise.
 
 **Knobs.** The engine's constants (``min_videos``, ``n_boot``, ``level``, ``learned_margin``,
 ``learned_metric``, ``learned_split``, ``convergence_tolerance``) have the defaults of
@@ -57,8 +58,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from benchmark.common.errors import InputError
-from benchmark.evidence.bootstrap import LEVEL, N_BOOT, Cell, difference
-from benchmark.evidence.convergence import TOLERANCE
+from benchmark.study.bootstrap import LEVEL, N_BOOT, Cell, difference
+from benchmark.study.convergence import TOLERANCE
 from benchmark.evidence.sources import StatsSource, parse_metric
 from benchmark.labelling.config import LabellingConfig
 from benchmark.runner.manifest import line_index, where
@@ -66,7 +67,8 @@ from benchmark.runner.manifest import line_index, where
 CLAIMS = Path(__file__).resolve().parents[2] / "experiments" / "claims.yaml"
 SPLITS = ("Valid", "Test", "DomainShift")
 DECODERS = ("argmax", "wa", "dark", "best")  # best: the decoder each side scores best with on Valid
-VERDICTS = ("holds", "contradicted", "inconclusive", "untested")
+NOT_RUN = "not run"  # a comparison whose experiments are missing: nothing was judged
+VERDICTS = ("holds", "contradicted", "inconclusive", "untested", NOT_RUN)
 MIN_VIDEOS = 10  # the fewest contributing videos a verdict needs
 FIELDS = ("metric", "b_metric", "split", "decoder", "b_decoder")  # comparison fields `each` may vary
 SETTINGS = (*LabellingConfig.model_fields, "group", "id", "reference")  # selector keys (a TrainConfig's and more)
@@ -296,11 +298,14 @@ def verdict(direction: str, low: float, high: float, margin: float | None = None
 def combine(verdicts) -> str:
     """A claim's verdict from its comparisons' verdicts (module docstring)."""
     verdicts = list(verdicts)
-    if verdicts and all(v == "holds" for v in verdicts):
+    ran = [v for v in verdicts if v != NOT_RUN]
+    if not ran:
+        return NOT_RUN
+    if all(v == "holds" for v in verdicts):
         return "holds"
-    if "contradicted" in verdicts:
+    if "contradicted" in ran:
         return "contradicted"
-    return "untested" if verdicts and all(v == "untested" for v in verdicts) else "inconclusive"
+    return "untested" if all(v == "untested" for v in ran) else "inconclusive"
 
 
 def _describe(selector: Mapping | float, decoder: str | None = None, chosen: bool = False) -> str:
@@ -414,7 +419,7 @@ def _compare(c: Resolved, source: StatsSource, settings: Settings, reference: Ma
         a = source.cell(c.a, c.split, c.metric, c.decoder)
         b = source.cell(c.b, c.split, c.b_metric, c.b_decoder) if isinstance(c.b, Mapping) else c.b
     except LookupError as e:
-        return row | {"reason": f"not run: {e.args[0]}"}
+        return row | {"verdict": NOT_RUN, "reason": f"not run: {e.args[0]}"}
     d = difference(a, b, paired=True, n_boot=settings.n_boot, seed=seed, level=settings.level)
     untested, notes, stalled = _preconditions(c, source, settings, reference, seed,
                                               {"a": a, "b": b} if isinstance(b, Cell) else {"a": a})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark.evidence.bootstrap import Cell
+from benchmark.study.bootstrap import Cell
 from benchmark.study.keypoints import LABELS
 from benchmark.study.oks import STATISTICS, frame_oks, frame_scores, statistic
 from benchmark.study.smoothness import keypoint_arrays

@@ -29,8 +29,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from benchmark.evidence.bootstrap import Cell, video_sums
-from benchmark.evidence.convergence import Convergence
+from benchmark.study.bootstrap import Cell, video_sums
+from benchmark.study.convergence import Convergence
 from benchmark.evidence.oks_cell import oks_cell, oks_frames
 from benchmark.study.keypoints import INDEX, REGIONS
 from benchmark.study.metrics import BETAS, reference_scale

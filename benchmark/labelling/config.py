@@ -9,10 +9,12 @@ many rounds of how many frames follow, and how noisy the simulated annotator is.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.labelling.select import STRATEGIES
 from benchmark.training.config import TrainConfig
 
@@ -42,3 +44,12 @@ class LabellingConfig(TrainConfig):
     def training(self, **changes) -> TrainConfig:
         """The training recipe alone, with ``changes`` (one retrain's ``epochs``, say)."""
         return TrainConfig.model_validate(self.model_dump(include=set(TrainConfig.model_fields)) | changes)
+
+
+def not_applicable(dataset_root: Path) -> str | None:
+    """Why the simulation cannot run on the dataset at ``dataset_root`` (it labels frames from their
+    exact truth, which only a synthetic dataset has), or None when it can."""
+    if (Path(dataset_root) / SYNTH_SETTINGS).is_file():
+        return None
+    return (f"not applicable to this dataset: no {SYNTH_SETTINGS} in {dataset_root}; the labelling simulation "
+            "labels frames from their exact truth, which only the synthetic dataset has")

@@ -47,7 +47,7 @@ from benchmark.data.labelme import Dataset, Frame, load_dataset, load_image
 from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.data.oks_sigmas import oks_record
 from benchmark.data.synth.annotator import annotate
-from benchmark.labelling.config import LabellingConfig
+from benchmark.labelling.config import LabellingConfig, not_applicable
 from benchmark.labelling.select import choose
 from benchmark.models import model_info
 from benchmark.study.codec import HeatmapCodec
@@ -106,10 +106,13 @@ def start_videos(dataset: Dataset, config: LabellingConfig) -> list[str]:
 def retrain_config(config: LabellingConfig, labelled: int, train: int) -> TrainConfig:
     """The recipe of one retrain on ``labelled`` frames: about the optimizer steps of ``config.epochs``
     over all ``train`` Train frames, in a whole number of cycles (at least one epoch each), with the
-    warm-up as many steps long as there."""
+    warm-up as many steps long as there, and doubling up to the same multiple of them as
+    ``max_epochs`` allows the profile (training until converged)."""
     full, mine = train // config.batch_size, labelled // config.batch_size  # steps per epoch
     epochs = config.cycles * max(1, round(config.epochs * full / (config.cycles * mine)))
-    return config.training(epochs=epochs, warmup_epochs=config.warmup_epochs * full / mine)
+    doublings = config.epoch_cap // config.epochs  # trained until converged, up to as many doublings
+    return config.training(epochs=epochs, max_epochs=epochs * doublings if config.max_epochs else None,
+                           warmup_epochs=config.warmup_epochs * full / mine)
 
 
 def candidates(model, codec: HeatmapCodec, frames: list[Frame],
@@ -146,9 +149,9 @@ def simulate(config: LabellingConfig, dataset_root: Path, out_dir: Path, progres
     """Run the loop of ``config`` and write its results (module docstring); returns ``metrics.json``."""
     started = time.perf_counter()
     dataset = load_dataset(dataset_root)
-    if not dataset.is_synthetic:
-        raise LabellingError(f"{dataset_root}: no {SYNTH_SETTINGS}: the labelling simulation labels frames from "
-                             "their exact truth, which only the synthetic dataset has")
+    reason = not_applicable(dataset_root)
+    if reason:
+        raise LabellingError(f"{dataset_root}: {reason}")
     codec = HeatmapCodec.from_config(config)
     first = start_videos(dataset, config)
     train, test = dataset.frames("Train"), dataset.frames("Test")

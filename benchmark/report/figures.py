@@ -29,6 +29,7 @@ from benchmark.labelling.select import STRATEGIES
 from benchmark.movement.robustness import robustness_figure, robustness_table
 from benchmark.report.results import Result, Results, showcase
 from benchmark.report.tables import NOT_RUN, generalisation_table, per_region_table
+from benchmark.report.verdicts import gist
 from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS
 from benchmark.study.losses import LOSSES
 from benchmark.study.metrics import evaluate
@@ -112,17 +113,8 @@ def _unique(axes) -> tuple[list, list]:
     return list(entries.values()), list(entries)
 
 
-VERDICT_COLOURS = {"holds": "#1b9e77", "contradicted": "#d95f02", "inconclusive": "#7570b3", "untested": "#b0b0b0"}
-
-
-def short_reason(reason: str) -> str:
-    """The gist of why a comparison is untested or inconclusive, for a figure's label."""
-    for phrase, gist in (("did not learn", "an arm did not learn"), ("not converged", "an arm had not converged"),
-                         ("convergence untested", "convergence untested"), ("not run", "not run"),
-                         ("too few", "too few videos")):
-        if phrase in reason:
-            return gist
-    return reason[:40]
+VERDICT_COLOURS = {"holds": "#1b9e77", "contradicted": "#d95f02", "inconclusive": "#7570b3", "untested": "#b0b0b0",
+                   "not run": "#666666"}
 
 
 @register("verdicts")
@@ -133,7 +125,7 @@ def verdicts(results: Results, folder: Path) -> Figure:
     table, claims = results.verdicts.comparisons, results.verdicts.claims.set_index("claim")
     names = list(dict.fromkeys(table["claim"]))
     heights = [table["claim"].eq(c).sum() + 1.5 for c in names]
-    fig = _new(12, 0.3 * sum(heights) + 1.2)
+    fig = _new(12, 0.22 * sum(heights) + 1.2)
     axes = fig.subplots(len(names), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
     for ax, claim in zip(axes, names):
         part = table[table["claim"] == claim].reset_index(drop=True)
@@ -148,7 +140,7 @@ def verdicts(results: Results, folder: Path) -> Figure:
                            [-row.margin, row.margin] if row.direction == "equivalent" else []):
                 sign = -1 if row.direction == "noninferior" else 1
                 ax.plot([sign * margin] * 2, [yi - 0.4, yi + 0.4], color="black", linestyle="--", linewidth=0.8)
-        labels = [f"{row.comparison}" + (f"  [{short_reason(row.reason)}]" if row.reason else "")
+        labels = [f"{row.comparison}" + (f"  [{gist(row.reason)}]" if row.reason else "")
                   for row in part.itertuples()]
         ax.set_yticks(y, labels=labels, fontsize=8)
         ax.set_ylim(-0.8, len(part) - 0.2)
@@ -156,14 +148,15 @@ def verdicts(results: Results, folder: Path) -> Figure:
         ax.set_title(f"{claim}: {claims.loc[claim, 'verdict']}", loc="left", fontsize=10,
                      color=VERDICT_COLOURS[claims.loc[claim, "verdict"]])
         ax.tick_params(axis="x", labelsize=8)
-    axes[-1].set_xlabel("a - b with its paired 95 % video-bootstrap interval (the sign that holds: the claim's direction)")
+    axes[-1].set_xlabel("a - b with its paired 95 % video-bootstrap interval")
     handles = [mpl_lines.Line2D([], [], marker="o", linestyle="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
     fig.legend(handles=handles, loc="outside upper center", ncols=len(handles), title="verdict")
     caption = ("One line per comparison of experiments/claims.yaml, grouped by claim: the difference a - b (or "
                "the ratio minus its constant) with its paired 95 % video-bootstrap interval, the zero line, and "
                "dashed the margin of an equivalence or non-inferiority comparison. Coloured by verdict; a grey, "
                "faded line is untested, its reason in brackets (an arm that did not beat the chance level on Valid, "
-               "or had not converged): the comparisons table gives the numbers and the full reasons.")
+               "or had not converged); a comparison whose experiments this profile does not run has no line and "
+               "reads [not run]. The comparisons below give the numbers and the full reasons.")
     return Figure(name, title, caption, _save(fig, folder, name))
 
 
@@ -218,6 +211,55 @@ def training_curves(results: Results, folder: Path) -> Figure:
     fig.suptitle(title)
     caption = ("Training loss (each loss has its own scale) and validation PCKsh@0.1 after every epoch, "
                "with the experiment's decoder.")
+    return Figure(name, title, caption, _save(fig, folder, name))
+
+
+def learning_curves(results: Results) -> pd.DataFrame:
+    """Valid PCK@0.1 after every epoch of each trained model (its twins and shared settings left out),
+    against epochs and cumulative training seconds; ``converged`` (True, False or None: untested) on
+    the last epoch of each, where it stopped."""
+    frames = []
+    for e in results.experiments:
+        if not e.trained or e.summary.get("trained_by") or e.record.get("same_as") or e.history.empty:
+            continue
+        history = e.history.assign(seconds=e.history["epoch_time_s"].cumsum()).dropna(subset=["val_pck@0.1"])
+        frames.append(pd.DataFrame({"arm": e.label, "model": e.config["model"], "epoch": history["epoch"],
+                                    "seconds": history["seconds"], "pck": history["val_pck@0.1"],
+                                    "converged": [None] * (len(history) - 1) + [e.convergence.converged()]}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+@register("convergence")
+def convergence(results: Results, folder: Path) -> Figure:
+    name, title = "convergence", "How long each arm trained: Valid PCKsh@0.1 against epochs and against seconds"
+    curves = learning_curves(results)
+    if curves.empty:
+        return Figure(name, title, note=NOT_RUN)
+    models = list(dict.fromkeys(curves["model"]))
+    colours = dict(zip(dict.fromkeys(curves["arm"]), sns.color_palette("colorblind", curves["arm"].nunique())))
+    fig = _new(4.2 * len(models), 6.2)
+    axes = np.asarray(fig.subplots(2, len(models), squeeze=False, sharey=True))
+    for column, model in enumerate(models):
+        for arm, curve in curves[curves["model"] == model].groupby("arm", sort=False):
+            for ax, x in zip(axes[:, column], ("epoch", "seconds")):
+                ax.plot(curve[x], curve["pck"], color=colours[arm], label=arm, linewidth=1.2)
+                ax.plot(curve[x].iloc[-1:], curve["pck"].iloc[-1:], linestyle="none", color=colours[arm],
+                        marker="o" if curve["converged"].iloc[-1] else "x", markersize=7)
+        axes[0, column].set_title(f"model: {model}")
+        axes[0, column].set_xscale("log", base=2)
+        axes[0, column].set_xlabel("epoch")
+        axes[1, column].set_xlabel("training seconds")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Valid PCKsh@0.1")
+    handles, labels = _unique(axes)
+    handles += [mpl_lines.Line2D([], [], color="black", marker=m, linestyle="none") for m in "ox"]
+    fig.legend(handles, labels + ["converged: stopped", "not converged"], loc="outside lower center",
+               ncols=min(4, len(labels) + 2))
+    fig.suptitle(title)
+    caption = ("Every trained arm's Valid PCKsh@0.1 after each epoch (its configured decoder), against epochs "
+               "(log scale: each doubling of the budget is one step) and against the seconds its epochs took. "
+               "Training doubles its epochs until the convergence test passes (docs/EVIDENCE.md): a dot marks "
+               "where an arm stopped because it had converged, a cross where it stopped without (at max_epochs).")
     return Figure(name, title, caption, _save(fig, folder, name))
 
 

@@ -13,6 +13,7 @@ converged. :func:`numbers` gives the CSV, where every number keeps its ``_lo``, 
 from __future__ import annotations
 
 import html as html_text
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,9 @@ EXPLANATION = ("Each of our numbers carries its 95 % interval [low, high] in sma
                "resamples the same videos for every seed. A difference to the published value carries our "
                f"interval shifted by it. {STALLED_NOTE} The CSV files hold every number with _lo, _hi and "
                "_seed_sd columns, both splits.")
+
+
+NUMBER = re.compile(r"[+-]?[\d.]+%?|–|")  # a displayed number, or none
 
 
 @dataclass(frozen=True)
@@ -209,16 +213,69 @@ def _header_rows(frame: pd.DataFrame) -> list[str]:
     return rows
 
 
-def html(frame: pd.DataFrame, name: str) -> str:
-    """An HTML table: row labels left-aligned, each number with its interval in ``<small>`` and the
-    rest of its evidence in the cell's ``title`` (shown on hover)."""
-    def cell(shown: Shown) -> str:
-        title = f' title="{html_text.escape(shown.detail)}"' if shown.detail else ""
-        interval = f" <small>{html_text.escape(shown.interval)}</small>" if shown.interval else ""
-        return f"<td{title}>{html_text.escape(shown.value)}{interval}</td>"
+NATURAL = 24  # characters: a compact table's column this narrow is never clipped
 
-    body = ["<tr>" + "".join(f'<th class="label">{html_text.escape(label)}</th>' for label in labels)
-            + "".join(cell(c) for c in cells) + "</tr>"
+
+def _filled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a displayed table that show something (a compact table has no room for the others)."""
+    return frame[[column for column in frame.columns if any(str(s) for s in frame[column])]]
+
+
+def _widths(frame: pd.DataFrame, short: dict) -> list[str]:
+    """A compact table's column widths (CSS, row labels first): a column whose texts are at most
+    :data:`NATURAL` characters long is as wide as its longest; the others share what is left ("")."""
+    texts = [[name] + [str(key[i] if isinstance(key, tuple) else key) for key in frame.index]
+             for i, name in enumerate(_label_names(frame))]
+    lengths = [max(map(len, column)) for column in texts]
+    for column in frame.columns:
+        shorten = short.get(column, lambda text: text)
+        lengths.append(max(len(_flat(column)), *(len(shorten(s.value)) + round(0.8 * len(s.interval))  # small type
+                                                  for s in frame[column])))
+    return [f"{n + 3}ch" if n <= NATURAL else "" for n in lengths]
+
+
+def html(frame: pd.DataFrame, name: str, compact: bool = False, short: dict | None = None,
+         widths: list[str] | None = None) -> str:
+    """An HTML table: row labels left-aligned, each number with its interval in ``<small>`` and the
+    rest of its evidence in the cell's ``title`` (shown on hover). ``compact``: one line per row in
+    columns of fixed ``widths`` (by default :func:`_widths` of the columns that show something), each
+    cell's whole text on hover where the column clips it; ``short`` maps a column to the function
+    that shortens its text."""
+    short = short or {}
+    if compact and widths is None:
+        frame = _filled(frame)
+
+    def title(text: str) -> str:
+        return f' title="{html_text.escape(text)}"' if text else ""
+
+    def cell(shown: Shown, column) -> str:
+        value = short[column](shown.value) if column in short else shown.value
+        interval = f" <small>{html_text.escape(shown.interval)}</small>" if shown.interval else ""
+        whole = str(shown) if compact or value != shown.value else ""
+        text = "" if NUMBER.fullmatch(shown.value) else ' class="text"'  # words read from the left
+        return f"<td{text}{title(shown.detail or whole)}>{html_text.escape(value)}{interval}</td>"
+
+    body = ["<tr>" + "".join(f'<th class="label"{title(label if compact else "")}>{html_text.escape(label)}</th>'
+                             for label in labels)
+            + "".join(cell(c, column) for c, column in zip(cells, frame.columns)) + "</tr>"
             for labels, cells in zip(row_labels(frame), frame.itertuples(index=False))]
-    return (f'<table class="data" id="T_{html_text.escape(name)}"><thead>{"".join(_header_rows(frame))}</thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    columns = ""
+    if compact:
+        columns = "<colgroup>" + "".join(f'<col style="width: {w}">' if w else "<col>"
+                                         for w in widths or _widths(frame, short)) + "</colgroup>"
+    return (f'<table class="data{" compact" * compact}" id="T_{html_text.escape(name)}">{columns}'
+            f'<thead>{"".join(_header_rows(frame))}</thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def folded_html(frame: pd.DataFrame, name: str, folds: dict[str, str], short: dict | None = None) -> str:
+    """One closed ``<details>`` per first-level row label, its summary the label and ``folds[label]``,
+    holding the compact table of its rows (:func:`html`; the same column widths in every block)."""
+    inner = _filled(frame.droplevel(0))
+    widths = _widths(inner, short or {})
+    blocks = []
+    for i, label in enumerate(dict.fromkeys(frame.index.get_level_values(0))):
+        rows = inner[frame.index.get_level_values(0) == label]
+        blocks.append(f'<details class="fold"><summary><strong>{html_text.escape(str(label))}</strong> '
+                      f'{html_text.escape(folds.get(label, ""))}</summary>'
+                      f'{html(rows, f"{name}_{i}", True, short, widths)}</details>')
+    return "".join(blocks)

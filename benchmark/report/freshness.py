@@ -2,7 +2,8 @@
 
 The key hashes the report's own code (:mod:`benchmark.report.render` and what it imports, found by
 :func:`benchmark.common.sources.closure`), its templates, the claims file its verdicts read and the
-published tables, the tables and figures asked for, the run plan's experiments and settings and the
+published tables, the reference result the run is compared with (:mod:`benchmark.report.reproduce`), the
+tables and figures asked for, the run plan's experiments and settings and the
 manifest's showcase, and the state of the planned experiments' folders: each one's ``COMPLETE.json``,
 ``FAILED.json`` or ``SKIPPED.json`` (which change whenever an experiment is rerun), and the dataset
 snapshot's fingerprint. The report stores its key
@@ -24,7 +25,8 @@ KEY_FILE = ".inputs-key"
 CLAIMS = HERE.parents[1] / "experiments" / "claims.yaml"  # benchmark.evidence.claims.CLAIMS, unimported: light
 
 
-def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Path = CLAIMS, oks: bool = False) -> str:
+def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Path = CLAIMS, oks: bool = False,
+               reference: Path | None = None) -> str:
     """The key of the report of ``plan`` with these lists, the claims file ``claims`` and OKS asked for
     or not: its planned experiments and their settings, and the state of their folders only (folders
     the plan ignores change nothing but their list)."""
@@ -32,8 +34,10 @@ def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Pat
     digest = hashlib.sha256(json.dumps([tables, figures, planned, plan.manifest.data.showcase,
                                        plan.unplanned(), oks]).encode())
     published = sorted((HERE.parent / "reference").glob("*.csv"))
-    for path in closure([HERE / "render.py", *sorted((HERE / "templates").glob("*")), Path(claims), *published]):
+    for path in closure([HERE / "render.py", HERE / "reproduce.py", *sorted((HERE / "templates").glob("*")), Path(claims), *published]):
         digest.update(path.name.encode() + path.read_bytes())
+    if reference is not None and Path(reference).is_file():
+        digest.update(b"reference" + Path(reference).read_bytes())
     for exp_id in plan.ids:
         folder = plan.folder(exp_id)
         digest.update(exp_id.encode())

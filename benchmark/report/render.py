@@ -24,13 +24,14 @@ import jinja2
 from benchmark.common.atomic import staged_folder
 from benchmark.report.figures import FIGURES, Figure
 from benchmark.report import verdicts  # noqa: F401  (registers the claims' tables)
-from benchmark.report.formatting import EXPLANATION, display, html, latex, markdown_rows, numbers
+from benchmark.report.formatting import EXPLANATION, display, folded_html, html, latex, markdown_rows, numbers
 from benchmark.report.freshness import KEY_FILE
 from benchmark.report.results import Results
 from benchmark.report.table import TABLES, Table
 from benchmark.report.tables import problems_table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPRODUCTION = "reproduction.txt"  # the comparison with the reference result, as the console shows it
 NOT_COMPARABLE = ("These numbers come from SYNTHETIC data. They test the pipeline and are NOT comparable "
                   "to the published numbers shown beside them.")
 
@@ -64,7 +65,9 @@ def write_table(table: Table, folder: Path, env: jinja2.Environment) -> Rendered
     (folder / f"{table.name}.md").write_text(markdown)
     (folder / f"{table.name}.tex").write_text(latex(shown, table.title))
     files = {ext: f"{folder.name}/{table.name}.{ext}" for ext in ("csv", "md", "tex")}
-    return RenderedTable(table, html(shown, table.name), markdown, files)
+    shown_html = (folded_html(shown, table.name, table.folds, table.short) if table.folds
+                  else html(shown, table.name, table.compact, table.short))
+    return RenderedTable(table, shown_html, markdown, files)
 
 
 def convert_notebooks(results: Results, folder: Path, previous: Path | None = None) -> dict[str, str]:
@@ -109,9 +112,11 @@ def _check_names(tables: list[str], figures: list[str]) -> None:
 
 
 LEAD = ("claims", "verdicts")  # the table and figure that open the report: does the study hold?
+UNDER_LEAD = ("comparisons",)  # then, folded, the comparisons behind them
 
 
-def _render(results: Results, folder: Path, tables: list[str], figures: list[str], previous: Path) -> None:
+def _render(results: Results, folder: Path, tables: list[str], figures: list[str], previous: Path,
+            reproduction=None, reproduction_line: str = "") -> None:
     env = _environment()
     built = [TABLES[name](results) for name in tables]
     if results.problems:
@@ -126,24 +131,32 @@ def _render(results: Results, folder: Path, tables: list[str], figures: list[str
         "evidence": EXPLANATION,
         "lead_tables": [t for t in rendered if t.table.name in LEAD],
         "lead_figures": [f for f in drawn if f.name in LEAD],
-        "tables": [t for t in rendered if t.table.name not in LEAD],
+        "under_lead": [t for t in rendered if t.table.name in UNDER_LEAD],
+        "tables": [t for t in rendered if t.table.name not in LEAD + UNDER_LEAD],
         "figures": [f for f in drawn if f.name not in LEAD],
         "notebooks": convert_notebooks(results, folder / "notebooks", previous),
         "experiments": results.experiments,
         "problems": results.problems,
+        "reproduction": reproduction,
+        "reproduction_line": reproduction_line,
     }
+    if reproduction_line:
+        (folder / REPRODUCTION).write_text("\n".join(reproduction.lines() if reproduction else [reproduction_line]) + "\n")
     (folder / "index.html").write_text(env.get_template("index.html.j2").render(**context), encoding="utf-8")
     (folder / "README.md").write_text(env.get_template("report.md.j2").render(**context), encoding="utf-8")
 
 
-def build_report(results: Results, target: Path, tables: list[str], figures: list[str], key: str = "") -> Path:
+def build_report(results: Results, target: Path, tables: list[str], figures: list[str], key: str = "",
+                 reproduction=None, reproduction_line: str = "") -> Path:
     """Render the report of ``results`` (:func:`benchmark.report.results.results_of`) into the folder
     ``target``; returns the path of its ``index.html``. Table and figure names are keys of
     ``TABLES`` and ``FIGURES``; ``key`` (:func:`benchmark.report.freshness.report_key`) is stored
-    so that an unchanged report is not rendered again."""
+    so that an unchanged report is not rendered again. ``reproduction`` (a
+    :class:`benchmark.report.reproduce.Reproduction`, or None with ``reproduction_line`` saying why
+    there is none) is the section "Did it reproduce?" and :data:`REPRODUCTION`."""
     _check_names(tables, figures)
     target = Path(target)
     with staged_folder(target, replace=True) as scratch:
-        _render(results, scratch, tables, figures, target / "notebooks")
+        _render(results, scratch, tables, figures, target / "notebooks", reproduction, reproduction_line)
         (scratch / KEY_FILE).write_text(key)
     return target / "index.html"

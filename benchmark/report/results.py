@@ -23,12 +23,13 @@ import pandas as pd
 from PIL import Image
 
 from benchmark.common.metrics_file import ResultsError, read_metrics
+from benchmark.common.result_files import CYCLES
 from benchmark.common.seeds import without_seed
 from benchmark.evidence import PredictionsSource, Verdicts, evaluate, load_claims
 from benchmark.evidence.claims import CLAIMS, ClaimsFile
-from benchmark.evidence.convergence import CURVE, Convergence, check
 from benchmark.runner.plan import RunPlan
 from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
+from benchmark.study.convergence import Convergence, check
 from benchmark.study.losses import LOSSES
 from benchmark.study.smoothness import keypoint_arrays
 
@@ -102,10 +103,11 @@ class Result:
 
     @cached_property
     def convergence(self) -> Convergence:
-        """Whether training had converged (:mod:`benchmark.evidence.convergence`; untested without
+        """Whether training had converged (:mod:`benchmark.study.convergence`; untested without
         the per-cycle validation record, e.g. for a baseline or a reference)."""
-        path = self.path / CURVE
-        return check(pd.read_csv(path, dtype={"video": str}) if path.is_file() else None)
+        path = self.path / CYCLES
+        cap = self.config.get("max_epochs") or self.config.get("epochs")
+        return check(pd.read_csv(path, dtype={"video": str}) if path.is_file() else None, cap=cap)
 
     @cached_property
     def predictions(self) -> pd.DataFrame:

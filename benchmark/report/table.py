@@ -48,6 +48,12 @@ class Table:
     spread: pd.DataFrame | None = None  # SD between the seeds' values (NaN: one seed)
     seeds: pd.Series | None = None      # seeds behind each row (0: not a trained result)
     stalled: pd.Series | None = None    # rows drawn from an experiment that had not converged
+    # How the HTML shows it (formatting.html): compact, one line per row, each cell clipped to its
+    # column with its full text on hover; ``short`` shortens a column's text (the CSV keeps it whole);
+    # ``folds``: one folded block per first-level row label, this summary beside the label.
+    compact: bool = False
+    short: dict[str, Callable[[str], str]] | None = None
+    folds: dict[str, str] | None = None
 
 
 TABLES: dict[str, Callable[[Results], Table]] = {}

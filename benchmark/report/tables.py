@@ -411,6 +411,10 @@ def audit_table(results: Results) -> Table:
     return Table("audit", title, caption, frame[["files", "example"]])
 
 
+MOVEMENT_FILTERS = {"annotation": "unfiltered", "prediction": "unfiltered", "prediction_oneeuro": "One Euro",
+                    "prediction_savgol": "Savitzky-Golay"}  # robustness_table's sources: the filter of each
+
+
 @register("movement")
 def movement_table(results: Results) -> Table:
     """How pose error propagates into the movement features (:mod:`benchmark.movement.robustness`)."""
@@ -429,24 +433,25 @@ def movement_table(results: Results) -> Table:
     for i, e in enumerate(experiments):
         table = robustness_table(e.rows("Test"), timing["fps"], timing["frame_step"])
         table = table[table["source"] != "annotation"] if i else table  # the annotation once
-        names = {"prediction": e.config["model"], "prediction_oneeuro": f"{e.config['model']} + One Euro",
-                 "prediction_savgol": f"{e.config['model']} + Savitzky-Golay"}
-        parts.append(table.assign(source=table["source"].replace(names)))
+        parts.append(table.assign(filter=table["source"].map(MOVEMENT_FILTERS),
+                                  source=table["source"].where(table["source"] == "annotation", e.config["model"])))
     long = pd.concat(parts, ignore_index=True)
     if long.empty:
         return Table("movement", title, note="no video long enough for the movement features")
-    wide = long.pivot_table(index=["feature", "error_kind"], columns="source", sort=False,
-                            values=["error", "ci_low", "ci_high"])
-    wide = wide.swaplevel(axis=1).reindex(columns=[(s, v) for s in long["source"].unique()
-                                                   for v in ("error", "ci_low", "ci_high")])
-    wide = wide.rename(columns={"ci_low": "95% lo", "ci_high": "95% hi"}, level=1)
+
+    def pivot(values: str) -> pd.DataFrame:  # one row per feature and source, one column per filter
+        return long.pivot_table(index=["feature", "error_kind", "source"], columns="filter", values=values,
+                                sort=False).reindex(columns=list(dict.fromkeys(MOVEMENT_FILTERS.values())))
+
     caption = (f"Movement features (docs/MOVEMENT.md) of each test video computed from the noisy annotation, "
                f"each model's predictions with the recommended loss (its first seed), and those predictions after the One Euro and Savitzky-Golay "
                f"filters, each compared with the same features of the exact truth: relative error for features "
                f"on a ratio scale, absolute error for band shares and correlations; mean over "
-               f"{int(long['videos'].max())} test videos with a 95 % bootstrap interval over videos. Lower is "
+               f"{int(long['videos'].max())} test videos with its 95 % bootstrap interval over videos. Lower is "
                "better: a feature whose error stays small under a model's pose error can be trusted from it.")
-    return Table("movement", title, caption, wide)
+    data = pivot("error")  # an interval is missing where a single video has the feature
+    return Table("movement", title, caption, data, low=pivot("ci_low").reindex(data.index),
+                 high=pivot("ci_high").reindex(data.index))
 
 
 def problems_table(results: Results) -> Table:

@@ -3,34 +3,58 @@ them (:func:`benchmark.evidence.evaluate` on the results; :mod:`benchmark.report
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
+from benchmark.evidence.claims import VERDICTS
 from benchmark.report.formatting import DIFFERENCE
 from benchmark.report.results import Results
 from benchmark.report.table import NOT_RUN, STALLED_NOTE, Table, register
 from benchmark.report.tables import baseline_notes
 
 CLAIMS_CAPTION = (
-    "Each claim of the publication, judged on paired 95 % video-bootstrap intervals of its comparisons (next "
-    "table and the verdicts figure): holds when every comparison holds, contradicted when any is contradicted, "
-    "untested when every comparison is, otherwise inconclusive. A comparison is untested when an arm in it did "
+    "Each claim of the publication, judged on paired 95 % video-bootstrap intervals of its comparisons (the "
+    "verdicts figure, and the comparisons folded under it): holds when every comparison holds, contradicted when any is contradicted, "
+    "not run when no comparison ran (its experiments are not in this profile), untested when every comparison "
+    "that ran is, otherwise inconclusive. A comparison is untested when an arm in it did "
     "not learn (its Valid PCK@0.1 does not clearly beat the chance level, the Train split's mean pose) or had not "
     "converged (its last learning-rate cycle still raised Valid PCK@0.1 clearly); it is inconclusive with fewer "
     "than 10 contributing videos or an interval that decides nothing (docs/EVIDENCE.md). `python -m benchmark "
     "claims` prints the same table.")
 
 
+GISTS = (("not run", "not run"), ("did not learn", "an arm did not learn"),
+         ("not converged", "an arm had not converged"), ("convergence untested", "convergence untested"),
+         ("too few", "too few videos"))
+
+
+def clip(text: str, length: int = 40) -> str:
+    """``text`` cut to ``length`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
+
+
+def gists(reason: str) -> list[str]:
+    """The gists of why a comparison is untested, inconclusive or not run (``["an arm had not converged"]``)."""
+    return [short for phrase, short in GISTS if phrase in reason] or [clip(reason)]
+
+
+def gist(reason: str) -> str:
+    """:func:`gists` in one line."""
+    return ", ".join(gists(reason))
+
+
+def brief(side: str) -> str:
+    """A side of a comparison in few words: ``model=resunet, loss=kce (wa, best on Valid)`` -> ``resunet, kce (wa)``."""
+    return re.sub(r"\w+=|, best on Valid", "", side)
+
+
 def _summary(part: pd.DataFrame) -> str:
-    """``"2 hold, 0 contradicted, 1 inconclusive, 9 untested of 12 (why)"`` for one claim's comparisons."""
+    """``"2 hold, 1 inconclusive, 9 untested of 12 (why)"`` for one claim's comparisons."""
     counts = part["verdict"].value_counts()
-    why = sorted({r.split(":")[0] if r.startswith("not run") else "arms that did not learn" if "did not learn" in r
-                  else "arms not converged" if "not converged" in r else "convergence untested"
-                  if "convergence untested" in r else "too few videos" if "too few" in r else r
-                  for r in part["reason"] if r})
-    text = ", ".join(f"{int(counts.get(v, 0))} {label}" for v, label in
-                     (("holds", "hold"), ("contradicted", "contradicted"), ("inconclusive", "inconclusive"),
-                      ("untested", "untested")))
+    why = sorted({g for r in part["reason"] if r for g in gists(r)})
+    text = ", ".join(f"{counts[v]} {'hold' if v == 'holds' else v}" for v in VERDICTS if v in counts)
     return f"{text} of {len(part)}" + (f" ({'; '.join(why)})" if why else "")
 
 
@@ -53,7 +77,8 @@ def claims_table(results: Results) -> Table:
     if context:
         caption += " For context (not part of the claims): " + " ".join(context)
     stalled = pd.Series(verdicts.claims["not_converged"].to_numpy(), index=data.index)
-    return Table("claims", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data, stalled=stalled)
+    return Table("claims", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data, stalled=stalled,
+                 short={"published": lambda text: clip(text, 60)})
 
 
 @register("comparisons")
@@ -76,8 +101,13 @@ def comparisons_table(results: Results) -> Table:
     stalled = pd.Series(table["not_converged"].to_numpy(), index=data.index)
     caption = (f"{DIFFERENCE}: value a minus value b with its paired 95 % video-bootstrap interval (both sides "
                "resampled with the same videos, so what the videos share cancels); seeds: the spread of the "
-               "per-seed differences where the sides have several seeds; why: what made a comparison untested or "
-               "inconclusive. Direction and margin of each comparison: experiments/claims.yaml; each experiment's "
+               "per-seed differences where the sides have several seeds; why: what made a comparison untested, "
+               "inconclusive or not run (hover over a cell for its whole text; the CSV has every reason in full). "
+               "One block per claim, folded: click a claim to unfold its comparisons. Direction and margin of each comparison: experiments/claims.yaml; each experiment's "
                "convergence test: `python -m benchmark claims`.")
+    claims = results.verdicts.claims.set_index("claim")
+    folds = {claim: f"{claims.loc[claim, 'verdict']}: {_summary(table[table['claim'] == claim])}"
+             for claim in claims.index}
     return Table("comparisons", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data,
-                 low=low, high=high, stalled=stalled)
+                 low=low, high=high, stalled=stalled, compact=True, folds=folds,
+                 short={"a": brief, "b": brief, "why": gist})

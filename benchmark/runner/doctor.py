@@ -140,7 +140,7 @@ def summary_line(precision: str = "auto", jit_compile: str = "auto") -> str:
     found = backend()
     xla = "on" if resolve_jit_compile(jit_compile) else "off"
     return (f"backend {found.name} {found.version} on {_gpu_state(found, nvidia_gpus())}, "
-            f"{resolve_precision(precision, bool(found.gpus))}, XLA {xla}")
+            f"{resolve_precision(precision, bool(found.gpus), environment.cpu_bfloat16())}, XLA {xla}")
 
 
 def _installed_extra() -> str:
@@ -154,6 +154,7 @@ def report() -> tuple[list[str], bool]:
     """The doctor's lines, and whether a GPU is present but unused."""
     found, listed = backend(), nvidia_gpus()
     gpu = bool(found.gpus)
+    units = [f for f in environment.cpu_features() if f in environment.BFLOAT16_FEATURES]
     lines = [
         f"Keras            {keras.__version__}, backend {found.name} (KERAS_BACKEND to change)",
         f"installed build  {found.package}",
@@ -162,7 +163,8 @@ def report() -> tuple[list[str], bool]:
         "nvidia-smi       " + ("not found or failing: no NVIDIA driver" if listed is None else
                                "; ".join(listed) or "lists no GPU"),
         f"GPU used         {'yes: ' + ', '.join(found.gpus) if gpu else 'no'}",
-        f"precision auto   {resolve_precision('auto', gpu)}",
+        f"precision auto   {resolve_precision('auto', gpu, environment.cpu_bfloat16())}"
+        + ("" if gpu else f" (CPU bfloat16 units: {', '.join(units) or 'none'})"),
         f"jit_compile auto XLA {'on' if resolve_jit_compile('auto') else 'off'}",
     ]
     if "CUDA_VISIBLE_DEVICES" in os.environ:
@@ -178,7 +180,7 @@ def report() -> tuple[list[str], bool]:
         lines += ["", f"WARNING: nvidia-smi lists {len(listed)} GPU(s) but {found.name} does not use them: training "
                       f"would run on the CPU.", f"  fix: {found.gpu_fix}"]
     elif not gpu:
-        lines += ["", f"No GPU here: training runs on the CPU in {resolve_precision('auto', False)}. Where "
+        lines += ["", f"No GPU here: training runs on the CPU in {resolve_precision('auto', False, environment.cpu_bfloat16())}. Where "
                       "`nvidia-smi -L` lists an NVIDIA GPU, ./run_all.sh and ./run_tests.sh install TensorFlow with "
                       "CUDA (the gpu extra, INFANT_POSE_DEVICE=auto), and precision auto trains in "
                       f"{resolve_precision('auto', True)} there."]

@@ -28,7 +28,10 @@ Only this process decides what is cached, shows progress and prints.
 
 A baseline whose kernel is not installed (its environment could not be built:
 :mod:`benchmark.baselines.environments`) is not run: its folder gets a ``SKIPPED.json`` with the
-reason, the report shows it as skipped, and the run's exit status is not affected.
+reason, the report shows it as skipped, and the run's exit status is not affected. So is an
+experiment whose kind cannot apply to the run's dataset: a labelling simulation on a dataset without
+exact truth (:func:`benchmark.labelling.config.not_applicable`). Neither is ever cached: each run
+checks again, so the experiment runs once its kernel or a dataset it applies to is there.
 """
 
 from __future__ import annotations
@@ -49,8 +52,10 @@ from tqdm.auto import tqdm
 from benchmark.baselines.registry import BASELINES
 from benchmark.common.atomic import link_or_copy, swap_in
 from benchmark.common.environment import quiet_backend_start_up
+from benchmark.common.result_files import METRICS, OPTIMIZER
 from benchmark.data.info import check_images
 from benchmark.data.labelme import load_dataset
+from benchmark.labelling.config import not_applicable
 from benchmark.models.imagenet import check_imagenet_weights, imagenet_backbone
 from benchmark.runner.executors import DaskExecutor, Done, LocalExecutor, error_line
 from benchmark.runner.manifest import Experiment
@@ -69,6 +74,7 @@ from benchmark.runner.provenance import (
     training_environment,
 )
 from benchmark.runner.snapshot import FORMAT, files_state, recorded, write_snapshot
+from benchmark.training.config import TrainConfig
 
 
 @dataclass
@@ -93,6 +99,7 @@ class Job:
     kernel: str = "python3"
     training: str = ""              # a trained experiment's key without its evaluation settings
     trained_by: Path | None = None  # the folder whose model it evaluates instead of training one
+    resume_from: Path | None = None  # its own complete result of a lower max_epochs, which training goes on from
 
     @property
     def staging(self) -> Path:
@@ -139,7 +146,8 @@ def run_experiment(job: Job) -> Outcome:
             kernel_manager_class=_kernel_manager(staging / KERNEL_LOG),
             parameters={"config_json": job.experiment.config.model_dump_json(), "dataset": str(job.dataset),
                         "out_dir": str(staging), "status_file": str(status_file)}
-            | ({"trained_by": str(job.trained_by)} if job.trained_by else {}))
+            | ({"trained_by": str(job.trained_by)} if job.trained_by else {})
+            | ({"resume_from": str(job.resume_from)} if job.resume_from else {}))
         error = None
     except Exception as exc:  # the executed notebook with the traceback is kept
         error = error_line(exc)
@@ -253,6 +261,7 @@ class EpochBars:
         except (OSError, ValueError):
             return
         bar = self.bars[exp_id]
+        bar.total = status.get("epochs", bar.total)  # training to convergence doubles its epochs
         bar.set_postfix(loss=f"{status['loss']:.4g}", val_pck=f"{status.get('val_pck@0.1', float('nan')):.3f}",
                         refresh=False)
         bar.update(status["epoch"] - bar.n)
@@ -286,8 +295,23 @@ def _job(experiment: Experiment, fingerprint: str, code: dict, environment: dict
                                  environment, weight)
         return Job(experiment, digest, root, base / experiment.id, profile, LABELLING_NOTEBOOK)
     key = (fingerprint, code[experiment.config.model], environment, weight)
-    return Job(experiment, experiment_hash(experiment.config.model_dump(), *key), root, base / experiment.id, profile,
-               notebook, training=experiment_hash(experiment.config.training_settings(), *key))
+    out = base / experiment.id
+    return Job(experiment, experiment_hash(experiment.config.model_dump(), *key), root, out, profile,
+               notebook, training=experiment_hash(experiment.config.training_settings(), *key),
+               resume_from=_resumable(experiment.config, key, out))
+
+
+def _resumable(config: TrainConfig, key: tuple, out: Path) -> Path | None:
+    """``out`` when it holds a complete result of ``config`` with a lower ``max_epochs`` (the same
+    hash but for that), which training can go on from instead of starting again; else None."""
+    try:
+        summary = json.loads((out / METRICS).read_text())
+        earlier = config.model_copy(update={"max_epochs": summary["config"]["max_epochs"]})
+    except (OSError, ValueError, KeyError):
+        return None
+    if earlier == config or summary.get("epochs_run", 0) > config.epoch_cap or not (out / OPTIMIZER).is_file():
+        return None
+    return out if is_complete(out, experiment_hash(earlier.model_dump(), *key)) else None
 
 
 def is_complete(out: Path, digest: str) -> bool:
@@ -354,6 +378,8 @@ def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Pat
     executor = executor or LocalExecutor()
     every = [_job(experiment, fingerprint, code, environment, weights, root.resolve(), base, profile,
                   Path(notebook).resolve()) for experiment in experiments]
+    if force:  # trains from the start, not from a shorter cached run
+        every = [dataclasses.replace(job, resume_from=None) for job in every]
     cached = [] if force else [job for job in every if is_complete(job.out, job.digest)]
     complete = {job.digest: job for job in reversed(cached)}  # the first complete job of each setting
     cached_ids = {job.experiment.id for job in cached}
@@ -365,6 +391,8 @@ def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Pat
         if experiment.id in cached_ids:
             outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0, folder=job.out)
         elif experiment.kind == "baseline" and (reason := missing_kernel(experiment.config.baseline)):
+            outcomes[experiment.id] = skip(job, reason)
+        elif experiment.kind == "labelling" and (reason := not_applicable(root)):  # a real dataset: no truth
             outcomes[experiment.id] = skip(job, reason)
         elif job.digest in complete:
             outcomes[experiment.id] = share(complete[job.digest], job)

@@ -205,7 +205,7 @@ class LoadedManifest:
             if profile.dataset not in self.data.datasets:
                 raise self.error(("profiles", name, "dataset"), f"unknown dataset {profile.dataset!r} "
                                  f"(defined: {', '.join(self.data.datasets)})")
-            self._check_settings(profile.train, ("profiles", name, "train"))
+            self._check_settings(profile.train, ("profiles", name, "train"), context=self.data.defaults)
             groups = [group.group for group in self.data.experiments]
             for j, group in enumerate(profile.groups or []):
                 if group not in groups:
@@ -225,22 +225,27 @@ class LoadedManifest:
             self._check_settings(group.base, ("experiments", i, "base"), config)
             for key, values in (group.grid or {}).items():
                 for j, value in enumerate(values):
-                    self._check_setting(key, value, ("experiments", i, "grid", key, j), config)
+                    self._check_setting(key, value, ("experiments", i, "grid", key, j), config, group.base)
             for j, row in enumerate(group.rows or []):
-                self._check_settings(row, ("experiments", i, "rows", j), config)
+                self._check_settings(row, ("experiments", i, "rows", j), config, group.base)
 
-    def _check_settings(self, settings: dict, loc: tuple, config: type = TrainConfig) -> None:
+    def _check_settings(self, settings: dict, loc: tuple, config: type = TrainConfig, context: dict | None = None) -> None:
         for key, value in settings.items():
-            self._check_setting(key, value, loc + (key,), config)
+            self._check_setting(key, value, loc + (key,), config, {**(context or {}), **settings})
 
-    def _check_setting(self, key: str, value: Any, loc: tuple, config: type = TrainConfig) -> None:
-        """Validate one setting on its own, so the error points at its line."""
+    def _check_setting(self, key: str, value: Any, loc: tuple, config: type = TrainConfig,
+                       context: dict | None = None) -> None:
+        """Validate one setting among the others it is given with (``context``: its mapping, over the
+        defaults or the group's base), so the error points at its line and a rule that ties settings
+        together (epochs and cycles) sees them together."""
         if key not in config.model_fields:
             raise self.error(loc, f"unknown setting {key!r} (allowed: {', '.join(config.model_fields)})")
         try:
-            config.model_validate({key: value})
+            config.model_validate({k: v for k, v in (context or {}).items() if k in config.model_fields} | {key: value})
         except ValidationError as e:
-            raise self.error(loc, f"invalid value {value!r}: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+            mine = [err for err in e.errors() if not err["loc"] or err["loc"][0] == key]
+            if mine:
+                raise self.error(loc, f"invalid value {value!r}: {mine[0]['msg'].removeprefix('Value error, ')}") from None
 
     def check_report(self, tables, figures) -> None:
         """Check the ``tables`` and ``figures`` lists against the report's registries (passed in by

@@ -7,10 +7,15 @@ backend is Keras's: ``KERAS_BACKEND=jax python -m benchmark perf``.
 - pipeline, per input size, images/s: decoding JPEGs and letterboxing (threads), the same with
   the face mosaic, reading the frame cache instead, and building batches of heatmap targets with
   and without augmentation (one thread);
+- the machine's own rates: GFLOP/s of a large matrix product and of a 3x3 convolution, in float32
+  and bfloat16 (:func:`peak_rates`), what the models' rates are measured against;
 - models, per model and input size: training and inference images/s on random images, with the
-  training step ``train`` compiles (same precision, XLA setting and loss); the first step's time
-  (tracing and compiling); and peak memory: the process's resident set since the model was built
-  and, on a GPU, the device's;
+  training step ``train`` compiles (same precision, XLA setting and loss); the training FLOPs of one
+  image (:mod:`benchmark.models.flops`), the GFLOP/s that makes and its fraction of the machine's
+  float32 and bfloat16 rates; the first step's time (tracing and compiling); and peak memory: the
+  process's resident set since the model was built and, on a GPU, the device's;
+- where a step's time goes (``--profile-layers``): each layer's forward pass alone on a batch, its
+  FLOPs and rate (:func:`layer_profile`);
 - suite (``--suite``): the runner on a fresh results folder (every experiment of a profile, cold
   frame cache), the same again (all cached), and after adding one experiment to a copy of the
   manifest, with where each experiment's time went.
@@ -33,6 +38,7 @@ import pandas as pd
 from benchmark.common import environment
 from benchmark.data.labelme import load_dataset
 from benchmark.models import model_info
+from benchmark.models.flops import layer_flops, model_layers, training_flops
 from benchmark.study.codec import encode
 from benchmark.training import frame_cache
 from benchmark.training.config import TrainConfig
@@ -142,8 +148,53 @@ def measure_pipeline(root: Path, size: int, batch_size: int) -> dict:
     return row
 
 
-def measure_model(config: TrainConfig, steps: int, warmup: int) -> dict:
-    """Training and inference images/s of one model with the training step ``train`` compiles."""
+def peak_rates(size: int = 4096, repeats: int = 3) -> dict:
+    """GFLOP/s of this machine's backend, the best of ``repeats``: a ``size`` x ``size`` matrix product
+    and a 3x3 convolution of 128 channels on a batch of 16 maps of 40 x 40, each in float32 and
+    bfloat16 (on a CPU with bfloat16 units, oneDNN uses them)."""
+    rng = np.random.default_rng(0)
+    conv_flops = 2.0 * 16 * 40 * 40 * 128 * 9 * 128
+    rates = {}
+    for dtype in ("float32", "bfloat16"):
+        a, b = (keras.ops.convert_to_tensor(rng.random((size, size), dtype=np.float32), dtype=dtype) for _ in "ab")
+        maps = keras.ops.convert_to_tensor(rng.random((16, 40, 40, 128), dtype=np.float32), dtype=dtype)
+        kernel = keras.ops.convert_to_tensor(rng.random((3, 3, 128, 128), dtype=np.float32), dtype=dtype)
+        for name, run, flops in (("matmul", lambda: keras.ops.matmul(a, b), 2.0 * size**3),
+                                 ("conv3x3", lambda: keras.ops.conv(maps, kernel, padding="same"), conv_flops)):
+            keras.ops.convert_to_numpy(run())  # warm-up (and compilation)
+            best = min(_seconds(lambda: keras.ops.convert_to_numpy(run())) for _ in range(repeats))
+            rates[f"{name} {dtype}"] = flops / best / 1e9
+    return rates
+
+
+def layer_profile(model: keras.Model, batch: int, repeats: int = 3) -> pd.DataFrame:
+    """Where a forward pass's time goes: each layer call alone on random inputs of its shapes and
+    ``batch`` (best of ``repeats``, eager), with its FLOPs and GFLOP/s, slowest first. Layers that
+    compute little (normalisation, activations, additions) show what memory traffic costs."""
+    rng = np.random.default_rng(0)
+    counted = layer_flops(model).groupby("layer")["flops"].sum()
+    rows = []
+    for layer in model_layers(model):
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        for node in layer._inbound_nodes:
+            values = {id(t): keras.ops.convert_to_tensor(rng.random((batch, *t.shape[1:]), dtype=np.float32),
+                                                         dtype=t.dtype) for t in node.input_tensors}
+            args, kwargs = node.arguments.fill_in(values)
+            call = lambda: keras.tree.map_structure(keras.ops.convert_to_numpy, layer(*args, **kwargs))
+            call()
+            seconds = min(_seconds(call) for _ in range(repeats))
+            flops = batch * counted.get(layer.name, 0.0) / len(layer._inbound_nodes)
+            rows.append({"layer": layer.name, "kind": type(layer).__name__, "ms": 1e3 * seconds,
+                         "GFLOP": flops / 1e9, "GFLOP/s": flops / seconds / 1e9})
+    table = pd.DataFrame(rows)
+    table["share"] = table["ms"] / table["ms"].sum()
+    return table.sort_values("ms", ascending=False, ignore_index=True)
+
+
+def measure_model(config: TrainConfig, steps: int, warmup: int, peaks: dict | None = None) -> dict:
+    """Training and inference images/s of one model with the training step ``train`` compiles; with
+    ``peaks`` (:func:`peak_rates`), the fraction of them its training FLOPs achieve."""
     keras.utils.set_random_seed(0)
     reset_peak_rss()
     reset_device_peak()
@@ -153,17 +204,22 @@ def measure_model(config: TrainConfig, steps: int, warmup: int) -> dict:
     images = rng.random((batch, size, size, 3), dtype=np.float32)
     targets = encode(rng.uniform(8, size - 8, (batch, 22, 2)), (size, size))
     targets = tuple(targets for _ in model.outputs) if len(model.outputs) > 1 else targets
-    compile_for_training(model, config, steps + warmup, (images, targets))
+    compile_for_training(model, config, (images, targets), steps + warmup)
     first_step = _seconds(lambda: model.train_on_batch(images, targets))
     for _ in range(warmup - 1):
         model.train_on_batch(images, targets)
     train_s = _seconds(lambda: [model.train_on_batch(images, targets) for _ in range(steps)])
     model.predict_on_batch(images)  # compiles the inference step
     infer_s = _seconds(lambda: [model.predict_on_batch(images) for _ in range(steps)])
+    flops = training_flops(model)
+    achieved = flops * steps * batch / train_s / 1e9
+    fractions = {f"% of {dtype} peak": 100 * achieved / max(peaks[f"conv3x3 {dtype}"], peaks[f"matmul {dtype}"])
+                 for dtype in ("float32", "bfloat16")} if peaks else {}
     return {"model": config.model, "variant": config.variant, "input": size, "batch": batch,
             "params": model_info(model)["params"], "precision": model.dtype_policy.name,
             "xla": bool(model.jit_compile), "first step (s)": first_step,
             "train img/s": steps * batch / train_s, "infer img/s": steps * batch / infer_s,
+            "train GFLOP/img": flops / 1e9, "train GFLOP/s": achieved, **fractions,
             "peak RSS (MiB)": peak_rss_mib(), "peak device (MiB)": device_peak_mib()}
 
 

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from benchmark.baselines.registry import BASELINES
-from benchmark.common.environment import backend_name, gpu_computes, package_versions
+from benchmark.common.environment import backend_name, cpu_bfloat16, gpu_computes, package_versions
 from benchmark.common.sources import PACKAGE, code_hash, module_file
 from benchmark.models.registry import model_source
 from benchmark.runner.manifest import REPO
@@ -66,10 +66,11 @@ def baseline_environment(name: str) -> dict:
 
 
 def training_environment() -> dict:
-    """What else changes a trained result: the backend, its packages, and whether a GPU computes
-    (precision ``auto`` is mixed there). Computed where the command runs: Dask workers must have
-    the same kind of device (docs/SCALING.md)."""
-    return {"backend": backend_name(), "packages": package_versions(), "gpu": gpu_computes()}
+    """What else changes a trained result: the backend, its packages, and whether a GPU or the CPU's
+    bfloat16 units compute (precision ``auto`` is mixed there). Computed where the command runs:
+    Dask workers must have the same kind of device (docs/SCALING.md)."""
+    return {"backend": backend_name(), "packages": package_versions(), "gpu": gpu_computes(),
+            "cpu_bfloat16": cpu_bfloat16()}
 
 
 def experiment_hash(settings: dict, fingerprint: str, code: str, environment: dict | None = None,

@@ -6,6 +6,7 @@ loss or decoder is allowed here as soon as it exists there.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -53,9 +54,13 @@ class TrainConfig(BaseModel):
     # The schedule (benchmark/training/schedule.py): ``cycles`` identical cycles over the epochs, each
     # a linear warm-up from 0 to ``learning_rate`` over ``warmup_epochs`` (fractions allowed; 0: none)
     # and a cosine decay to 0. With two or more, the convergence test compares the end of training
-    # with the end of its first half (benchmark/evidence/convergence.py); ``epochs`` must be a multiple.
+    # with the end of its first half (benchmark/study/convergence.py); ``epochs`` must be a multiple.
     cycles: int = Field(1, ge=1)
     warmup_epochs: float = Field(0.0, ge=0)
+    # Train until converged: with ``max_epochs`` above ``epochs``, training goes on in more of the same
+    # cycles, doubling its epochs (epochs, 2 epochs, 4 epochs ...) until the convergence test passes or
+    # ``max_epochs`` (``epochs`` times a power of two) is reached (benchmark/training/budget.py).
+    max_epochs: int | None = Field(None, ge=1)
     augment: bool = True
     # Ranges of the geometric augmentation (with ``augment``): rotation within +-augment_rotation
     # degrees, scale within 1 +- augment_scale, shift within +-augment_translate of the input size,
@@ -102,7 +107,21 @@ class TrainConfig(BaseModel):
         if self.epochs % self.cycles:
             raise ValueError(f"epochs ({self.epochs}) must be a multiple of cycles ({self.cycles}): each "
                              "cycle ends with an epoch")
+        doublings = (self.max_epochs or self.epochs) / self.epochs
+        if doublings < 1 or doublings != 2 ** round(math.log2(doublings)):
+            raise ValueError(f"max_epochs ({self.max_epochs}) must be epochs ({self.epochs}) times a power of two: "
+                             "training doubles its epochs until it has converged")
         return self
+
+    @property
+    def cycle_epochs(self) -> int:
+        """The epochs of one learning-rate cycle."""
+        return self.epochs // self.cycles
+
+    @property
+    def epoch_cap(self) -> int:
+        """The most epochs this run may train (``max_epochs``, else ``epochs``)."""
+        return self.max_epochs or self.epochs
 
     def training_settings(self) -> dict:
         """The settings the trained model depends on (all but :attr:`EVALUATION`)."""

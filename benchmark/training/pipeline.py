@@ -97,7 +97,8 @@ class HeatmapBatches(keras.utils.PyDataset):
     compiled step is traced once (a partial batch costs a retrace, seconds for deep models).
 
     ``repeat`` makes one endless stream of epochs: batch ``i`` is batch ``i % len(self)`` of epoch
-    ``i // len(self)``; train with ``fit(steps_per_epoch=len(batches))``. Keras then keeps one
+    ``epoch + i // len(self)`` (``epoch``: where the stream starts, 0 unless training goes on from a
+    later epoch); train with ``fit(steps_per_epoch=len(batches))``. Keras then keeps one
     data iterator for the whole run. A finite dataset makes Keras's TensorFlow backend build a new
     ``tf.data`` iterator at every epoch and throw away the one that was already prefetching,
     which stalls the first step of an epoch by 0.3-5 s.
@@ -127,7 +128,7 @@ class HeatmapBatches(keras.utils.PyDataset):
         self.keypoints = data.keypoints.copy()
         if omit_facial:
             self.keypoints[:, FACIAL_IDX] = np.nan
-        self.epoch = 0  # of a finite dataset; advanced by Keras through ``on_epoch_end``
+        self.epoch = 0  # a finite dataset's, advanced by Keras through ``on_epoch_end``; a stream's first
 
     def order(self, epoch: int) -> np.ndarray:
         """The frame order of an epoch."""
@@ -163,7 +164,8 @@ class HeatmapBatches(keras.utils.PyDataset):
         return transforms.cutout(image, rng, **self.erase), keypoints
 
     def __getitem__(self, batch: int):
-        epoch, batch = divmod(batch, len(self)) if self.repeat else (self.epoch, batch)
+        epoch, batch = divmod(batch, len(self)) if self.repeat else (0, batch)
+        epoch += self.epoch
         indices = self.order(epoch)[batch * self.batch_size:(batch + 1) * self.batch_size]
         images, keypoints = zip(*(self.sample(i, epoch) for i in indices))
         size = self.data.size

@@ -4,7 +4,7 @@ One cycle (``cycles: 1``) is the familiar warm-up + cosine schedule. With two or
 starts again from the peak and anneals to 0 over the same number of steps, so the end of training
 and the end of its first half are two equally annealed points, the second with twice the training:
 what the second half added to the validation metric says whether training had converged, and no
-schedule can fake that (:mod:`benchmark.evidence.convergence`). Cycle ends fall on epoch ends
+schedule can fake that (:mod:`benchmark.study.convergence`). Cycle ends fall on epoch ends
 (``TrainConfig`` requires ``epochs`` to be a multiple of ``cycles``).
 """
 
@@ -39,8 +39,10 @@ class WarmupCosineCycles(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "steps": self.steps, "cycles": self.cycles, "warmup_steps": self.warmup_steps}
 
 
-def learning_rate_schedule(config, steps: int, steps_per_epoch: int) -> WarmupCosineCycles:
-    """The schedule of ``config`` (``learning_rate``, ``cycles``, ``warmup_epochs`` of
-    ``steps_per_epoch`` steps at the start of every cycle) over a run of ``steps`` steps."""
-    return WarmupCosineCycles(config.learning_rate, steps, config.cycles,
-                              round(config.warmup_epochs * steps_per_epoch))
+def learning_rate_schedule(config, steps_per_epoch: int) -> WarmupCosineCycles:
+    """The schedule of ``config``: cycles of ``config.cycle_epochs`` epochs of ``steps_per_epoch`` steps
+    (``learning_rate``; ``warmup_epochs`` at the start of every cycle), as many as fit in the most
+    epochs the run may train (``epoch_cap``), so a run that stops at any doubling of ``epochs`` followed
+    the same schedule up to there."""
+    return WarmupCosineCycles(config.learning_rate, config.epoch_cap * steps_per_epoch,
+                              config.epoch_cap // config.cycle_epochs, round(config.warmup_epochs * steps_per_epoch))

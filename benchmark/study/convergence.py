@@ -27,10 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark.common.result_files import CYCLES
-from benchmark.evidence.bootstrap import Cell, difference
+from benchmark.study.bootstrap import Cell, difference
 
-CURVE = CYCLES  # columns: cycle, epoch, decoder, video, correct, scored
 METRIC = "Valid PCK@0.1"
 TOLERANCE = 0.01
 
@@ -44,6 +42,7 @@ class Convergence:
     high: float = np.nan
     epochs: tuple[int, int] = (0, 0)  # the two cycle ends compared: at or before half the epochs, and the last
     untested: str = ""
+    cap: int | None = None  # the most epochs the run could train (max_epochs), when known
 
     def converged(self, tolerance: float = TOLERANCE) -> bool | None:
         if self.untested:
@@ -59,12 +58,14 @@ class Convergence:
         added = (f"training as long again ({span}, the same schedule) added {self.gain:+.3f} "
                  f"[{self.low:+.3f}, {self.high:+.3f}] {METRIC}")
         if self.converged(tolerance):
-            return f"converged: {added}, not clearly more than {tolerance:g}"
-        return f"not converged: {added}, more than {tolerance:g}"
+            return f"converged after {last} epochs: {added}, not clearly more than {tolerance:g}"
+        capped = " (its cap, max_epochs)" if self.cap and last >= self.cap else ""
+        return f"not converged after {last} epochs{capped}: {added}, more than {tolerance:g}"
 
 
-def check(curve: pd.DataFrame | None, seed: int = 0) -> Convergence:
-    """Apply the rule above to a run's ``valid_cycles.csv`` (None or empty: untested)."""
+def check(curve: pd.DataFrame | None, seed: int = 0, cap: int | None = None) -> Convergence:
+    """Apply the rule above to a run's ``valid_cycles.csv`` (None or empty: untested); ``cap``, the
+    run's most epochs, lets the reason say that it stopped there."""
     if curve is None or curve.empty:
         return Convergence(untested="no per-cycle validation record (results of an older version, or no training)")
     ends = curve.groupby("cycle")["epoch"].max()
@@ -83,4 +84,4 @@ def check(curve: pd.DataFrame | None, seed: int = 0) -> Convergence:
     early, late = cells
     videos = np.array(sorted(set(early.videos.tolist()) | set(late.videos.tolist())), dtype=object)
     d = difference(late.on(videos), early.on(videos), paired=True, seed=seed)
-    return Convergence(d.estimate, d.low, d.high, (int(earlier.max()), last))
+    return Convergence(d.estimate, d.low, d.high, (int(earlier.max()), last), cap=cap)
