@@ -440,9 +440,10 @@ def test_learning_curves_show_each_trained_model_once_and_where_it_stopped(resul
     curves = learning_curves(results)
     trained = [e for e in results.experiments if e.trained and not e.summary.get("trained_by")
                and not e.record.get("same_as")]
-    assert sorted(curves["arm"].unique()) == sorted(e.label for e in trained) and len(trained) > 1
+    label = {e.id: e.label if e.group == "loss" else f"{e.group}: {e.label}" for e in trained}
+    assert sorted(curves["arm"].unique()) == sorted(label.values()) and len(trained) > 1
     for e in trained:
-        curve = curves[curves["arm"] == e.label]
+        curve = curves[curves["arm"] == label[e.id]]
         assert list(curve["epoch"]) == list(e.history["epoch"])
         np.testing.assert_allclose(curve["seconds"], e.history["epoch_time_s"].cumsum())
         assert curve["converged"].iloc[-1] == e.convergence.converged() and curve["converged"].iloc[:-1].isna().all()

@@ -223,7 +223,8 @@ def learning_curves(results: Results) -> pd.DataFrame:
         if not e.trained or e.summary.get("trained_by") or e.record.get("same_as") or e.history.empty:
             continue
         history = e.history.assign(seconds=e.history["epoch_time_s"].cumsum()).dropna(subset=["val_pck@0.1"])
-        frames.append(pd.DataFrame({"arm": e.label, "model": e.config["model"], "epoch": history["epoch"],
+        arm = e.label if e.group == "loss" else f"{e.group}: {e.label}"
+        frames.append(pd.DataFrame({"arm": arm, "model": e.config["model"], "epoch": history["epoch"],
                                     "seconds": history["seconds"], "pck": history["val_pck@0.1"],
                                     "converged": [None] * (len(history) - 1) + [e.convergence.converged()]}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -236,7 +237,8 @@ def convergence(results: Results, folder: Path) -> Figure:
     if curves.empty:
         return Figure(name, title, note=NOT_RUN)
     models = list(dict.fromkeys(curves["model"]))
-    colours = dict(zip(dict.fromkeys(curves["arm"]), sns.color_palette("colorblind", curves["arm"].nunique())))
+    arms = curves["arm"].nunique()
+    colours = dict(zip(dict.fromkeys(curves["arm"]), sns.color_palette("colorblind" if arms <= 10 else "husl", arms)))
     fig = _new(4.2 * len(models), 6.2)
     axes = np.asarray(fig.subplots(2, len(models), squeeze=False, sharey=True))
     for column, model in enumerate(models):
