@@ -134,13 +134,18 @@ def cpu_features() -> list[str]:
     return []
 
 
+def bfloat16_units() -> list[str]:
+    """This CPU's features of :data:`BFLOAT16_FEATURES`: its bfloat16 arithmetic, if any."""
+    return [feature for feature in cpu_features() if feature in BFLOAT16_FEATURES]
+
+
 def cpu_bfloat16() -> bool:
-    """Whether this CPU computes in bfloat16 natively (:data:`BFLOAT16_FEATURES`);
+    """Whether this CPU computes in bfloat16 natively (:func:`bfloat16_units`);
     ``INFANT_POSE_CPU_BFLOAT16=0`` (or ``1``) overrides what the CPU's flags say."""
     told = os.environ.get("INFANT_POSE_CPU_BFLOAT16")
     if told in ("0", "1"):
         return told == "1"
-    return any(feature in BFLOAT16_FEATURES for feature in cpu_features())
+    return bool(bfloat16_units())
 
 
 @lru_cache(maxsize=1)

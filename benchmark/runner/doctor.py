@@ -154,7 +154,7 @@ def report() -> tuple[list[str], bool]:
     """The doctor's lines, and whether a GPU is present but unused."""
     found, listed = backend(), nvidia_gpus()
     gpu = bool(found.gpus)
-    units = [f for f in environment.cpu_features() if f in environment.BFLOAT16_FEATURES]
+    units = environment.bfloat16_units()
     lines = [
         f"Keras            {keras.__version__}, backend {found.name} (KERAS_BACKEND to change)",
         f"installed build  {found.package}",

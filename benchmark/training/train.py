@@ -288,10 +288,11 @@ def fit(config: TrainConfig, dataset: Dataset, codec: HeatmapCodec, progress: bo
                              **config.augmentation())
     compile_for_training(model, config, batches[0], steps_per_epoch=len(batches))
     monitor = _Monitor(config, codec, valid_data, status_file)
-    budget = config.epochs
+    budget, resumed = config.epochs, None
     if resume_from is not None:
         history, cycles = _resume(model, config, Path(resume_from))
         monitor.rows, monitor.cycles = history.to_dict("records"), [cycles]
+        resumed = {"experiment": Path(resume_from).name, "epochs": len(history)}  # what metrics.json records
         budget = next_budget(cycles, len(history), config)
     _lap(timings, "build", started)
     while budget:  # each doubling goes on from where the last one stopped, in the same cycles
@@ -307,7 +308,7 @@ def fit(config: TrainConfig, dataset: Dataset, codec: HeatmapCodec, progress: bo
     return Trained(model, history, monitor.record(), {
         "train_frames_used": len(train_frames), "epochs_run": len(history), "epoch_time_s": epoch_time,
         "train_images_per_s": len(train_data.images) / epoch_time,  # a body-framed epoch: each frame twice
-        "timings_s": timings, "resumed_from": _resumed(resume_from)})
+        "timings_s": timings, "resumed_from": resumed})
 
 
 def _record(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
@@ -337,13 +338,6 @@ def _resume(model: keras.Model, config: TrainConfig, folder: Path) -> tuple[pd.D
     for i, variable in enumerate(variables):
         variable.assign(state[str(i)])
     return history, cycles
-
-
-def _resumed(folder: Path | None) -> dict | None:
-    """What ``metrics.json`` records of the run a training went on from."""
-    if folder is None:
-        return None
-    return {"experiment": Path(folder).name, "epochs": int(json.loads((Path(folder) / METRICS).read_text())["epochs_run"])}
 
 
 def save_optimizer(optimizer: keras.optimizers.Optimizer, path: Path) -> None:
