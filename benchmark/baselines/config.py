@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from benchmark.baselines.registry import BASELINES
+from benchmark.common.strict import Strict
 
 
-class BaselineConfig(BaseModel):
+class BaselineConfig(Strict):
     """One zero-shot run: which baseline, its variant, and how it is evaluated.
 
     ``eval_face`` and ``eval_subset`` mean what they mean for a trained experiment; ``seed`` only
     names the run (a baseline has nothing random to seed)."""
 
-    model_config = ConfigDict(extra="forbid")
     INHERITED: ClassVar[tuple[str, ...]] = ("eval_face", "eval_subset")  # from the manifest's defaults and profile
 
     baseline: str = "mediapipe_pose"

@@ -32,15 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from benchmark.common.atomic import staged_file
 from benchmark.common.errors import InputError
 from benchmark.common.result_files import METRICS as FILE
+from benchmark.common.strict import Strict
 
 Scores = dict[str, dict[str, dict[str, dict[str, float]]]]  # decoder -> split -> reference -> metric
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DatasetRecord(_Strict):
+class DatasetRecord(Strict):
     root: str
     fingerprint: str
     synthetic: bool
@@ -50,7 +47,7 @@ class DatasetRecord(_Strict):
     coco: bool = False  # converted from COCO: the report shows OKS AP
 
 
-class LockRecord(_Strict):
+class LockRecord(Strict):
     """How the environment was installed (:func:`benchmark.common.lock.install_record`)."""
 
     mode: Literal["locked", "latest", "unmanaged", "unknown"]  # unmanaged: not installed by the set-up
@@ -70,7 +67,7 @@ class EnvironmentRecord(BaseModel):
     lock: LockRecord | None = None
 
 
-class _Common(_Strict):
+class _Common(Strict):
     config: dict[str, Any]
     dataset: DatasetRecord
     environment: EnvironmentRecord

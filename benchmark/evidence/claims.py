@@ -54,15 +54,15 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from benchmark.common.errors import InputError
+from benchmark.common.strict import Strict
+from benchmark.common.yaml_file import YamlFile
 from benchmark.study.bootstrap import LEVEL, N_BOOT, Cell, difference
 from benchmark.study.convergence import TOLERANCE
 from benchmark.evidence.sources import StatsSource, parse_metric
 from benchmark.labelling.config import LabellingConfig
-from benchmark.runner.manifest import line_index, where
 
 CLAIMS = Path(__file__).resolve().parents[2] / "experiments" / "claims.yaml"
 SPLITS = ("Valid", "Test", "DomainShift")
@@ -77,10 +77,6 @@ Scalar = str | int | float | bool
 
 class ClaimsError(InputError):
     """A claims file problem, naming the file, line, claim and field."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _check_selector(selector: dict) -> dict:
@@ -99,7 +95,7 @@ def _check_value(key: str, value) -> None:
         raise ValueError(f"unknown decoder {value!r} (allowed: {', '.join(DECODERS)})")
 
 
-class Settings(_Strict):
+class Settings(Strict):
     """The engine's constants (module docstring), every one settable per claim."""
 
     min_videos: int = Field(MIN_VIDEOS, ge=1)
@@ -117,7 +113,7 @@ class Settings(_Strict):
         return value
 
 
-class Comparison(_Strict):
+class Comparison(Strict):
     a: dict[str, Scalar]
     b: dict[str, Scalar] | float | None = None  # None: the same experiments as a
     metric: str
@@ -171,13 +167,13 @@ class Comparison(_Strict):
         return out
 
 
-class Published(_Strict):
+class Published(Strict):
     text: str
     source: str = ""                  # file(s) of shared/paper_reference
     numbers: dict[str, float] = {}    # "what, split, metric" -> published value
 
 
-class Claim(_Strict):
+class Claim(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     statement: str
     paper_claim: int | None = None    # its number in shared/paper_reference/claims.md
@@ -194,7 +190,7 @@ class Claim(_Strict):
         return value
 
 
-class ClaimsFile(_Strict):
+class ClaimsFile(Strict):
     defaults: Settings = Settings()
     reference: dict[str, Scalar] = {"group": "reference", "reference": "mean_pose"}  # the chance level
     claims: list[Claim]
@@ -246,31 +242,22 @@ class Resolved:
 
 def load_claims(path: Path | str = CLAIMS) -> ClaimsFile:
     """The validated claims file; :class:`ClaimsError` names file, line, claim and field."""
-    path = Path(path)
+    document = YamlFile.load(path, ClaimsError, "claims file")
     try:
-        text = path.read_text()
-        raw, node = yaml.safe_load(text), yaml.compose(text)
-    except FileNotFoundError:
-        raise ClaimsError(f"{path}: claims file not found") from None
-    except yaml.YAMLError as e:
-        raise ClaimsError(f"{path}: not valid YAML: {e}") from None
-    try:
-        loaded = ClaimsFile.model_validate(raw)
+        loaded = ClaimsFile.model_validate(document.data)
     except ValidationError as e:
-        lines = line_index(node) if node is not None else {}
-        raise ClaimsError("\n".join(_message(path, lines, raw, err) for err in e.errors())) from None
-    loaded._path = path
+        raise ClaimsError(document.invalid(e, lambda loc: _field(document.data, loc))) from None
+    loaded._path = document.path
     return loaded
 
 
-def _message(path: Path, lines: dict, raw, err: dict) -> str:
-    loc = tuple(err["loc"])
-    place = where(path, lines, loc)
+def _field(raw, loc: tuple) -> str:
+    """The field of a message: in a claim, the claim (its id, else its number) and the field in it."""
     if loc[:1] == ("claims",) and len(loc) > 1 and isinstance(loc[1], int):
         entry = raw["claims"][loc[1]]
         claim = entry.get("id") if isinstance(entry, dict) and entry.get("id") else f"#{loc[1] + 1}"
-        return f"{place}: claim {claim!r}: {_dotted(loc[2:]) or '(claim)'}: {err['msg']}"
-    return f"{place}: {_dotted(loc) or '(file)'}: {err['msg']}"
+        return f"claim {claim!r}: {_dotted(loc[2:]) or '(claim)'}"
+    return _dotted(loc) or "(file)"
 
 
 def _dotted(loc: tuple) -> str:

@@ -32,12 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from benchmark.baselines.config import BaselineConfig
 from benchmark.common.errors import InputError
 from benchmark.common.seeds import with_seed
+from benchmark.common.strict import Strict
+from benchmark.common.yaml_file import YamlFile
 from benchmark.labelling.config import LabellingConfig
 from benchmark.references.config import ReferenceConfig
 from benchmark.training.config import TrainConfig
@@ -52,11 +53,7 @@ class ManifestError(InputError):
     """A manifest problem, with file and line."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SyntheticSpec(_Strict):
+class SyntheticSpec(Strict):
     videos: int = Field(24, ge=3)
     frames_per_video: int = Field(40, ge=1)
     size: int = Field(256, ge=64)
@@ -66,7 +63,7 @@ class SyntheticSpec(_Strict):
     frame_step: int = Field(5, ge=1)
 
 
-class DatasetSpec(_Strict):
+class DatasetSpec(Strict):
     synthetic: SyntheticSpec | None = None
     path: str | None = None
     env: str | None = None  # the environment variable holding the root (or give --data)
@@ -88,7 +85,7 @@ def _unique(seeds):
     return seeds
 
 
-class Profile(_Strict):
+class Profile(Strict):
     dataset: str
     train: dict[str, Any] = {}
     seeds: Seeds | dict[str, Seeds] | None = None  # every experiment, or per experiment-id pattern
@@ -102,7 +99,7 @@ class Profile(_Strict):
         return value
 
 
-class Group(_Strict):
+class Group(Strict):
     group: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal["train", "baseline", "reference", "labelling"] = "train"
     base: dict[str, Any] = {}
@@ -129,7 +126,7 @@ class Group(_Strict):
         return list(self.rows)
 
 
-class Manifest(_Strict):
+class Manifest(Strict):
     datasets: dict[str, DatasetSpec]
     profiles: dict[str, Profile]
     defaults: dict[str, Any] = {}
@@ -152,53 +149,22 @@ class Experiment:
         return next(kind for kind, config in CONFIGS.items() if type(self.config) is config)
 
 
-def line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Map every path of keys/indices in the YAML document to its 1-based line number."""
-    out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            out[path + (key.value,)] = key.start_mark.line + 1
-            line_index(value, path + (key.value,), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            line_index(value, path + (i,), out)
-    return out
-
-
-def where(path: Path, lines: dict[tuple, int], loc: tuple) -> str:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return f"{path}:{lines[loc[:end]]}"
-    return str(path)
-
-
 class LoadedManifest:
     """A validated manifest with the line numbers needed for later error messages."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        try:
-            text = self.path.read_text()
-            node = yaml.compose(text)
-            raw = yaml.safe_load(text)
-        except FileNotFoundError:
-            raise ManifestError(f"{self.path}: manifest not found") from None
-        except yaml.YAMLError as e:
-            raise ManifestError(f"{self.path}: not valid YAML: {e}") from None
-        if not isinstance(raw, dict):
+        self.file = YamlFile.load(path, ManifestError, "manifest")
+        self.path = self.file.path
+        if not isinstance(self.file.data, dict):
             raise ManifestError(f"{self.path}: expected a mapping with datasets, profiles and experiments")
-        self.lines = line_index(node)
         try:
-            self.data = Manifest.model_validate(raw)
+            self.data = Manifest.model_validate(self.file.data)
         except ValidationError as e:
-            raise ManifestError("\n".join(
-                f"{where(self.path, self.lines, err['loc'])}: {'.'.join(map(str, err['loc']))}: {err['msg']}"
-                for err in e.errors())) from None
+            raise ManifestError(self.file.invalid(e)) from None
         self._check_names()
 
     def error(self, loc: tuple, message: str) -> ManifestError:
-        return ManifestError(f"{where(self.path, self.lines, loc)}: {'.'.join(map(str, loc))}: {message}")
+        return ManifestError(self.file.message(loc, message))
 
     def _check_names(self) -> None:
         for name, profile in self.data.profiles.items():

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from benchmark.common.strict import Strict
 from benchmark.models.registry import VARIANTS, list_models
 from benchmark.study.codec import DECODERS
 from benchmark.study.losses import LOSSES
@@ -22,10 +23,10 @@ def _one_of(value: str, allowed, what: str) -> str:
     return value
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(Strict):
     """Everything that changes the result of one training run."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
     # Settings that change how a trained model is evaluated, not the model: experiments that differ
     # only in these train once (benchmark.runner.execute; training monitors Valid as it trains).
     EVALUATION: ClassVar[tuple[str, ...]] = ("eval_face",)
