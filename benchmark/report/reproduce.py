@@ -20,11 +20,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from benchmark.common.atomic import staged_file
 from benchmark.common.environment import git_commit
 from benchmark.common.errors import InputError
+from benchmark.common.strict import Strict
 from benchmark.report.results import Result, Results
 from benchmark.report.table import bootstrap, metric_cells
 from benchmark.runner.plan import RunPlan
@@ -38,17 +39,13 @@ class ReferenceFileError(InputError):
     """A reference result that does not follow its schema; the message names the file and field."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Figure(_Strict):
+class Figure(Strict):
     estimate: float
     low: float
     high: float
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     group: str
     kind: str
     settings_hash: str
@@ -59,7 +56,7 @@ class Experiment(_Strict):
     environment: str  # a key of ReferenceFile.environments
 
 
-class ReferenceFile(_Strict):
+class ReferenceFile(Strict):
     format: int
     dataset: str
     profile: str
