@@ -28,11 +28,12 @@ from benchmark.apply.filters import oneeuro, savgol
 from benchmark.movement.features import UNITS, video_features
 from benchmark.movement.plots import styled
 from benchmark.movement.trajectories import sequences
+from benchmark.study.bootstrap import interval, mean_cell
 
 ABSOLUTE = ("low_band_share", "high_band_share", "velocity_correlation")  # bounded: absolute error
 FILTERS = {"oneeuro": (oneeuro, {}), "savgol": (savgol, {"window": 5, "polyorder": 2})}
 SOURCES = ("annotation", "prediction", "prediction_oneeuro", "prediction_savgol")  # compared with truth
-BOOTSTRAP = 1000
+BOOTSTRAP = 1000  # resamples of the robustness intervals
 
 
 def source_features(rows: pd.DataFrame, fps: float, frame_step: int,
@@ -78,17 +79,14 @@ def feature_errors(features: pd.DataFrame) -> pd.DataFrame:
 
 def bootstrap_interval(values: np.ndarray, resamples: int = BOOTSTRAP, seed: int = 0,
                        level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (one per video), vectorised; NaN
-    values are dropped first, NaN bounds below 2 values."""
+    """Percentile bootstrap interval of the mean of ``values`` (one per video): the study's video
+    bootstrap (:func:`benchmark.study.bootstrap.interval`); NaN values are dropped first, NaN bounds
+    below 2 values."""
     values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) < 2:
+    if np.count_nonzero(~np.isnan(values)) < 2:
         return np.nan, np.nan
-    draws = np.random.default_rng(seed).integers(0, len(values), (resamples, len(values)))
-    means = values[draws].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
+    found = interval(mean_cell(values), resamples, seed, level)
+    return found.low, found.high
 
 
 def summarise(errors: pd.DataFrame, resamples: int = BOOTSTRAP, seed: int = 0) -> pd.DataFrame:
