@@ -289,7 +289,7 @@ def test_cli(tmp_path, capsys):
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "x").write_text("x")
     assert cli.main(["synth", "--out", str(tmp_path / "foreign"), "--videos", "3"]) == 2
-    assert "not a synthetic" in capsys.readouterr().out
+    assert "not a synthetic" in capsys.readouterr().err
 
 
 def test_contact_sheet_mosaics_every_face(small, tmp_path, monkeypatch):

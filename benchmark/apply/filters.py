@@ -30,6 +30,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.signal import savgol_filter
 
+from benchmark.common.errors import InputError
+
 
 def _checked(trajectories: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     trajectories = np.asarray(trajectories, dtype=float)
@@ -53,7 +55,7 @@ def savgol(trajectories: np.ndarray, times: np.ndarray, window: int = 9, polyord
     than ``window`` uses the largest odd window it holds; one of at most ``polyorder`` frames is
     left as it is."""
     if window < 1 or window % 2 == 0 or not 0 <= polyorder < window:
-        raise ValueError(f"savgol needs an odd window > polyorder >= 0, got window={window}, "
+        raise InputError(f"savgol needs an odd window > polyorder >= 0, got window={window}, "
                          f"polyorder={polyorder}")
     trajectories, _ = _checked(trajectories, times)
     out = trajectories.copy()
@@ -78,7 +80,7 @@ def oneeuro(trajectories: np.ndarray, times: np.ndarray, min_cutoff: float = 1.0
     """The One Euro filter (see the module docstring). Each keypoint starts at its first present
     value with speed 0; after a gap it goes on from its last present frame."""
     if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
-        raise ValueError(f"oneeuro needs min_cutoff > 0, d_cutoff > 0, beta >= 0, got "
+        raise InputError(f"oneeuro needs min_cutoff > 0, d_cutoff > 0, beta >= 0, got "
                          f"min_cutoff={min_cutoff}, beta={beta}, d_cutoff={d_cutoff}")
     trajectories, times = _checked(trajectories, times)
     keypoints = trajectories.shape[1]

@@ -72,7 +72,10 @@ def load_pose_model(path: str | Path, threads: int | None = None) -> PoseModel:
     summary = json.loads(metrics.read_text()) if metrics.is_file() else {}
     config = summary.get("config", {})
     import_all()  # the custom layers of every model, for deserialisation
-    model = keras.saving.load_model(path, compile=False)
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except ValueError as err:  # not a Keras model file (Keras names the file)
+        raise InputError(str(err)) from None
     height, width = model.inputs[0].shape[1:3]
     if height != width:
         raise InputError(f"{path}: expected a square input, got {height}x{width}")

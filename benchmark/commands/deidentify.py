@@ -35,12 +35,10 @@ def main(args: argparse.Namespace) -> int:
         table = deidentify(args.input, model, args.out, args.threshold, args.margin,
                            args.agreement, args.batch_size, progress=True)
     except VideoError as err:
-        print(f"error: {err}" + (f"; the {err.decoded} decoded frames were written to {args.out}"
-                                 if err.decoded else ""), file=sys.stderr)
-        return 1 if err.decoded else 2
-    except ValueError as err:  # output folder refused, non-square model
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        if not err.decoded:
+            raise
+        print(f"error: {err}; the {err.decoded} decoded frames were written to {args.out}", file=sys.stderr)
+        return 1
     counts = ", ".join(f"{n} {region}" for region, n in table["region"].value_counts().items())
     print(f"wrote {len(table)} frames to {args.out} (mosaic region: {counts or 'none'})")
     return 0

@@ -12,14 +12,14 @@ written through a temporary folder renamed at the end. docs/MOVEMENT.md defines 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from benchmark.commands import plan_options
-from benchmark.common.atomic import OutputError, check_output, staged_folder
+from benchmark.common.atomic import check_output, staged_folder
+from benchmark.common.errors import InputError
 from benchmark.movement.features import video_features
 from benchmark.movement.plots import spectrum_figure, summary_figure, trajectory_figure
 from benchmark.movement.trajectories import (
@@ -137,17 +137,11 @@ def main(args: argparse.Namespace) -> int:
     args.input = input_path(args)
     for option in ("max_gap", "fps", "frame_step"):
         if getattr(args, option) is not None and not getattr(args, option) > 0:
-            print(f"error: --{option.replace('_', '-')} must be positive, got {getattr(args, option)}",
-                  file=sys.stderr)
-            return 2
-    try:
-        check_output(args.out, args.input)
-        count, stream = videos(args)
-        with staged_folder(args.out) as tmp:
-            for video in tqdm(stream, total=count, desc="movement", unit="video"):
-                write_video(video, tmp / video.name)
-    except (OutputError, TrajectoryError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+            raise InputError(f"--{option.replace('_', '-')} must be positive, got {getattr(args, option)}")
+    check_output(args.out, args.input)
+    count, stream = videos(args)
+    with staged_folder(args.out) as tmp:
+        for video in tqdm(stream, total=count, desc="movement", unit="video"):
+            write_video(video, tmp / video.name)
     print(f"wrote the movement features of {count} video{'s' * (count != 1)} to {args.out}")
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from benchmark.apply.filters import FILTERS, parameters
 from benchmark.apply.predict import describe, predict_video
 from benchmark.commands import plan_options
+from benchmark.common.errors import InputError
 from benchmark.data.video import FOLDER_FPS, VideoError
 
 
@@ -50,8 +51,7 @@ def main(args: argparse.Namespace) -> int:
              if getattr(args, param) is not None}
     misplaced = [param for param in given if filter_name is None or param not in parameters(filter_name)]
     if misplaced:
-        print(f"error: {_option(misplaced[0])} is no parameter of --filter {args.filter}", file=sys.stderr)
-        return 2
+        raise InputError(f"{_option(misplaced[0])} is no parameter of --filter {args.filter}")
     if args.overlay and not args.mosaic:
         print("warning: --no-mosaic: overlay.mp4 shows the faces; do not share it", file=sys.stderr)
     try:
@@ -60,15 +60,11 @@ def main(args: argparse.Namespace) -> int:
                                 progress=True)
     except VideoError as err:
         if not err.decoded:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+            raise
         print(describe(json.loads((Path(args.out) / "summary.json").read_text())))
         print(f"error: {err}; the outputs of the {err.decoded} decoded frames are in {args.out}",
               file=sys.stderr)
         return 1
-    except ValueError as err:  # output folder refused, bad filter parameters, non-square model
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     print(describe(summary))
     print(f"wrote {', '.join(sorted(p.name for p in Path(args.out).iterdir()))} to {args.out}")
     return 0

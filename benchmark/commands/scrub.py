@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.common.atomic import OutputError
-from benchmark.privacy.scrub import ScrubError, scrub_dataset
+from benchmark.privacy.scrub import scrub_dataset
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,11 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        summary = scrub_dataset(args.root, args.out, args.omit_facial_keypoints, progress=True)
-    except (ScrubError, OutputError) as err:
-        print(f"error: {err}")
-        return 2
+    summary = scrub_dataset(args.root, args.out, args.omit_facial_keypoints, progress=True)
     print(f"wrote {summary['out']}")
     for key in ("annotations", "images", "other files", "imageData removed",
                 "non-keypoint shapes dropped", "facial keypoints dropped",

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from benchmark.commands import plan_options
 from benchmark.data.info import labelme_command
-from benchmark.data.video import VideoError
 from benchmark.labelling.preannotate import MIN_CONFIDENCE
 from benchmark.labelling.select import JUMP, STRATEGIES
 from benchmark.labelling.select_frames import select_frames
@@ -37,13 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        table = select_frames(args.input, plan_options.model_file(args), args.out, args.n, args.strategy,
-                              args.exclude, args.seed, args.jump_threshold, args.min_confidence,
-                              args.batch_size, progress=True)
-    except VideoError as err:  # an unreadable video
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    table = select_frames(args.input, plan_options.model_file(args), args.out, args.n, args.strategy,
+                          args.exclude, args.seed, args.jump_threshold, args.min_confidence,
+                          args.batch_size, progress=True)
     regions = ", ".join(f"{n} {region}" for region, n in table["mosaic"].value_counts().items())
     print(f"chose {len(table)} frames of {table['video'].nunique()} videos ({args.strategy}); "
           f"wrote {args.out}/selection.csv, img/ and ann/ (mosaic region: {regions or 'none'})")

@@ -32,15 +32,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        summary = generate_dataset(
-            args.out, videos=args.videos, frames_per_video=args.frames_per_video, size=args.size,
-            seed=args.seed, fps=args.fps, frame_step=args.frame_step,
-            domain_shift_videos=args.domain_shift_videos, domain_shift_frames=args.domain_shift_frames,
-            workers=args.workers)
-    except (FileExistsError, ValueError) as err:
-        print(f"error: {err}")
-        return 2
+    summary = generate_dataset(
+        args.out, videos=args.videos, frames_per_video=args.frames_per_video, size=args.size,
+        seed=args.seed, fps=args.fps, frame_step=args.frame_step,
+        domain_shift_videos=args.domain_shift_videos, domain_shift_frames=args.domain_shift_frames,
+        workers=args.workers)
     splits = ", ".join(f"{split} {summary['videos'][split]} videos / {n} frames"
                        for split, n in summary["frames"].items())
     print(f"wrote {summary['out']}: {splits}")

@@ -28,6 +28,7 @@ from typing import TypeVar
 import cv2
 import numpy as np
 
+from benchmark.common.errors import InputError
 from benchmark.data.labelme import AnnotationError, load_image
 from benchmark.data.layout import IMAGE_SUFFIXES
 
@@ -36,7 +37,7 @@ FOLDER_FPS = 30.0  # default frame rate of a folder of images
 T = TypeVar("T")
 
 
-class VideoError(ValueError):
+class VideoError(InputError):
     """The input cannot be read, or stopped early; ``decoded`` frames were yielded before."""
 
     def __init__(self, message: str, decoded: int = 0):

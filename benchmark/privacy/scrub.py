@@ -32,6 +32,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from benchmark.common.atomic import check_output, staged_folder
+from benchmark.common.errors import InputError
 from benchmark.data.labelme import annotation_dict, image_size, load_image, occluded_flags
 from benchmark.data.layout import FOLDERS, image_path_of, is_annotation, is_image, parse_stem
 from benchmark.data.mosaic import mosaic_face
@@ -45,8 +46,8 @@ JPEG_QUALITY = 95
 KEEP = {0xE0: b"JFIF", 0xE2: b"ICC_PROFILE\0", 0xEE: b"Adobe"}
 
 
-class ScrubError(RuntimeError):
-    """The scrubbed copy failed the audit (nothing was written)."""
+class ScrubError(InputError):
+    """The scrubbed copy failed the audit (nothing was written): the dataset holds what scrub cannot fix."""
 
 
 def strip_jpeg(data: bytes) -> bytes:

@@ -20,7 +20,8 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
-from benchmark.common.atomic import staged_folder
+from benchmark.common.atomic import OutputError, staged_folder
+from benchmark.common.errors import InputError
 from benchmark.data.layout import FOLDERS, SYNTH_SETTINGS
 from benchmark.data.synth.annotator import NOISE_SIGMA, NOISE_UNIT
 from benchmark.data.synth.body import AGE_RANGE, CHUBBINESS_RANGE, LENGTH_RANGE
@@ -46,14 +47,18 @@ def assign_splits(videos: int, domain_shift_videos: int = 0) -> dict[str, list[i
     return {split: list(range(*b)) for split, b in bounds.items() if b[1] > b[0]}
 
 
+class TargetInUse(OutputError, FileExistsError):
+    """``out`` holds something a synthetic dataset may not replace (a FileExistsError as well)."""
+
+
 def _check_target(out: Path) -> None:
     """Refuse to replace anything but an empty folder or a previous synthetic dataset."""
     if not out.exists():
         return
     if not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder")
+        raise TargetInUse(f"{out} exists and is not a folder")
     if any(out.iterdir()) and not (out / SETTINGS_FILE).is_file():
-        raise FileExistsError(f"refusing to write into {out}: it is not empty and not a synthetic "
+        raise TargetInUse(f"refusing to write into {out}: it is not empty and not a synthetic "
                               f"dataset (no {SETTINGS_FILE}); choose an empty or new folder")
 
 
@@ -121,9 +126,9 @@ def generate_dataset(out: Path, videos: int = 68, frames_per_video: int = 14, si
                              ("domain_shift_videos", domain_shift_videos, 0),
                              ("domain_shift_frames", domain_shift_frames, 1), ("workers", workers, 1)):
         if value < low:
-            raise ValueError(f"{name} must be at least {low}, got {value}")
+            raise InputError(f"{name} must be at least {low}, got {value}")
     if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+        raise InputError(f"fps must be positive, got {fps}")
     out = Path(out)
     _check_target(out)
     splits = assign_splits(videos, domain_shift_videos)
