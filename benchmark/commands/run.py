@@ -14,6 +14,7 @@ import pandas as pd
 
 from benchmark.commands import plan_options
 from benchmark.commands.report import add_claims_option, add_oks_option, render
+from benchmark.common.errors import InputError
 from benchmark.report import figure_names, table_names
 from benchmark.runner.execute import Outcome, run
 from benchmark.runner.executors import DaskExecutor, LocalExecutor
@@ -52,17 +53,13 @@ def executor_from(args) -> LocalExecutor | DaskExecutor:
     if args.executor == "local":
         given = [f"--{k.replace('_', '-')}" for k, v in dask_options.items() if v is not None]
         if given:
-            raise ValueError(f"{', '.join(given)} need(s) --executor dask")
+            raise InputError(f"{', '.join(given)} need(s) --executor dask")
         return LocalExecutor()
     return DaskExecutor(**dask_options)
 
 
 def main(args) -> int:
-    try:
-        executor = executor_from(args)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    executor = executor_from(args)
     plan = plan_options.resolve(args, run=True, progress=not args.no_progress)
     # The report's lists are checked now, not after hours of training.
     plan.manifest.check_report(table_names(), figure_names())

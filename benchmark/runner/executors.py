@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 from benchmark.common.environment import visible_gpus
+from benchmark.common.errors import InputError
 
 
 @dataclass
@@ -74,13 +75,13 @@ class DaskExecutor:
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
                  gpus_per_worker: int | None = None, retries: int | None = None):
         if scheduler and workers:
-            raise ValueError("the number of workers is the running cluster's when a scheduler address is given")
+            raise InputError("the number of workers is the running cluster's when a scheduler address is given")
         self.scheduler, self.retries = scheduler, retries
         self.gpus = [] if scheduler else visible_gpus()
         self.gpus_per_worker = (1 if self.gpus else 0) if gpus_per_worker is None else gpus_per_worker
         self.workers = workers or (len(self.gpus) // self.gpus_per_worker if self.gpus_per_worker else 1)
         if not scheduler and self.workers * self.gpus_per_worker > len(self.gpus):
-            raise ValueError(f"{self.workers} worker(s) with {self.gpus_per_worker} GPU(s) each need "
+            raise InputError(f"{self.workers} worker(s) with {self.gpus_per_worker} GPU(s) each need "
                              f"{self.workers * self.gpus_per_worker} GPUs, but {len(self.gpus)} are visible")
         self.cluster = self.client = None
 
