@@ -33,7 +33,7 @@ def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Pat
     planned = [[e.id, e.config.model_dump(mode="json")] for e in plan.experiments]
     digest = hashlib.sha256(json.dumps([tables, figures, planned, plan.manifest.data.showcase,
                                        plan.unplanned(), oks]).encode())
-    published = sorted((HERE.parent / "reference").glob("*.csv"))
+    published = sorted((HERE.parent / "published").glob("*.csv"))
     for path in closure([HERE / "render.py", HERE / "reproduce.py", *sorted((HERE / "templates").glob("*")), Path(claims), *published]):
         digest.update(path.name.encode() + path.read_bytes())
     if reference is not None and Path(reference).is_file():

@@ -33,7 +33,7 @@ from benchmark.study.convergence import Convergence, check
 from benchmark.study.losses import LOSSES
 from benchmark.study.smoothness import keypoint_arrays
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "published"
 
 # The fields that tell the experiments of a group apart, in table order.
 SETTINGS: dict[str, tuple[str, ...]] = {
