@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from benchmark.common.atomic import staged_file
 from benchmark.common.environment import git_commit
 from benchmark.common.errors import InputError
+from benchmark.report.evidence_table import bootstrap, metric_cells
 from benchmark.report.results import Result, Results
-from benchmark.report.table import bootstrap, metric_cells
 from benchmark.runner.plan import RunPlan
 
 FORMAT = 1
