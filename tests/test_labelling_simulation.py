@@ -14,9 +14,10 @@ from benchmark.evidence.claims import VERDICTS
 from benchmark.labelling.config import LabellingConfig
 from benchmark.labelling.select import STRATEGIES
 from benchmark.labelling.simulate import LabellingError, relabel, retrain_config, start_videos
-from benchmark.report.figures import FIGURES, labelling_points
+from benchmark.report.evidence_table import NOT_RUN
+from benchmark.report.figure_data import labelling_points
+from benchmark.report.figures import FIGURES
 from benchmark.report.results import Result, Results, load_results
-from benchmark.report.table import NOT_RUN
 from benchmark.runner.manifest import LoadedManifest, ManifestError
 from benchmark.study.keypoints import NUM_KEYPOINTS
 from tests.conftest import run_manifest

@@ -17,9 +17,9 @@ from PIL import Image
 from benchmark.common.metrics_file import write_metrics
 from benchmark.common.result_files import CYCLES
 from benchmark.data.labelme import load_dataset, write_annotation, write_truth
+from benchmark.report import evidence_table as TB
 from benchmark.report import figure_names, freshness, table_names
 from benchmark.report import formatting as F
-from benchmark.report import table as TB
 from benchmark.report import tables as T
 from benchmark.report import verdicts as V
 from benchmark.models import list_models
@@ -435,7 +435,7 @@ def test_report_draws_every_figure(report):
 
 
 def test_learning_curves_show_each_trained_model_once_and_where_it_stopped(results):
-    from benchmark.report.figures import learning_curves
+    from benchmark.report.figure_data import learning_curves
 
     curves = learning_curves(results)
     trained = [e for e in results.experiments if e.trained and not e.summary.get("trained_by")
@@ -488,7 +488,7 @@ def test_image_figures_draw_only_the_snapshots_mosaicked_frames(results, tmp_pat
 
 
 def test_image_figures_say_when_results_have_no_snapshot(results_dir, tmp_path):
-    from benchmark.report import figures
+    from benchmark.report.figures import images as figures
 
     bare = tmp_path / "bare"
     for folder in (results_dir / "quick").iterdir():
@@ -499,7 +499,7 @@ def test_image_figures_say_when_results_have_no_snapshot(results_dir, tmp_path):
 
 
 def test_frame_sequence_shows_frames_t_t15_t30_of_a_video(results, tmp_path, monkeypatch):
-    from benchmark.report import figures
+    from benchmark.report.figures import images as figures
 
     drawn = []
     overlays = figures._overlays
@@ -514,7 +514,7 @@ def test_frame_sequence_shows_frames_t_t15_t30_of_a_video(results, tmp_path, mon
 
 
 def test_domain_shift_gallery_states_its_metrics(results, tmp_path):
-    from benchmark.report import figures
+    from benchmark.report.figures import images as figures
 
     figure = figures.domain_shift_gallery(results, tmp_path)
     e = showcase(results)
@@ -569,7 +569,7 @@ def test_smoothness_tables_compare_annotation_prediction_and_truth(results):
 
 
 def test_sample_predictions_skipped_without_images(tmp_path):
-    from benchmark.report import figures
+    from benchmark.report.figures import images as figures
 
     results = read(make_results(tmp_path, groups=("loss",), dataset_root=tmp_path / "gone"))
     figure = figures.sample_predictions(results, tmp_path)

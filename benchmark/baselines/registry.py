@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmark.common.registry import register
+
 
 @dataclass(frozen=True)
 class Baseline:
@@ -33,11 +35,12 @@ class Baseline:
         return (path.read_text().strip() or "unknown reason") if path.is_file() else None
 
 
-BASELINES: dict[str, Baseline] = {
-    "mediapipe_pose": Baseline("mediapipe_pose", "MediaPipe Pose (BlazePose, zero-shot adult model, no training)",
-                               "benchmark.baselines.mediapipe_pose", ("full",),
-                               # 0.10.21: the last release with its models inside the wheel (offline);
-                               # it pins protobuf<5, which current TensorFlow does not accept.
-                               ("mediapipe==0.10.21", "numpy<2", "pandas>=2.1", "pillow>=10.0", "pydantic>=2.5",
-                                "tqdm>=4.66", "ipykernel>=6.25"), ((3, 9), (3, 12))),
-}
+BASELINES: dict[str, Baseline] = {}
+
+register(BASELINES, "baseline", Baseline(
+    "mediapipe_pose", "MediaPipe Pose (BlazePose, zero-shot adult model, no training)",
+    "benchmark.baselines.mediapipe_pose", ("full",),
+    # 0.10.21: the last release with its models inside the wheel (offline);
+    # it pins protobuf<5, which current TensorFlow does not accept.
+    ("mediapipe==0.10.21", "numpy<2", "pandas>=2.1", "pillow>=10.0", "pydantic>=2.5", "tqdm>=4.66", "ipykernel>=6.25"),
+    ((3, 9), (3, 12))))

@@ -13,8 +13,8 @@ from __future__ import annotations
 from benchmark.commands import plan_options
 from benchmark.commands.report import add_claims_option, finished_results, name_unreadable
 from benchmark.evidence.claims import VERDICTS
+from benchmark.report.evidence_table import STALLED_NOTE, Table
 from benchmark.report.formatting import display
-from benchmark.report.table import STALLED_NOTE, Table
 from benchmark.report.verdicts import claims_table, comparisons_table
 
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from benchmark.common.registry import decorated_names
+from benchmark.common.registry import decorated_names, lookup, register
 from benchmark.study.keypoints import NUM_KEYPOINTS
 
 if TYPE_CHECKING:
@@ -30,21 +30,14 @@ INPUT_MULTIPLE = 32  # every backbone downsamples to stride 32
 MODELS_DIR = Path(__file__).resolve().parent
 NOT_MODELS = ("__init__", "registry", "blocks", "imagenet")  # shared modules of this folder
 
-_REGISTRY: dict[str, Callable[..., keras.Model]] = {}
+_REGISTRY: dict[str, Callable[..., keras.Model]] = {}  # the builders of the models imported so far
 
 
 def register_model(name: str):
     """Decorator registering a model builder under ``name``."""
     if "-" in name:
         raise ValueError(f"model name {name!r} must not contain '-' (used in model_name)")
-
-    def decorator(builder):
-        if name in _REGISTRY:
-            raise ValueError(f"model {name!r} is already registered")
-        _REGISTRY[name] = builder
-        return builder
-
-    return decorator
+    return lambda builder: register(_REGISTRY, "model", builder, name)
 
 
 @lru_cache(maxsize=1)
@@ -61,18 +54,21 @@ def _index() -> dict[str, Path]:
     return index
 
 
+def _sources() -> dict[str, Path]:
+    """Model name -> source file of the available models (this folder's and any registered at run
+    time), sorted by name."""
+    imported = {name: Path(inspect.getsourcefile(builder)) for name, builder in _REGISTRY.items()}
+    return dict(sorted((imported | _index()).items()))
+
+
 def list_models() -> list[str]:
-    """Names of the available models (this folder's and any registered at run time), sorted."""
-    return sorted(set(_index()) | set(_REGISTRY))
+    """Names of the available models, sorted."""
+    return list(_sources())
 
 
 def model_source(name: str) -> Path:
     """The source file that defines model ``name``."""
-    if name in _index():
-        return _index()[name]
-    if name in _REGISTRY:
-        return Path(inspect.getsourcefile(_REGISTRY[name]))
-    raise ValueError(f"unknown model {name!r}; registered: {', '.join(list_models())}")
+    return lookup(_sources(), "model", name, choices="registered")
 
 
 def backbone_of(name: str, variant: str) -> str | None:

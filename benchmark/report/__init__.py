@@ -14,12 +14,14 @@ HERE = Path(__file__).resolve().parent
 
 def table_names() -> list[str]:
     """The tables a manifest may list."""
-    return [name for module in ("tables.py", "verdicts.py") for name in decorated_names(HERE / module, "register")]
+    return [name for module in ("tables.py", "verdicts.py")
+            for name in decorated_names(HERE / module, "register_table")]
 
 
 def figure_names() -> list[str]:
-    """The figures a manifest may list."""
-    return decorated_names(HERE / "figures.py", "register")
+    """The figures a manifest may list (the figures package imports its modules in this order)."""
+    return [name for path in sorted((HERE / "figures").glob("*.py"))
+            for name in decorated_names(path, "register_figure")]
 
 
 def __getattr__(name: str):

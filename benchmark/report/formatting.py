@@ -1,7 +1,7 @@
 """How a table is shown: one number per cell, as a paper prints it, and the same table as CSV,
 Markdown, LaTeX (booktabs) and HTML.
 
-:func:`display` turns a :class:`~benchmark.report.table.Table` into :class:`Shown` cells: the number
+:func:`display` turns a :class:`~benchmark.report.evidence_table.Table` into :class:`Shown` cells: the number
 (differences signed, missing as "–"), its 95 % interval in small type, and, on hover in the HTML
 (the ``title`` of the cell), what a paper's cell would not hold: the other split of a table with
 valid and test columns (the test split is the one shown) and the spread between seeds. A ``seeds``
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark.report.table import STALLED, STALLED_NOTE, Table
+from benchmark.report.evidence_table import STALLED, STALLED_NOTE, Table
 
 SHOWN_SPLIT, OTHER_SPLIT = "test", "valid"  # of tables with valid and test columns
 EPOCH = "epoch time (s)"

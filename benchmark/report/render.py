@@ -22,12 +22,12 @@ from pathlib import Path
 import jinja2
 
 from benchmark.common.atomic import staged_folder
-from benchmark.report.figures import FIGURES, Figure
 from benchmark.report import verdicts  # noqa: F401  (registers the claims' tables)
+from benchmark.report.evidence_table import TABLES, Table
+from benchmark.report.figures import FIGURES, Figure
 from benchmark.report.formatting import EXPLANATION, display, folded_html, html, latex, markdown_rows, numbers
 from benchmark.report.freshness import KEY_FILE
 from benchmark.report.results import Results
-from benchmark.report.table import TABLES, Table
 from benchmark.report.tables import problems_table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

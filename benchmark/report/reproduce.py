@@ -26,8 +26,8 @@ from benchmark.common.atomic import staged_file
 from benchmark.common.environment import git_commit
 from benchmark.common.errors import InputError
 from benchmark.common.strict import Strict
+from benchmark.report.evidence_table import bootstrap, metric_cells
 from benchmark.report.results import Result, Results
-from benchmark.report.table import bootstrap, metric_cells
 from benchmark.runner.plan import RunPlan
 
 FORMAT = 1

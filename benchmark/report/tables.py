@@ -1,14 +1,14 @@
 """The study's tables: one registered function per table, ``TABLES[name](results) -> Table``
-(:mod:`benchmark.report.table`); the claims' tables are in :mod:`benchmark.report.verdicts`.
+(:mod:`benchmark.report.evidence_table`); the claims' tables are in :mod:`benchmark.report.verdicts`.
 
 Each builds numbers and their evidence from the results; :mod:`benchmark.report.formatting` shows
-them. Adding a table is one function decorated with ``@register("name")``.
+them. Adding a table is one function decorated with ``@register_table("name", "title")``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -16,9 +16,7 @@ import pandas as pd
 from benchmark.evidence import Cell, Interval, interval, mean_cell, metric_cell, pooled_cell, ratio, video_sums
 from benchmark.evidence.oks_cell import oks_cell, oks_frames
 from benchmark.movement.robustness import robustness_table
-from benchmark.report.formatting import ACCELERATION, EPOCH, ERROR, KEPT, NOISE, RATIO
-from benchmark.report.results import Result, Results, published, showcase
-from benchmark.report.table import (
+from benchmark.report.evidence_table import (
     NOT_RUN,
     Table,
     bootstrap,
@@ -28,11 +26,13 @@ from benchmark.report.table import (
     labelled_truth,
     mean_of,
     metric_cells,
-    register,
+    register_table,
     settings_text,
     split_arrays,
     tagged,
 )
+from benchmark.report.formatting import ACCELERATION, EPOCH, ERROR, KEPT, NOISE, RATIO
+from benchmark.report.results import Result, Results, published, showcase
 from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS, OKS_SIGMAS, REGIONS, subset_indices
 from benchmark.study.metrics import BETAS, correct_per_keypoint, distances, per_region
 from benchmark.study.smoothness import MEASURES, POLYORDER, WINDOW, video_jitter
@@ -102,12 +102,12 @@ def _padded(setting: tuple, width: int) -> tuple:
     return tuple(setting[:width]) + ("–",) * (width - len(setting))
 
 
-def _comparison(experiments: list[Result], name: str, title: str, keys: tuple[str, ...],
-                published_keys: list[str], oks: bool = False) -> Table:
+def _comparison(table: Table, experiments: list[Result], keys: tuple[str, ...], published_keys: list[str],
+                oks: bool = False) -> Table:
     """The loss and occlusion tables: valid/test metrics (with ``oks``, OKS AP, AP50 and AR too) and
     epoch time beside the publication."""
     if not experiments:
-        return Table(name, title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     values, intervals, members = {}, {}, {}
     for (_, setting), seeds in by_setting(experiments).items():
         setting = _padded(setting, len(keys))
@@ -115,16 +115,16 @@ def _comparison(experiments: list[Result], name: str, title: str, keys: tuple[st
         values[setting] = mean_of([_valid_test(e.scores) | {(EPOCH, ""): e.summary.get("epoch_time_s", np.nan)}
                                  for e in seeds])
         cells = {split: [metric_cells(e, folder, METRICS) for e in seeds] for split, folder in SPLITS.items()}
-        intervals[setting] = {(title_, split): bootstrap([c[metric] for c in cells[split] if metric in c])
-                              for metric, title_ in METRICS.items() for split in SPLITS}
+        intervals[setting] = {(title, split): bootstrap([c[metric] for c in cells[split] if metric in c])
+                              for metric, title in METRICS.items() for split in SPLITS}
         if oks:
             cells = {split: [_oks_cells(e, folder) for e in seeds] for split, folder in SPLITS.items()}
-            found = {(title_, split): bootstrap([c[statistic] for c in cells[split] if statistic in c])
-                     for statistic, title_ in OKS.items() for split in SPLITS}
+            found = {(title, split): bootstrap([c[statistic] for c in cells[split] if statistic in c])
+                     for statistic, title in OKS.items() for split in SPLITS}
             intervals[setting] |= found
             values[setting] |= {column: np.nan if iv is None else iv.estimate for column, iv in found.items()}
     names = [NAMES[k] for k in keys]
-    reference = frame_of(_published_valid_test(name, published_keys), names)
+    reference = frame_of(_published_valid_test(table.name, published_keys), names)
     titles = [*METRICS.values(), *(OKS.values() if oks else ())]
     data = frame_of(values, names).reindex(columns=[(t, split) for t in titles for split in SPLITS] + [(EPOCH, "")])
     caption = (f"PCKsh@beta and mKS of the {settings_text(experiments, 'decoder')} decoder on the "
@@ -132,7 +132,7 @@ def _comparison(experiments: list[Result], name: str, title: str, keys: tuple[st
                "split). Epoch time: median seconds per training epoch (ours on our device, published on the authors' "
                "GPU). Per setting: ours, the published value, and the difference ours - published. mean_pose / "
                f"chance level: {CHANCE_NOTE}") + (_oks_note(experiments) if oks else "")
-    return evidence_table(name, title, caption, data, intervals, members, reference)
+    return evidence_table(table, caption, data, intervals, members, reference)
 
 
 # What a reader must know about a model row the publication does not have.
@@ -170,28 +170,26 @@ def baseline_notes(results: Results) -> list[str]:
     return notes
 
 
-@register("loss")
-def loss_table(results: Results) -> Table:
+@register_table("loss", "Models and loss functions")
+def loss_table(results: Results, table: Table) -> Table:
     rows = results.group("loss") + results.group("baseline") + results.group("reference")
-    table = _comparison(rows, "loss", "Models and loss functions", ("model", "loss"), ["model", "loss"],
-                        results.shows_oks)
+    table = _comparison(table, rows, ("model", "loss"), ["model", "loss"], results.shows_oks)
     notes = [note for model, note in MODEL_NOTES.items() if any(e.config["model"] == model for e in rows)]
     table.caption = " ".join([table.caption, *notes, *baseline_notes(results)])
     return table
 
 
-@register("occlusion")
-def occlusion_table(results: Results) -> Table:
-    return _comparison(results.group("occlusion") + results.group("reference"), "occlusion", "Face occlusion", OCCLUSION,
+@register_table("occlusion", "Face occlusion")
+def occlusion_table(results: Results, table: Table) -> Table:
+    return _comparison(table, results.group("occlusion") + results.group("reference"), OCCLUSION,
                        ["train_face", "valid_face", "facial_keypoints"], results.shows_oks)
 
 
-@register("per_region")
-def per_region_table(results: Results) -> Table:
-    title = "PCKsh@0.1 per body region (test split)"
+@register_table("per_region", "PCKsh@0.1 per body region (test split)")
+def per_region_table(results: Results, table: Table) -> Table:
     experiments = results.group("occlusion")
     if not experiments:
-        return Table("per_region", title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     values, intervals, members = {}, {}, {}
     for (group, setting), seeds in by_setting(experiments + results.group("baseline") + results.group("reference")).items():
         if group == "baseline":  # its own row: nothing trained, evaluated with faces as configured
@@ -218,15 +216,14 @@ def per_region_table(results: Results) -> Table:
                f"{settings_text(experiments, 'eval_subset')} keypoints ({settings_text(experiments, 'decoder')} "
                "decoder). Per setting: ours, published, and the difference ours - published. A 'zero-shot' row "
                "is an off-the-shelf baseline run as published, not trained here (its Vertex cannot be produced).")
-    return evidence_table("per_region", title, caption, frame_of(values, names), intervals, members, reference)
+    return evidence_table(table, caption, frame_of(values, names), intervals, members, reference)
 
 
-@register("decoder")
-def decoder_table(results: Results) -> Table:
-    title = "Decoders (test split)"
+@register_table("decoder", "Decoders (test split)")
+def decoder_table(results: Results, table: Table) -> Table:
     experiments = [e for e in _ordered(results) if e.trained]  # only a trained model has heatmaps to decode
     if not experiments:
-        return Table("decoder", title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     decoders = list(dict.fromkeys(d for e in experiments for d in e.summary["metrics"]))
     values, intervals, members = {}, {}, {}
     for (group, _), seeds in by_setting(experiments).items():
@@ -239,17 +236,16 @@ def decoder_table(results: Results) -> Table:
                           for decoder in decoders for m, t in SHORT.items()}
     caption = ("The same trained models decoded by each decoder: PCKsh and mKS on the test split, "
                f"{settings_text(experiments, 'eval_subset')} keypoints, against the annotation.")
-    return evidence_table("decoder", title, caption, frame_of(values, ["group", "setting"]), intervals, members)
+    return evidence_table(table, caption, frame_of(values, ["group", "setting"]), intervals, members)
 
 
-@register("truth")
-def truth_table(results: Results) -> Table:
-    title = "Annotation noise: error against the annotation and against the exact truth (test split)"
+@register_table("truth", "Annotation noise: error against the annotation and against the exact truth (test split)")
+def truth_table(results: Results, table: Table) -> Table:
     experiments = _ordered(results)
     if not experiments:
-        return Table("truth", title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     if not results.synthetic:
-        return Table("truth", title, note="real data has no exact truth: this table needs synthetic data")
+        return replace(table, note="real data has no exact truth: this table needs synthetic data")
     subset = experiments[0].config["eval_subset"]
     videos, arrays = split_arrays(experiments[0], "Test")
     truth = labelled_truth(arrays)
@@ -284,10 +280,10 @@ def truth_table(results: Results) -> Table:
                f"image pixels; {subset} keypoints.")
     frame = frame_of(values, ["group", "setting"])
     frame = frame[[c for c in frame.columns if c[0] == "vs annotation"] + [c for c in frame.columns if c[0] == "vs truth"]]
-    return evidence_table("truth", title, caption, frame, intervals, members)
+    return evidence_table(table, caption, frame, intervals, members)
 
 
-def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> Table:
+def _smoothness(results: Results, table: Table, per_keypoint: bool) -> Table:
     """Jitter of the annotation, the prediction and the truth of the showcase setting's test videos,
     side by side (as :func:`benchmark.study.smoothness.compare_sources`), over its seeds.
 
@@ -296,15 +292,15 @@ def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> 
     """
     e = showcase(results)
     if e is None:
-        return Table(name, title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     seeds = [m for m in results.group(e.group) if m.setting == e.setting]
     jitter = [m.cached(("video_jitter", "Test"), lambda m=m: video_jitter(m.rows("Test"))) for m in seeds]
     sources = [s for s in ("annotation", "prediction", "truth")
                if all((m, s) in j for j in jitter for m in MEASURES)]
     if not {"annotation", "prediction"} <= set(sources) or \
             all(j[("acceleration", "annotation")].isna().to_numpy().all() for j in jitter):
-        return Table(name, title, note="no test video has enough labelled frames in a row for the smoothness "
-                                       "measures (e.g. one labelled frame per video)")
+        return replace(table, note="no test video has enough labelled frames in a row for the smoothness "
+                                    "measures (e.g. one labelled frame per video)")
     videos = jitter[0][("acceleration", "annotation")].index
     keys = ({DISPLAY_NAMES[LABELS[i]]: [LABELS[i]] for i in subset_indices(e.config["eval_subset"])}
             if per_keypoint else dict(REGIONS))
@@ -318,9 +314,9 @@ def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> 
             pooled = {s: mean_cell(np.concatenate(v), videos.to_numpy()) for s, v in per_seed.items()}
             one = {s: np.array([mean_cell(x, videos.to_numpy()).value for x in v]) for s, v in per_seed.items()}
             for s in sources:
-                row[(shown, s)] = dataclasses.replace(interval(pooled[s]), seed_values=tuple(one[s]))
-            row[(shown, RATIO)] = dataclasses.replace(ratio(pooled["prediction"], pooled["annotation"]),
-                                                      seed_values=tuple(one["prediction"] / one["annotation"]))
+                row[(shown, s)] = replace(interval(pooled[s]), seed_values=tuple(one[s]))
+            row[(shown, RATIO)] = replace(ratio(pooled["prediction"], pooled["annotation"]),
+                                          seed_values=tuple(one["prediction"] / one["annotation"]))
             if "truth" in sources:
                 t = ratio(pooled["truth"], pooled["annotation"])
                 row[(shown, NOISE)] = Interval(1 - t.estimate, 1 - t.high, 1 - t.low, n_videos=t.n_videos,
@@ -336,35 +332,34 @@ def _smoothness(results: Results, name: str, title: str, per_keypoint: bool) -> 
                "annotator noise: 1 - truth / annotation, the share of the annotation's jitter that "
                "the true motion does not have (synthetic data only). A prediction smoother than the "
                "truth itself follows the real motion too little, rather than removing noise.")
-    return evidence_table(name, title, caption, data, intervals, {key: seeds for key in keys})
+    return evidence_table(table, caption, data, intervals, {key: seeds for key in keys})
 
 
-@register("smoothness")
-def smoothness_table(results: Results) -> Table:
-    return _smoothness(results, "smoothness", "Temporal smoothness per body region (test split)", False)
+@register_table("smoothness", "Temporal smoothness per body region (test split)")
+def smoothness_table(results: Results, table: Table) -> Table:
+    return _smoothness(results, table, False)
 
 
-@register("smoothness_keypoint")
-def smoothness_keypoint_table(results: Results) -> Table:
-    return _smoothness(results, "smoothness_keypoint", "Temporal smoothness per keypoint (test split)", True)
+@register_table("smoothness_keypoint", "Temporal smoothness per keypoint (test split)")
+def smoothness_keypoint_table(results: Results, table: Table) -> Table:
+    return _smoothness(results, table, True)
 
 
 GENERALISATION_METRICS = {"pck@0.1": "PCK@0.1", "mks": "mKS"}
 
 
-@register("generalisation")
-def generalisation_table(results: Results) -> Table:
+@register_table("generalisation", "Generalisation: the test split against each held-out shift")
+def generalisation_table(results: Results, table: Table) -> Table:
     """Each model on the test split and on each named shift of the DomainShift split, and the share of
     its test PCK@0.1 it keeps there (shift / Test, independent video bootstraps of the two)."""
-    title = "Generalisation: the test split against each held-out shift"
     loss = results.group("loss")
     experiments = (([e for e in loss if e.config["loss"] == results.recommended_loss] or loss) + results.group("baseline")
                    + results.group("reference"))
     if not experiments:
-        return Table("generalisation", title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     shifts = results.shifts or dict.fromkeys(experiments[0].rows("DomainShift")["video"], "DomainShift")  # unnamed
     if not shifts:
-        return Table("generalisation", title, note="the dataset has no DomainShift split (synthetic data only)")
+        return replace(table, note="the dataset has no DomainShift split (synthetic data only)")
     names = list(dict.fromkeys(shifts.values()))
     values, intervals, members = {}, {}, {}
     for (_, _), seeds in by_setting(experiments).items():
@@ -392,15 +387,14 @@ def generalisation_table(results: Results) -> Table:
                "docs/SYNTHETIC.md). PCK@0.1 / Test: the share of its test PCK@0.1 a model keeps on the shift, "
                "with a 95 % interval from independent video bootstraps of the two splits; with few videos per "
                f"shift these intervals are wide. {settings_text(experiments, 'eval_subset')} keypoints.")
-    return evidence_table("generalisation", title, caption, data, intervals, members)
+    return evidence_table(table, caption, data, intervals, members)
 
 
-@register("audit")
-def audit_table(results: Results) -> Table:
+@register_table("audit", "Privacy audit of the dataset")
+def audit_table(results: Results, table: Table) -> Table:
     """The privacy audit (``python -m benchmark audit``) of the dataset, from the run stage's snapshot."""
-    title = "Privacy audit of the dataset"
     if results.dataset is None:
-        return Table("audit", title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     root, rows = results.dataset["root"], results.dataset["audit"]["rows"]
     rows = rows or [{"severity": "none", "check": "-", "files": 0, "example": "clean"}]
     caption = ("Findings per severity and check; run `python -m benchmark audit ROOT` for the list. "
@@ -408,36 +402,35 @@ def audit_table(results: Results) -> Table:
                "load time), so 'face' findings are expected there; on real data any high finding "
                "must be fixed (`python -m benchmark scrub`) before sharing.")
     frame = pd.DataFrame(rows).assign(dataset=root).set_index(["dataset", "severity", "check"])
-    return Table("audit", title, caption, frame[["files", "example"]])
+    return replace(table, caption=caption, data=frame[["files", "example"]])
 
 
 MOVEMENT_FILTERS = {"annotation": "unfiltered", "prediction": "unfiltered", "prediction_oneeuro": "One Euro",
                     "prediction_savgol": "Savitzky-Golay"}  # robustness_table's sources: the filter of each
 
 
-@register("movement")
-def movement_table(results: Results) -> Table:
+@register_table("movement", "Movement features computed from each source: error against the exact truth (test split)")
+def movement_table(results: Results, table: Table) -> Table:
     """How pose error propagates into the movement features (:mod:`benchmark.movement.robustness`)."""
-    title = "Movement features computed from each source: error against the exact truth (test split)"
     one_seed: dict[tuple, Result] = {}  # the first seed of each model with the recommended loss
     for e in results.group("loss"):
         if e.config["loss"] == results.recommended_loss:
             one_seed.setdefault(e.setting, e)
     experiments = list(one_seed.values()) or results.experiments[:1]
     if not experiments:
-        return Table("movement", title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     timing = results.timing
     if timing is None:
-        return Table("movement", title, note="needs synthetic data (exact truth and the videos' frame rate)")
+        return replace(table, note="needs synthetic data (exact truth and the videos' frame rate)")
     parts = []
     for i, e in enumerate(experiments):
-        table = robustness_table(e.rows("Test"), timing["fps"], timing["frame_step"])
-        table = table[table["source"] != "annotation"] if i else table  # the annotation once
-        parts.append(table.assign(filter=table["source"].map(MOVEMENT_FILTERS),
-                                  source=table["source"].where(table["source"] == "annotation", e.config["model"])))
+        rows = robustness_table(e.rows("Test"), timing["fps"], timing["frame_step"])
+        rows = rows[rows["source"] != "annotation"] if i else rows  # the annotation once
+        parts.append(rows.assign(filter=rows["source"].map(MOVEMENT_FILTERS),
+                                 source=rows["source"].where(rows["source"] == "annotation", e.config["model"])))
     long = pd.concat(parts, ignore_index=True)
     if long.empty:
-        return Table("movement", title, note="no video long enough for the movement features")
+        return replace(table, note="no video long enough for the movement features")
 
     def pivot(values: str) -> pd.DataFrame:  # one row per feature and source, one column per filter
         return long.pivot_table(index=["feature", "error_kind", "source"], columns="filter", values=values,
@@ -450,8 +443,8 @@ def movement_table(results: Results) -> Table:
                f"{int(long['videos'].max())} test videos with its 95 % bootstrap interval over videos. Lower is "
                "better: a feature whose error stays small under a model's pose error can be trusted from it.")
     data = pivot("error")  # an interval is missing where a single video has the feature
-    return Table("movement", title, caption, data, low=pivot("ci_low").reindex(data.index),
-                 high=pivot("ci_high").reindex(data.index))
+    return replace(table, caption=caption, data=data, low=pivot("ci_low").reindex(data.index),
+                   high=pivot("ci_high").reindex(data.index))
 
 
 def problems_table(results: Results) -> Table:

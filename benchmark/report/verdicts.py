@@ -1,17 +1,18 @@
 """The claims' tables: the verdict of each of the study's claims, and the paired comparisons behind
-them (:func:`benchmark.evidence.evaluate` on the results; :mod:`benchmark.report.table`)."""
+them (:func:`benchmark.evidence.evaluate` on the results; :mod:`benchmark.report.evidence_table`)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from benchmark.evidence.claims import VERDICTS
+from benchmark.report.evidence_table import NOT_RUN, STALLED_NOTE, Table, register_table
 from benchmark.report.formatting import DIFFERENCE
 from benchmark.report.results import Results
-from benchmark.report.table import NOT_RUN, STALLED_NOTE, Table, register
 from benchmark.report.tables import baseline_notes
 
 CLAIMS_CAPTION = (
@@ -58,13 +59,12 @@ def _summary(part: pd.DataFrame) -> str:
     return f"{text} of {len(part)}" + (f" ({'; '.join(why)})" if why else "")
 
 
-@register("claims")
-def claims_table(results: Results) -> Table:
+@register_table("claims", "The study's claims: verdicts on these results")
+def claims_table(results: Results, table: Table) -> Table:
     """The verdict of each of the study's claims (``experiments/claims.yaml``) beside its published
     evidence."""
-    title = "The study's claims: verdicts on these results"
     if not results.experiments:
-        return Table("claims", title, note=NOT_RUN)
+        return replace(table, note=NOT_RUN)
     verdicts = results.verdicts
     rows = {}
     for claim in verdicts.claims.to_dict("records"):
@@ -77,28 +77,27 @@ def claims_table(results: Results) -> Table:
     if context:
         caption += " For context (not part of the claims): " + " ".join(context)
     stalled = pd.Series(verdicts.claims["not_converged"].to_numpy(), index=data.index)
-    return Table("claims", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data, stalled=stalled,
-                 short={"published": lambda text: clip(text, 60)})
+    return replace(table, caption=caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data=data,
+                   stalled=stalled, short={"published": lambda text: clip(text, 60)})
 
 
-@register("comparisons")
-def comparisons_table(results: Results) -> Table:
+@register_table("comparisons", "Paired comparisons behind the claims (same videos, seeds pooled)")
+def comparisons_table(results: Results, table: Table) -> Table:
     """Every comparison behind the claims: the two sides' values, their paired difference, the
     verdict and why."""
-    title = "Paired comparisons behind the claims (same videos, seeds pooled)"
     if not results.experiments:
-        return Table("comparisons", title, note=NOT_RUN)
-    table = results.verdicts.comparisons
+        return replace(table, note=NOT_RUN)
+    rows = results.verdicts.comparisons
     data = pd.DataFrame({
-        "metric": table["split"] + " " + table["metric"], "a": table["a"], "b": table["b"],
-        "value a": table["value_a"], "value b": table["value_b"], DIFFERENCE: table["difference"],
-        "seeds": table["seeds"], "videos": table["n_videos"], "verdict": table["verdict"], "why": table["reason"],
+        "metric": rows["split"] + " " + rows["metric"], "a": rows["a"], "b": rows["b"],
+        "value a": rows["value_a"], "value b": rows["value_b"], DIFFERENCE: rows["difference"],
+        "seeds": rows["seeds"], "videos": rows["n_videos"], "verdict": rows["verdict"], "why": rows["reason"],
     }, dtype=object)
-    data.index = pd.MultiIndex.from_arrays([table["claim"], table["comparison"]], names=["claim", "comparison"])
+    data.index = pd.MultiIndex.from_arrays([rows["claim"], rows["comparison"]], names=["claim", "comparison"])
     empty = pd.DataFrame(np.nan, index=data.index, columns=data.columns)
     low, high = empty.copy(), empty.copy()
-    low[DIFFERENCE], high[DIFFERENCE] = table["low"].to_numpy(), table["high"].to_numpy()
-    stalled = pd.Series(table["not_converged"].to_numpy(), index=data.index)
+    low[DIFFERENCE], high[DIFFERENCE] = rows["low"].to_numpy(), rows["high"].to_numpy()
+    stalled = pd.Series(rows["not_converged"].to_numpy(), index=data.index)
     caption = (f"{DIFFERENCE}: value a minus value b with its paired 95 % video-bootstrap interval (both sides "
                "resampled with the same videos, so what the videos share cancels); seeds: the spread of the "
                "per-seed differences where the sides have several seeds; why: what made a comparison untested, "
@@ -106,8 +105,8 @@ def comparisons_table(results: Results) -> Table:
                "One block per claim, folded: click a claim to unfold its comparisons. Direction and margin of each comparison: experiments/claims.yaml; each experiment's "
                "convergence test: `python -m benchmark claims`.")
     claims = results.verdicts.claims.set_index("claim")
-    folds = {claim: f"{claims.loc[claim, 'verdict']}: {_summary(table[table['claim'] == claim])}"
+    folds = {claim: f"{claims.loc[claim, 'verdict']}: {_summary(rows[rows['claim'] == claim])}"
              for claim in claims.index}
-    return Table("comparisons", title, caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data,
-                 low=low, high=high, stalled=stalled, compact=True, folds=folds,
-                 short={"a": brief, "b": brief, "why": gist})
+    return replace(table, caption=caption + (f" {STALLED_NOTE}" if stalled.any() else ""), data=data,
+                   low=low, high=high, stalled=stalled, compact=True, folds=folds,
+                   short={"a": brief, "b": brief, "why": gist})

@@ -9,19 +9,20 @@ resampling the same videos for every seed. Tables compared with the publication 
 per setting: ``ours``, ``published`` and ``difference`` (ours minus published, with our interval
 shifted by the published value). How a table is shown is :mod:`benchmark.report.formatting`'s job.
 
-Adding a table is one function decorated with ``@register("name")`` in :mod:`benchmark.report.tables`
-or :mod:`benchmark.report.verdicts`.
+Adding a table is one function decorated with ``@register_table("name", "title")`` in
+:mod:`benchmark.report.tables` or :mod:`benchmark.report.verdicts`.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from benchmark.common.registry import register
 from benchmark.evidence import Cell, Interval, interval, metric_cell, video_sums
 from benchmark.report.results import Result, Results
 
@@ -56,14 +57,17 @@ class Table:
     folds: dict[str, str] | None = None
 
 
-TABLES: dict[str, Callable[[Results], Table]] = {}
+TABLES: dict[str, Callable[[Results], Table]] = {}  # the report's tables: name -> results -> Table
 
 
-def register(name: str):
-    """Decorator adding a table function to :data:`TABLES` under ``name``."""
-    def add(function: Callable[[Results], Table]) -> Callable[[Results], Table]:
-        TABLES[name] = function
-        return function
+def register_table(name: str, title: str):
+    """Decorator adding ``build(results, table) -> Table`` to :data:`TABLES` as ``results -> Table``:
+    ``table`` is ``Table(name, title)`` for ``build`` to fill in."""
+    def add(build: Callable[[Results, Table], Table]) -> Callable[[Results], Table]:
+        @functools.wraps(build)
+        def built(results: Results) -> Table:
+            return build(results, Table(name, title))
+        return register(TABLES, "table", built, name)
     return add
 
 
@@ -90,7 +94,7 @@ def by_setting(experiments: list[Result]) -> dict[tuple, list[Result]]:
 
 def tagged(cell: Cell, e: Result) -> Cell:
     """A one-seed cell labelled with its experiment's seed and id."""
-    return dataclasses.replace(cell, seeds=(e.config.get("seed", 0),), experiments=(e.id,))
+    return replace(cell, seeds=(e.config.get("seed", 0),), experiments=(e.id,))
 
 
 def bootstrap(cells: list[Cell]) -> Interval | None:
@@ -152,10 +156,11 @@ def _stack(ours: pd.DataFrame, reference: pd.DataFrame, difference: pd.DataFrame
     return stacked.reorder_levels([*range(1, ours.index.nlevels + 1), 0]).reindex(order)
 
 
-def evidence_table(name: str, title: str, caption: str, data: pd.DataFrame, intervals: dict[tuple, dict],
+def evidence_table(table: Table, caption: str, data: pd.DataFrame, intervals: dict[tuple, dict],
                    members: dict[tuple, list[Result]], reference: pd.DataFrame | None = None) -> Table:
-    """A table with its evidence: ``intervals`` ``{row: {column: Interval}}`` and ``members`` (the
-    experiments behind each row) for the rows of ``data``; with ``reference``, three rows per setting."""
+    """``table`` with ``data`` and its evidence: ``intervals`` ``{row: {column: Interval}}`` and
+    ``members`` (the experiments behind each row) for the rows of ``data``; with ``reference``, three
+    rows per setting."""
     low, high = _field(data, intervals, lambda i: i.low), _field(data, intervals, lambda i: i.high)
     spread = _field(data, intervals, lambda i: i.seed_spread[2])
     seeds = pd.Series([len(members.get(row, [])) for row in data.index], index=data.index)
@@ -170,4 +175,5 @@ def evidence_table(name: str, title: str, caption: str, data: pd.DataFrame, inte
         stalled = pd.Series(ours & stalled.reindex(data.index.droplevel("source")).to_numpy(), index=data.index)
     if stalled.any():
         caption = f"{caption} {STALLED_NOTE}"
-    return Table(name, title, caption, data, low=low, high=high, spread=spread, seeds=seeds, stalled=stalled)
+    return replace(table, caption=caption, data=data, low=low, high=high, spread=spread, seeds=seeds,
+                   stalled=stalled)
