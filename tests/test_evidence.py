@@ -322,6 +322,19 @@ def test_an_arm_that_learned_nothing_makes_every_comparison_untested(source, arm
     assert result.claims.loc[0, "untested"] == 1 and combine(["holds", "untested"]) == "inconclusive"
 
 
+def test_a_comparison_whose_arm_was_not_run_says_why(planted):
+    """A planned experiment that was not run (a profile's ``defer``) gives its reason to the verdict."""
+    source = PredictionsSource(planted, not_run=[({"group": "t", "id": "t-slow", "model": "slow"}, "too slow here")])
+    good = {"group": "t", "model": "good"}
+    result = evaluate(claims({"a": {"group": "t", "model": "slow"}, "b": good, "metric": "mks", "direction": "greater"},
+                             {"a": {"group": "t", "model": "gone"}, "b": good, "metric": "mks", "direction": "greater"}),
+                      source)
+    rows = result.comparisons.set_index("claim")
+    assert list(rows["verdict"]) == ["not run", "not run"]
+    assert rows.loc["c0", "reason"] == "not run: t-slow was not run (too slow here)"
+    assert rows.loc["c1", "reason"].startswith("not run: no finished experiment matches")
+
+
 def test_an_arm_still_improving_makes_its_comparisons_untested(source):
     rising, bad = {"group": "t", "model": "rising"}, {"group": "t", "model": "bad"}
     row = evaluate(claims({"a": rising, "b": bad, "metric": "pck@0.1", "direction": "greater"}), source).comparisons.iloc[0]

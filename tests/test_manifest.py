@@ -39,6 +39,10 @@ def test_the_study_grid():
     assert {"loss-hrnet-mse", "loss-vitpose-kce", "loss-simple_baseline-kce-s2", "occlusion-visible-visible-omitted-s1"} \
         <= set(full) and "loss-hourglass-kce-s1" not in full
     assert manifest.data.showcase == {"group": "loss", "model": "simple_baseline", "loss": "kce"}
+    # the quick profile defers the hourglass arms (over its budget), with why; the full one runs them
+    assert {e.id for e in experiments if e.deferred} == {f"loss-hourglass-{l}" for l in ("mse", "bce", "kce")}
+    assert all("not converged" in e.deferred for e in experiments if e.deferred)
+    assert not any(e.deferred for e in manifest.experiments("full"))
 
 
 def test_profiles_change_the_training_settings():
@@ -50,6 +54,17 @@ def test_profiles_change_the_training_settings():
 def test_table_and_figure_names_match_the_report_registries():
     # the names read from the sources are the registries' (one source of allowed values)
     assert table_names() == list(TABLE_FUNCTIONS) and figure_names() == list(FIGURE_FUNCTIONS)
+
+
+def test_a_profile_defers_experiments_with_a_reason(tmp_path):
+    text = GOOD.replace("    train: {epochs: 1, input_size: 64}\n",
+                        "    train: {epochs: 1, input_size: 64}\n    defer: {'*-kce': too slow here}\n")
+    experiments = LoadedManifest(_write(tmp_path, text)).experiments("smoke")
+    assert {e.id: e.deferred for e in experiments} == {"loss-simple_baseline-mse": None,
+                                                       "loss-simple_baseline-kce": "too slow here"}
+    typo = LoadedManifest(_write(tmp_path, text.replace("'*-kce'", "'*-kcee'")))
+    with pytest.raises(ManifestError, match=r"manifest.yaml:8: profiles.smoke.defer.\*-kcee: matches no experiment"):
+        typo.experiments("smoke")
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -19,8 +19,10 @@ import yaml
 from conftest import render_report, run_manifest
 
 from benchmark.common.metrics_file import read_metrics
+from benchmark.evidence.sources import PredictionsSource
 from benchmark.models import register_model
 from benchmark.runner.execute import EpochBars, Job, missing_kernel
+from benchmark.report.results import load_results
 from benchmark.runner.manifest import REPO, Experiment, LoadedManifest
 from benchmark.runner.plan import PlanError
 from benchmark.training.config import TrainConfig
@@ -239,6 +241,23 @@ def test_a_setting_listed_twice_trains_once(tmp_path, workspace, first_run):
                                                             "again-kce": "cached"}
     assert json.loads((trained / "COMPLETE.json").read_text())["same_as"] == "again-kce"
     assert {o.status for o in outcomes(force=True).values()} == {"ran", "shared"}
+
+
+@pytest.mark.slow
+def test_a_deferred_experiment_is_not_run_and_its_claims_say_why(tmp_path, workspace, first_run):
+    doc = yaml.safe_load(MANIFEST)
+    doc["profiles"]["smoke"]["defer"] = {"*-mse": "9 minutes here"}
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    outcomes = run_manifest(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                            data_dir=workspace / "data")
+    assert {o.id: o.status for o in outcomes} == {"loss-simple_baseline-mse": "skipped",
+                                                  "loss-simple_baseline-kce": "ran"}
+    skipped = json.loads((outcomes[0].folder / "SKIPPED.json").read_text())
+    assert skipped["reason"] == "deferred in profile 'smoke': 9 minutes here" and skipped["config"]["loss"] == "mse"
+    results = load_results(outcomes[0].folder.parent)
+    source = PredictionsSource([], not_run=[(p.config, p.error) for p in results.problems])
+    with pytest.raises(LookupError, match=r"loss-simple_baseline-mse was not run \(deferred in profile 'smoke'"):
+        source.cell({"group": "loss", "loss": "mse"}, "Test", "pck@0.1")
 
 
 @register_model("unknown_to_the_kernel")

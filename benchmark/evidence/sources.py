@@ -81,12 +81,16 @@ class PredictionsSource:
     ``predictions``: its ``predictions.csv`` rows, or a function returning them (read on first use).
     ``convergence``: its :class:`~.convergence.Convergence` (None: untested), which the claims'
     preconditions read (:meth:`convergence`). ``oks_sigmas``: experiment id -> the OKS sigmas its
-    evaluation recorded (an experiment not named: the defaults).
+    evaluation recorded (an experiment not named: the defaults). ``not_run``: ``(config, reason)`` of
+    experiments that were planned but not run, so a selector that finds none of the finished ones says
+    why (``LookupError``: the comparison is not run).
     """
 
     def __init__(self, experiments: Iterable[tuple],
-                 oks_sigmas: Mapping[str, Mapping[str, float] | None] | None = None):
+                 oks_sigmas: Mapping[str, Mapping[str, float] | None] | None = None,
+                 not_run: Iterable[tuple[Mapping, str]] = ()):
         self._sigmas = dict(oks_sigmas or {})
+        self._not_run = list(not_run)
         self.configs: list[dict] = []
         self._predictions: list[Predictions] = []
         self._convergence: dict[str, Convergence | None] = {}
@@ -104,9 +108,7 @@ class PredictionsSource:
     def best_decoder(self, selector: Mapping[str, Any], metric: str, split: str = "Valid") -> str:
         """The decoder with the highest ``metric`` on ``split`` (mean over the seeds of ``selector``), the
         first of equals in the order the predictions list them; LookupError when none has predictions."""
-        found = self.matching(selector)
-        if not found:
-            raise LookupError(f"no finished experiment matches {dict(selector)}")
+        found = self._finished(selector)
         rows = self._rows(found[0], split, None)
         decoders = list(dict.fromkeys(rows["decoder"])) if "decoder" in rows else []
         if not decoders:
@@ -120,8 +122,7 @@ class PredictionsSource:
         """Indices of the experiments whose config has every value of ``selector`` (compared as text);
         ValueError when they differ in a setting other than the seed: the selector is ambiguous, a
         mistake in the claims rather than missing evidence."""
-        found = [i for i, config in enumerate(self.configs)
-                 if all(k in config and str(config[k]) == str(v) for k, v in selector.items())]
+        found = [i for i, config in enumerate(self.configs) if _matches(config, selector)]
         first = self.configs[found[0]] if found else {}
         differing = sorted({k for i in found for k in self.configs[i]
                             if k not in SEED_FIELDS and str(self.configs[i].get(k)) != str(first.get(k))})
@@ -130,10 +131,17 @@ class PredictionsSource:
                              f"not only in seed: {', '.join(self.id(i) for i in found)}")
         return found
 
-    def cell(self, selector: Mapping[str, Any], split: str, metric: str, decoder: str | None = None) -> Cell:
+    def _finished(self, selector: Mapping[str, Any]) -> list[int]:
+        """:meth:`matching`, or LookupError saying why nothing matches: not run (and why), or not there."""
         found = self.matching(selector)
         if not found:
-            raise LookupError(f"no finished experiment matches {dict(selector)}")
+            why = [f"{config.get('id')} was not run ({reason})" for config, reason in self._not_run
+                   if _matches(config, selector)]
+            raise LookupError("; ".join(why) or f"no finished experiment matches {dict(selector)}")
+        return found
+
+    def cell(self, selector: Mapping[str, Any], split: str, metric: str, decoder: str | None = None) -> Cell:
+        found = self._finished(selector)
         kind, detail = parse_metric(metric)
         cells = []
         for i in found:
@@ -178,6 +186,11 @@ class PredictionsSource:
                                               index.get_level_values("video"),
                                               self.configs[i].get("eval_subset", "non_facial"), betas)
         return self._cache[key]
+
+
+def _matches(config: Mapping[str, Any], selector: Mapping[str, Any]) -> bool:
+    """Whether ``config`` has every value of ``selector`` (compared as text)."""
+    return all(k in config and str(config[k]) == str(v) for k, v in selector.items())
 
 
 def region_jitter(rows: pd.DataFrame) -> pd.DataFrame:

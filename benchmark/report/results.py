@@ -151,6 +151,7 @@ class Problem:
     path: Path
     status: str  # failed | skipped | incomplete | unreadable
     error: str = ""
+    config: dict = field(default_factory=dict)  # a skipped experiment's settings (group and id included)
 
     @property
     def notebook(self) -> Path | None:
@@ -232,7 +233,8 @@ class Results:
         settings, judged against the chance-level reference (zero-shot baselines take no part)."""
         return evaluate(self.claims or load_claims(), PredictionsSource(
             [({"group": e.group, "id": e.id, **e.config}, lambda e=e: e.predictions, e.convergence)
-             for e in self.experiments if not e.baseline], {e.id: e.oks_sigmas for e in self.experiments}))
+             for e in self.experiments if not e.baseline], {e.id: e.oks_sigmas for e in self.experiments},
+            not_run=[(p.config, p.error) for p in self.problems if p.status == "skipped"]))
 
     def provenance(self) -> dict:
         """What the results were computed on; lists hold every distinct value across experiments
@@ -275,7 +277,8 @@ def _read(folder: Path) -> Result | Problem:
     try:
         if skipped.is_file():
             record = json.loads(skipped.read_text())
-            return Problem(record.get("id", folder.name), folder, "skipped", record.get("reason", ""))
+            config = {"group": record.get("group"), "id": record.get("id"), **record.get("config", {})}
+            return Problem(record.get("id", folder.name), folder, "skipped", record.get("reason", ""), config)
         if complete.is_file():
             record = json.loads(complete.read_text())
             return Result(record.get("id", folder.name), record.get("group", "?"), folder, record, read_metrics(folder))

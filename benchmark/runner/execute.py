@@ -169,7 +169,8 @@ def skip(job: Job, reason: str) -> Outcome:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
-              "reason": reason, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+              "reason": reason, "config": job.experiment.config.model_dump(mode="json"),
+              "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     (staging / "SKIPPED.json").write_text(json.dumps(record, indent=2))
     swap_in(staging, job.out)
     return Outcome(job.experiment.id, "skipped", 0.0, reason, job.out)
@@ -380,7 +381,8 @@ def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Pat
                   Path(notebook).resolve()) for experiment in experiments]
     if force:  # trains from the start, not from a shorter cached run
         every = [dataclasses.replace(job, resume_from=None) for job in every]
-    cached = [] if force else [job for job in every if is_complete(job.out, job.digest)]
+    cached = [] if force else [job for job in every
+                               if not job.experiment.deferred and is_complete(job.out, job.digest)]
     complete = {job.digest: job for job in reversed(cached)}  # the first complete job of each setting
     cached_ids = {job.experiment.id for job in cached}
     # A setting listed by two groups (the loss table's Simple Baseline + KCE is the occlusion table's
@@ -388,7 +390,9 @@ def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Pat
     outcomes, runs, twins = {}, {}, []
     for job in every:
         experiment = job.experiment
-        if experiment.id in cached_ids:
+        if experiment.deferred:
+            outcomes[experiment.id] = skip(job, f"deferred in profile {profile!r}: {experiment.deferred}")
+        elif experiment.id in cached_ids:
             outcomes[experiment.id] = Outcome(experiment.id, "cached", 0.0, folder=job.out)
         elif experiment.kind == "baseline" and (reason := missing_kernel(experiment.config.baseline)):
             outcomes[experiment.id] = skip(job, reason)
@@ -407,8 +411,10 @@ def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Pat
         shared = f" (and {len(twins)} of the same setting as one of them)" if twins else ""
         evaluated = sum(bool(job.trained_by) for job in jobs + later)
         evaluated = f", {evaluated} of them evaluating a model trained with their other settings" if evaluated else ""
+        skipped = sum(o.status == "skipped" for o in outcomes.values())
+        not_run = f", {skipped} not run" if skipped else ""
         print(f"{record['description']}\n{len(experiments)} experiment(s) selected for profile "
-              f"{profile!r}: {len(outcomes)} cached, {len(jobs) + len(later)} to run{evaluated}{shared} on {executor}; "
+              f"{profile!r}: {len(outcomes) - skipped} cached{not_run}, {len(jobs) + len(later)} to run{evaluated}{shared} on {executor}; "
               f"results in {base}")
         if jobs:  # asking the backend costs seconds: only when something trains
             with quiet_backend_start_up():

@@ -21,7 +21,9 @@ and the profile's ``train`` settings it takes the evaluation ones (``INHERITED``
 A labelling experiment takes every training setting, as a trained one does, and has no seeds.
 
 Which groups a profile runs: every group, unless the group's ``profiles`` leaves the profile out or
-the profile's ``groups`` leaves the group out.
+the profile's ``groups`` leaves the group out. A profile's ``defer`` maps experiment-id patterns to why
+it does not run them (what they would cost in its budget): such an experiment is planned but not run,
+and its claims read "not run" with that reason.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class Profile(Strict):
     train: dict[str, Any] = {}
     seeds: Seeds | dict[str, Seeds] | None = None  # every experiment, or per experiment-id pattern
     groups: list[str] | None = Field(None, min_length=1)  # the groups this profile runs (default: every group)
+    defer: dict[str, str] = {}  # experiment-id pattern -> why this profile does not run them
 
     @field_validator("seeds")
     @classmethod
@@ -143,6 +146,7 @@ class Experiment:
     id: str
     group: str
     config: TrainConfig | BaselineConfig | ReferenceConfig | LabellingConfig
+    deferred: str | None = None  # why its profile does not run it (the profile's ``defer``)
 
     @property
     def kind(self) -> str:
@@ -255,8 +259,16 @@ class LoadedManifest:
                     if exp_id in seen:
                         raise self.error(("experiments", i), f"experiment id {exp_id!r} appears twice")
                     seen[exp_id] = True
-                    experiments.append(Experiment(exp_id, group.group, config))
+                    experiments.append(Experiment(exp_id, group.group, config, self._deferred(profile, exp_id)))
+        for pattern in self.profile(profile).defer:
+            if not any(fnmatch.fnmatch(e.id, pattern) for e in experiments):
+                raise self.error(("profiles", profile, "defer", pattern), "matches no experiment of this profile")
         return experiments
+
+    def _deferred(self, profile: str, exp_id: str) -> str | None:
+        """Why ``profile`` does not run the experiment ``exp_id`` (None: it runs)."""
+        return next((why for pattern, why in self.profile(profile).defer.items()
+                     if fnmatch.fnmatch(exp_id, pattern)), None)
 
     def _seeds(self, profile: str, group: Group, name: str) -> list[int] | None:
         """The manifest's seeds for the experiment ``name`` (None: train once, as configured)."""
