@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from benchmark.common.registry import lookup, register
 from benchmark.study import heatmaps
 
 
@@ -62,17 +63,12 @@ LOSSES: dict[str, Loss] = {}  # in table order
 
 def register_loss(loss: Loss) -> Loss:
     """Add ``loss`` to the registry (a name taken already is an error)."""
-    if loss.name in LOSSES:
-        raise ValueError(f"loss {loss.name!r} is registered already")
-    LOSSES[loss.name] = loss
-    return loss
+    return register(LOSSES, "loss", loss)
 
 
 def loss_of(name: str) -> Loss:
     """The registered loss ``name``; ValueError names the choices."""
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; allowed: {', '.join(LOSSES)}")
-    return LOSSES[name]
+    return lookup(LOSSES, "loss", name)
 
 
 def mean_target(sigma: float, heatmap_size: tuple[int, int]) -> float:
