@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from benchmark.commands import main
-from benchmark.commands.shifts import shift_scores, shift_videos
+from benchmark.evidence.shifts import shift_scores, shift_videos
 from benchmark.data.info import synthetic_shifts
 from benchmark.data.synth import generate_dataset
 from benchmark.data.synth.style import SHIFTS

@@ -29,6 +29,7 @@ import numpy as np
 
 from benchmark.apply.runtimes import RUNNERS, Runner, load_runner, sidecar_path
 from benchmark.common.errors import InputError
+from benchmark.common.result_files import METRICS, MODEL
 from benchmark.data.framing import FILL, frame_image
 from benchmark.data.transforms import mirror_labels
 from benchmark.models import import_all
@@ -63,12 +64,12 @@ def load_pose_model(path: str | Path, threads: int | None = None) -> PoseModel:
     ``metrics.json`` beside it, or an exported ``.onnx`` / ``.tflite`` model and its sidecar
     (``threads``: the runtime's threads; a Keras model uses TensorFlow's setting)."""
     path = Path(path)
-    path = path / "model.keras" if path.is_dir() else path
+    path = path / MODEL if path.is_dir() else path
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     if path.suffix in RUNNERS:
         return _load_exported(path, threads)
-    metrics = path.with_name("metrics.json")
+    metrics = path.with_name(METRICS)
     summary = json.loads(metrics.read_text()) if metrics.is_file() else {}
     config = summary.get("config", {})
     import_all()  # the custom layers of every model, for deserialisation

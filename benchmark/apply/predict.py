@@ -43,7 +43,8 @@ from benchmark.data.mosaic import deidentify_frame
 from benchmark.data.video import FOLDER_FPS, Frames, VideoError, batches
 from benchmark.study.keypoints import LABELS, NUM_KEYPOINTS
 
-OUTPUTS = ("keypoints.csv", "keypoints_*.csv", "overlay.mp4", "summary.json")  # what DIR may hold
+KEYPOINTS, OVERLAY, SUMMARY = "keypoints.csv", "overlay.mp4", "summary.json"  # the files of DIR
+OUTPUTS = (KEYPOINTS, "keypoints_*.csv", OVERLAY, SUMMARY)  # what DIR may hold
 
 
 def keypoint_table(coords: np.ndarray, confidence: np.ndarray, times: np.ndarray) -> pd.DataFrame:
@@ -157,7 +158,7 @@ def predict_video(source: Path, model: str | Path, out: Path, filter_name: str |
         FILTERS[filter_name](np.zeros((1, NUM_KEYPOINTS, 2)), np.zeros(1), **filter_params)
     pose_model = load_pose_model(model)
     with staged_folder(out) as tmp:
-        writer = OverlayWriter(tmp / "overlay.mp4", frames.fps) if overlay else None
+        writer = OverlayWriter(tmp / OVERLAY, frames.fps) if overlay else None
         started = time.perf_counter()
         try:
             coords, confidence, times, stopped = stream(frames, pose_model, writer, batch_size, flip,
@@ -166,7 +167,7 @@ def predict_video(source: Path, model: str | Path, out: Path, filter_name: str |
             if writer:
                 writer.close()
         wall = time.perf_counter() - started
-        tables = {"keypoints.csv": coords}
+        tables = {KEYPOINTS: coords}
         if filter_name:
             tables[f"keypoints_{filter_name}.csv"] = FILTERS[filter_name](coords, times, **filter_params)
         for name, points in tables.items():
@@ -182,7 +183,7 @@ def predict_video(source: Path, model: str | Path, out: Path, filter_name: str |
         }
         if not frames.is_video:
             summary["files"] = [p.name for p in frames.paths[:len(times)]]
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+        (tmp / SUMMARY).write_text(json.dumps(summary, indent=2))
         if overwrite and Path(out).exists():
             shutil.rmtree(out)  # only now that the new outputs are complete (check_out vetted it)
     if stopped:

@@ -23,6 +23,7 @@ from benchmark.baselines.config import BaselineConfig
 from benchmark.baselines.registry import BASELINES
 from benchmark.common import environment
 from benchmark.common.atomic import staged_file
+from benchmark.common.result_files import METRICS, PREDICTIONS
 from benchmark.data.labelme import load_dataset, load_image, truth_array
 from benchmark.data.layout import EVALUATED
 from benchmark.data.mosaic import mosaic_face
@@ -91,8 +92,8 @@ def evaluate_baseline(config: BaselineConfig, dataset_root: Path, out_dir: Path,
         "mapped": {DECODER: mapped},
     }
     out_dir = Path(out_dir)
-    with staged_file(out_dir / "predictions.csv") as tmp:
+    with staged_file(out_dir / PREDICTIONS) as tmp:
         pd.concat(rows, ignore_index=True).to_csv(tmp, index=False, float_format="%.3f")
-    with staged_file(out_dir / "metrics.json") as tmp:
+    with staged_file(out_dir / METRICS) as tmp:
         tmp.write_text(json.dumps(summary, indent=2, default=float))
     return summary

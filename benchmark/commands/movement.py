@@ -18,8 +18,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from benchmark.commands import plan_options
-from benchmark.common.atomic import check_output, staged_folder
+from benchmark.common.atomic import OutputError, check_output, staged_folder
 from benchmark.common.errors import InputError
+from benchmark.common.result_files import PREDICTIONS
 from benchmark.movement.features import video_features
 from benchmark.movement.plots import spectrum_figure, summary_figure, trajectory_figure
 from benchmark.movement.trajectories import (
@@ -130,7 +131,7 @@ def input_path(args: argparse.Namespace) -> Path:
         return source
     found = plan_options.resolve(args)
     found.experiment(str(args.input))  # PlanError names the planned experiments
-    return found.folder(str(args.input)) / "predictions.csv"
+    return found.folder(str(args.input)) / PREDICTIONS
 
 
 def main(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from benchmark.apply.runtimes import RUNNERS
+from benchmark.common.result_files import MODEL
 from benchmark.runner.manifest import MANIFEST
 from benchmark.runner.plan import RunPlan, plan, warn_ignored
 
@@ -46,16 +47,16 @@ def model_file(args: argparse.Namespace) -> Path:
     looked for and the planned experiments that have a model."""
     path = Path(args.model)
     if path.is_dir():
-        path = path / "model.keras"
+        path = path / MODEL
     if path.is_file():
         return path
     if path.suffix in (".keras", *RUNNERS) or len(path.parts) > 1:
         raise FileNotFoundError(f"--model {args.model}: no such model file")
     found = resolve(args)
-    candidate = found.folder(str(args.model)) / "model.keras"
+    candidate = found.folder(str(args.model)) / MODEL
     if str(args.model) in found.ids and candidate.is_file():
         return candidate
-    have = [i for i in found.ids if (found.folder(i) / "model.keras").is_file()]
+    have = [i for i in found.ids if (found.folder(i) / MODEL).is_file()]
     listing = f"experiments with a model there: {', '.join(have)}" if have else f"no experiment in {found.results} has a model"
     raise FileNotFoundError(f"--model {args.model}: neither a model file nor a trained experiment of profile "
                             f"{found.profile!r} (looked for {candidate}); {listing}")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from benchmark.apply.filters import FILTERS, parameters
-from benchmark.apply.predict import describe, predict_video
+from benchmark.apply.predict import SUMMARY, describe, predict_video
 from benchmark.commands import plan_options
 from benchmark.common.errors import InputError
 from benchmark.data.video import FOLDER_FPS, VideoError
@@ -61,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
     except VideoError as err:
         if not err.decoded:
             raise
-        print(describe(json.loads((Path(args.out) / "summary.json").read_text())))
+        print(describe(json.loads((Path(args.out) / SUMMARY).read_text())))
         print(f"error: {err}; the outputs of the {err.decoded} decoded frames are in {args.out}",
               file=sys.stderr)
         return 1

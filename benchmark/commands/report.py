@@ -74,7 +74,7 @@ def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS,
         return 2
     target = plan.report_folder(out)
     results.oks = oks
-    from benchmark.report.render import REPRODUCTION, build_report
+    from benchmark.report.render import INDEX, REPRODUCTION, build_report
     from benchmark.report.reproduce import announce, reference_path, reproduction
 
     key = report_key(plan, tables, figures, claims, oks, reference_path(plan))
@@ -82,7 +82,7 @@ def render(plan: RunPlan, out: Path, force: bool = False, claims: Path = CLAIMS,
         found, line = reproduction(results, plan, claims)  # beside the reference result, if any
         print(f"report written to {build_report(results, target, tables, figures, key, found, line)}")
     else:
-        print(f"report up to date: {target / 'index.html'}")
+        print(f"report up to date: {target / INDEX}")
     if (target / REPRODUCTION).is_file():
         announce((target / REPRODUCTION).read_text().splitlines())
     return 2 if name_unreadable(results, "the report leaves {id} out") else 0

@@ -18,6 +18,7 @@ from benchmark.common.errors import InputError
 from benchmark.report import figure_names, table_names
 from benchmark.runner.execute import Outcome, run
 from benchmark.runner.executors import DaskExecutor, LocalExecutor
+from benchmark.runner.plan import to_read, warn_ignored
 
 
 def summary_table(outcomes: list[Outcome]) -> str:
@@ -81,7 +82,8 @@ def main(args) -> int:
               "their executed notebooks are in <experiment>/notebook.ipynb there")
     status = 1 if failed else 0
     if args.report:
-        reported = render(plan_options.resolve(args), args.out, claims=args.claims,  # reading: every planned experiment
-                          oks=args.oks)
+        reading = to_read(plan)  # every planned experiment, not only those run now
+        warn_ignored(reading)
+        reported = render(reading, args.out, claims=args.claims, oks=args.oks)
         status = status or reported
     return status

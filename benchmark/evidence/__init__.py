@@ -6,6 +6,7 @@
   second half of training added), which training itself also applies to stop;
 - :mod:`.sources`: the data-access protocol the claims read from, and its adapter for results;
 - :mod:`.claims`: ``experiments/claims.yaml``, its schema and the verdict rules.
+- :mod:`.shifts`: trained experiments on new videos of each named shift (``python -m benchmark shifts``).
 
 See docs/EVIDENCE.md for the definitions.
 """

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.common.errors import InputError
+from benchmark.common.result_files import METRICS, PREDICTIONS
 from benchmark.data.info import synthetic_timing
 from benchmark.study.keypoints import INDEX, LABELS, NUM_KEYPOINTS
 
@@ -130,7 +131,7 @@ def is_predictions_csv(path: Path) -> bool:
 
 
 def sequences(rows: pd.DataFrame, source: str, fps: float, frame_step: int | None,
-              path: Path | str = "predictions.csv", max_gap: float | None = None) -> list[Trajectories]:
+              path: Path | str = PREDICTIONS, max_gap: float | None = None) -> list[Trajectories]:
     """The labelled sequences of ``predictions.csv`` rows of one decoder, one :class:`Trajectories`
     per ``split/video``, for ``source`` (prediction, annotation or truth). Frames are video frame
     indices at ``fps``; ``max_gap`` defaults to :data:`GAP_FACTOR` times ``frame_step / fps`` (the
@@ -158,7 +159,7 @@ def dataset_timing(predictions: Path, dataset: Path | None = None) -> tuple[floa
     """``(fps, frame_step)`` from the ``synth.json`` of ``dataset``, or of the dataset named in the
     ``metrics.json`` beside ``predictions``; None when neither is found."""
     roots = [Path(dataset)] if dataset else []
-    metrics = Path(predictions).parent / "metrics.json"
+    metrics = Path(predictions).parent / METRICS
     if not roots and metrics.is_file():
         root = json.loads(metrics.read_text()).get("dataset", {}).get("root")
         roots += [Path(root)] if root else []
@@ -171,7 +172,7 @@ def dataset_timing(predictions: Path, dataset: Path | None = None) -> tuple[floa
 
 def configured_decoder(predictions: Path) -> str | None:
     """The decoder of the ``metrics.json`` beside ``predictions``, if any."""
-    metrics = Path(predictions).parent / "metrics.json"
+    metrics = Path(predictions).parent / METRICS
     if metrics.is_file():
         return json.loads(metrics.read_text()).get("config", {}).get("decoder")
     return None

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.data.labelme import load_dataset, load_image
+from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.data.mosaic import ellipse_mask, face_ellipse, mosaic_face
 from benchmark.privacy.faces import check_face
 
@@ -49,7 +50,7 @@ def judge_frames(root: Path) -> pd.DataFrame:
     """One row per frame and version (``truth``: visible, mosaic, pixelated) of the synthetic
     dataset at ``root``: the verdict (None: not judged) and the scores."""
     dataset = load_dataset(root)
-    settings = json.loads((Path(root) / "synth.json").read_text())
+    settings = json.loads((Path(root) / SYNTH_SETTINGS).read_text())
     quality = {v["id"]: v["jpeg_quality"] for v in settings["video_settings"]}
     rows = []
     for split, frames in dataset.splits.items():

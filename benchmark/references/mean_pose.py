@@ -23,6 +23,7 @@ import pandas as pd
 from benchmark.common import environment
 from benchmark.common.atomic import staged_file
 from benchmark.common.metrics_file import write_metrics
+from benchmark.common.result_files import PREDICTIONS
 from benchmark.data import transforms
 from benchmark.data.labelme import load_dataset, truth_array
 from benchmark.data.layout import EVALUATED
@@ -77,7 +78,7 @@ def evaluate_mean_pose(config: ReferenceConfig, dataset_root: Path, out_dir: Pat
         "metrics": {DECODER: metrics},
     }
     out_dir = Path(out_dir)
-    with staged_file(out_dir / "predictions.csv") as tmp:
+    with staged_file(out_dir / PREDICTIONS) as tmp:
         pd.concat(rows, ignore_index=True).to_csv(tmp, index=False, float_format="%.3f")
     write_metrics(out_dir, summary)
     return summary

@@ -16,6 +16,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from benchmark.common.result_files import OUTCOMES
 from benchmark.common.sources import closure
 from benchmark.runner.plan import RunPlan
 from benchmark.runner.snapshot import recorded
@@ -41,7 +42,7 @@ def report_key(plan: RunPlan, tables: list[str], figures: list[str], claims: Pat
     for exp_id in plan.ids:
         folder = plan.folder(exp_id)
         digest.update(exp_id.encode())
-        for name in ("COMPLETE.json", "FAILED.json", "SKIPPED.json"):
+        for name in OUTCOMES:
             if (folder / name).is_file():
                 digest.update(name.encode() + (folder / name).read_bytes())
     snapshot = recorded(plan.results)  # its data, not the file times it records

@@ -31,6 +31,8 @@ from benchmark.report.results import Results
 from benchmark.report.tables import problems_table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+INDEX = "index.html"
+HASHES = "hashes.json"  # in notebooks/: the hash of each executed notebook converted there
 REPRODUCTION = "reproduction.txt"  # the comparison with the reference result, as the console shows it
 NOT_COMPARABLE = ("These numbers come from SYNTHETIC data. They test the pipeline and are NOT comparable "
                   "to the published numbers shown beside them.")
@@ -75,7 +77,7 @@ def convert_notebooks(results: Results, folder: Path, previous: Path | None = No
 
     A notebook whose bytes are those the ``previous`` report converted (``hashes.json`` there) is
     copied from it instead of converted again (nbconvert takes about a second per notebook)."""
-    done = _read_json(previous / "hashes.json") if previous else {}
+    done = _read_json(previous / HASHES) if previous else {}
     exporter, links, hashes = None, {}, {}
     for item in [*results.experiments, *results.problems]:
         if item.notebook is None:
@@ -93,7 +95,7 @@ def convert_notebooks(results: Results, folder: Path, previous: Path | None = No
             html.write_text(exporter.from_filename(str(item.notebook))[0], encoding="utf-8")
         links[item.id] = f"{folder.name}/{html.name}"
     if hashes:
-        (folder / "hashes.json").write_text(json.dumps(hashes, indent=1))
+        (folder / HASHES).write_text(json.dumps(hashes, indent=1))
     return links
 
 
@@ -142,7 +144,7 @@ def _render(results: Results, folder: Path, tables: list[str], figures: list[str
     }
     if reproduction_line:
         (folder / REPRODUCTION).write_text("\n".join(reproduction.lines() if reproduction else [reproduction_line]) + "\n")
-    (folder / "index.html").write_text(env.get_template("index.html.j2").render(**context), encoding="utf-8")
+    (folder / INDEX).write_text(env.get_template("index.html.j2").render(**context), encoding="utf-8")
     (folder / "README.md").write_text(env.get_template("report.md.j2").render(**context), encoding="utf-8")
 
 
@@ -159,4 +161,4 @@ def build_report(results: Results, target: Path, tables: list[str], figures: lis
     with staged_folder(target, replace=True) as scratch:
         _render(results, scratch, tables, figures, target / "notebooks", reproduction, reproduction_line)
         (scratch / KEY_FILE).write_text(key)
-    return target / "index.html"
+    return target / INDEX

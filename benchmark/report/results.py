@@ -23,12 +23,21 @@ import pandas as pd
 from PIL import Image
 
 from benchmark.common.metrics_file import ResultsError, read_metrics
-from benchmark.common.result_files import CYCLES
+from benchmark.common.result_files import (
+    COMPLETE,
+    CYCLES,
+    EXECUTED,
+    FAILED,
+    HISTORY,
+    PREDICTIONS,
+    SKIPPED,
+    SNAPSHOT,
+    SNAPSHOT_RECORD,
+)
 from benchmark.common.seeds import without_seed
 from benchmark.evidence import PredictionsSource, Verdicts, evaluate, load_claims
 from benchmark.evidence.claims import CLAIMS, ClaimsFile
 from benchmark.runner.plan import RunPlan
-from benchmark.runner.snapshot import FOLDER as SNAPSHOT_FOLDER
 from benchmark.study.convergence import Convergence, check
 from benchmark.study.losses import LOSSES
 from benchmark.study.smoothness import keypoint_arrays
@@ -99,7 +108,7 @@ class Result:
     @cached_property
     def history(self) -> pd.DataFrame:
         """Per-epoch training history (empty for what was not trained)."""
-        return pd.read_csv(self.path / "history.csv") if self.trained else pd.DataFrame()
+        return pd.read_csv(self.path / HISTORY) if self.trained else pd.DataFrame()
 
     @cached_property
     def convergence(self) -> Convergence:
@@ -111,7 +120,7 @@ class Result:
 
     @cached_property
     def predictions(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / "predictions.csv", dtype={"video": str, "split": str})
+        return pd.read_csv(self.path / PREDICTIONS, dtype={"video": str, "split": str})
 
     def rows(self, split: str, decoder: str | None = None) -> pd.DataFrame:
         """The ``predictions.csv`` rows of one split and decoder (default: the configured one)."""
@@ -134,7 +143,7 @@ class Result:
 
     @property
     def notebook(self) -> Path | None:
-        path = self.path / self.record.get("notebook", "notebook.ipynb")
+        path = self.path / self.record.get("notebook", EXECUTED)
         return path if path.is_file() else None
 
     @property
@@ -155,7 +164,7 @@ class Problem:
 
     @property
     def notebook(self) -> Path | None:
-        path = self.path / "notebook.ipynb"
+        path = self.path / EXECUTED
         return path if path.is_file() else None
 
 
@@ -187,7 +196,7 @@ class Results:
     def dataset(self) -> dict | None:
         """The run stage's ``_dataset/dataset.json`` (None when absent: no run wrote it)."""
         try:
-            return json.loads((self.root / SNAPSHOT_FOLDER / "dataset.json").read_text())
+            return json.loads((self.root / SNAPSHOT / SNAPSHOT_RECORD).read_text())
         except (OSError, ValueError):
             return None
 
@@ -208,7 +217,7 @@ class Results:
 
     def image(self, entry: dict) -> np.ndarray:
         """The face-mosaicked RGB picture of a snapshot entry (see :meth:`frames`)."""
-        with Image.open(self.root / SNAPSHOT_FOLDER / entry["file"]) as image:
+        with Image.open(self.root / SNAPSHOT / entry["file"]) as image:
             return np.array(image.convert("RGB"))
 
     def group(self, name: str) -> list[Result]:
@@ -273,7 +282,7 @@ def _order(field_name: str, value) -> tuple:
 
 
 def _read(folder: Path) -> Result | Problem:
-    complete, failed, skipped = folder / "COMPLETE.json", folder / "FAILED.json", folder / "SKIPPED.json"
+    complete, failed, skipped = folder / COMPLETE, folder / FAILED, folder / SKIPPED
     try:
         if skipped.is_file():
             record = json.loads(skipped.read_text())
@@ -289,7 +298,7 @@ def _read(folder: Path) -> Result | Problem:
         return Problem(folder.name, folder, "unreadable", str(err))
     except (OSError, ValueError) as err:
         return Problem(folder.name, folder, "unreadable", f"{folder}: {type(err).__name__}: {err}")
-    return Problem(folder.name, folder, "incomplete", "no COMPLETE.json or FAILED.json (running or interrupted)")
+    return Problem(folder.name, folder, "incomplete", f"no {COMPLETE} or {FAILED} (running or interrupted)")
 
 
 def _differing(recorded: dict, expected: dict) -> list[str]:

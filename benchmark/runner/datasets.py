@@ -10,11 +10,9 @@ folders, or a folder whose files changed, never share results. The run plan
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.runner.manifest import LoadedManifest, ManifestError
 
 
@@ -53,26 +51,21 @@ def root_name(root: Path, fingerprint: str) -> str:
     return f"{Path(root).resolve().name}-{fingerprint[:8]}"
 
 
+def defined_root(manifest: LoadedManifest, name: str, data_dir: Path = Path("data"), progress: bool = True) -> Path:
+    """The root of the manifest dataset ``name`` when none is given from outside: its fixed ``path``,
+    or its synthetic dataset in ``data_dir``, (re)generated unless current (the generator replaces
+    only a previous synthetic dataset, and atomically)."""
+    spec = manifest.data.datasets[name]
+    if spec.path is not None:
+        return Path(spec.path)
+    from benchmark.data.synth.generate import ensure_dataset
+
+    return ensure_dataset(Path(data_dir) / name, progress, **spec.synthetic.model_dump())
+
+
 def resolve_dataset(manifest: LoadedManifest, profile: str, data: Path | None = None,
                     data_dir: Path = Path("data"), progress: bool = True, dataset: str | None = None) -> Path:
     """The dataset root of a run: ``data`` if given, else that of the manifest dataset ``dataset``
     (default: the profile's), generated into ``data_dir`` if synthetic."""
     name = entry(manifest, profile, dataset)
-    root = given_root(manifest, name, data)
-    if root is not None:
-        return root
-    spec = manifest.data.datasets[name]
-    if spec.path is not None:
-        return Path(spec.path)
-    from benchmark.data.synth.generate import GENERATOR_VERSION, generate_dataset
-
-    root = Path(data_dir) / name
-    wanted = {**spec.synthetic.model_dump(), "version": GENERATOR_VERSION}
-    wanted["domain_shift_frames"] = wanted["domain_shift_frames"] or wanted["frames_per_video"]
-    recorded = root / SYNTH_SETTINGS
-    if recorded.exists() and all(json.loads(recorded.read_text()).get(k) == v for k, v in wanted.items()):
-        return root
-    # Missing, or made with other settings or another generator version: (re)generate. The
-    # generator refuses to replace anything but a previous synthetic dataset, and swaps atomically.
-    generate_dataset(root, progress=progress, **spec.synthetic.model_dump())
-    return root
+    return given_root(manifest, name, data) or defined_root(manifest, name, data_dir, progress)

@@ -52,7 +52,18 @@ from tqdm.auto import tqdm
 from benchmark.baselines.registry import BASELINES
 from benchmark.common.atomic import link_or_copy, swap_in
 from benchmark.common.environment import quiet_backend_start_up
-from benchmark.common.result_files import METRICS, OPTIMIZER
+from benchmark.common.result_files import (
+    COMPLETE,
+    EXECUTED,
+    FAILED,
+    KERNEL_LOG,
+    METRICS,
+    MODEL,
+    OPTIMIZER,
+    OUTCOMES,
+    SKIPPED,
+    STATUS,
+)
 from benchmark.data.info import check_images
 from benchmark.data.labelme import load_dataset
 from benchmark.labelling.config import not_applicable
@@ -73,7 +84,7 @@ from benchmark.runner.provenance import (
     reference_code,
     training_environment,
 )
-from benchmark.runner.snapshot import FORMAT, files_state, recorded, write_snapshot
+from benchmark.runner.snapshot import FORMAT, recorded, write_snapshot
 from benchmark.training.config import TrainConfig
 
 
@@ -106,9 +117,6 @@ class Job:
         return self.out.parent / ".staging" / self.out.name
 
 
-KERNEL_LOG = "kernel.log"
-
-
 def _kernel_manager(log: Path) -> type:
     """A Jupyter kernel manager class whose kernels write their stderr to ``log`` (module docstring)."""
     from jupyter_client.manager import AsyncKernelManager
@@ -132,13 +140,13 @@ def run_experiment(job: Job) -> Outcome:
     staging = job.staging
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    status_file = staging / "status.json"
+    status_file = staging / STATUS
     record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
-              "notebook": "notebook.ipynb"}
+              "notebook": EXECUTED}
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(job.notebook), str(staging / "notebook.ipynb"), kernel_name=job.kernel, progress_bar=False,
+            str(job.notebook), str(staging / EXECUTED), kernel_name=job.kernel, progress_bar=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the console
             # Every result file is complete when the last cell ends; a graceful shutdown would wait
             # 2-3 s more for TensorFlow's process to exit.
@@ -156,9 +164,9 @@ def run_experiment(job: Job) -> Outcome:
     status_file.unlink(missing_ok=True)
     if error:
         record["error"] = error
-        (staging / "FAILED.json").write_text(json.dumps(record, indent=2))
+        (staging / FAILED).write_text(json.dumps(record, indent=2))
     else:
-        (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
+        (staging / COMPLETE).write_text(json.dumps(record, indent=2))
     swap_in(staging, job.out)
     return Outcome(job.experiment.id, "failed" if error else "ran", record["wall_time_s"], error or "", job.out)
 
@@ -171,7 +179,7 @@ def skip(job: Job, reason: str) -> Outcome:
     record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
               "reason": reason, "config": job.experiment.config.model_dump(mode="json"),
               "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    (staging / "SKIPPED.json").write_text(json.dumps(record, indent=2))
+    (staging / SKIPPED).write_text(json.dumps(record, indent=2))
     swap_in(staging, job.out)
     return Outcome(job.experiment.id, "skipped", 0.0, reason, job.out)
 
@@ -182,10 +190,10 @@ def share(source: Job, job: Job) -> Outcome:
     ``source`` under ``same_as``."""
     staging = job.staging
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source.out, staging, copy_function=link_or_copy, ignore=shutil.ignore_patterns("COMPLETE.json"))
-    record = json.loads((source.out / "COMPLETE.json").read_text())
+    shutil.copytree(source.out, staging, copy_function=link_or_copy, ignore=shutil.ignore_patterns(COMPLETE))
+    record = json.loads((source.out / COMPLETE).read_text())
     record.update(id=job.experiment.id, group=job.experiment.group, same_as=source.experiment.id)
-    (staging / "COMPLETE.json").write_text(json.dumps(record, indent=2))
+    (staging / COMPLETE).write_text(json.dumps(record, indent=2))
     swap_in(staging, job.out)
     return Outcome(job.experiment.id, "shared", 0.0, f"the same setting as {source.experiment.id}", job.out)
 
@@ -258,7 +266,7 @@ class EpochBars:
             self.bars[exp_id] = tqdm(desc=f"  {exp_id}", total=job.experiment.config.epochs, unit="epoch",
                                      leave=False)
         try:
-            status = json.loads((job.staging / "status.json").read_text())
+            status = json.loads((job.staging / STATUS).read_text())
         except (OSError, ValueError):
             return
         bar = self.bars[exp_id]
@@ -271,7 +279,7 @@ class EpochBars:
 def _recover(base: Path) -> None:
     """After an interruption: move finished staging folders into place, drop unfinished ones."""
     for staging in sorted((base / ".staging").glob("*")):
-        if any((staging / name).exists() for name in ("COMPLETE.json", "FAILED.json", "SKIPPED.json")):
+        if any((staging / name).exists() for name in OUTCOMES):
             swap_in(staging, base / staging.name)
         else:
             shutil.rmtree(staging)
@@ -317,7 +325,7 @@ def _resumable(config: TrainConfig, key: tuple, out: Path) -> Path | None:
 
 def is_complete(out: Path, digest: str) -> bool:
     try:
-        return json.loads((out / "COMPLETE.json").read_text())["hash"] == digest
+        return json.loads((out / COMPLETE).read_text())["hash"] == digest
     except (OSError, ValueError, KeyError):
         return False
 
@@ -326,7 +334,7 @@ def _evaluation_twins(jobs: list[Job], complete: list[Job]) -> tuple[list[Job], 
     """Settings that differ only in how they are evaluated (``TrainConfig.EVALUATION``) train once:
     ``jobs`` to run now (each evaluating a complete model of its training where there is one), and
     those that wait for a model one of them trains."""
-    trains = {job.training: job for job in reversed(complete) if (job.out / "model.keras").is_file()}
+    trains = {job.training: job for job in reversed(complete) if (job.out / MODEL).is_file()}
     now, later = [], []
     for job in jobs:
         source = trains.get(job.training) if job.experiment.kind == "train" else None
@@ -357,14 +365,13 @@ def run(plan: RunPlan, force: bool = False, progress: bool = True, notebook: Pat
     """Run every experiment of ``plan`` (:func:`benchmark.runner.plan.plan` with ``run=True``) that is
     not already complete; return one outcome each. ``executor`` (entered by the caller) runs them;
     by default this process, one at a time."""
-    experiments, root, base, profile = list(plan.experiments), plan.root, plan.results, plan.profile
+    experiments, data, base, profile = list(plan.experiments), plan.data, plan.results, plan.profile
+    root, loaded = data.root, data.loaded
     # What the report needs of the dataset; it is read and hashed again only when a file changed.
-    state = files_state(root)
     record = recorded(base)
-    loaded = None
-    if record is None or record.get("state") != state or record.get("format") != FORMAT:
-        loaded = load_dataset(root)
-        record = write_snapshot(loaded, plan.fingerprint or loaded.fingerprint(), base, state, progress)
+    if record is None or record.get("state") != data.state or record.get("format") != FORMAT:
+        loaded = loaded or load_dataset(root)
+        record = write_snapshot(loaded, data.fingerprint or loaded.fingerprint(), base, data.state, progress)
     fingerprint = record["fingerprint"]
     if plan.seeds:  # the report and `claims` count the seeds a run asked for
         record_seeds(plan)

@@ -10,11 +10,14 @@ and ``--only``) and reads nothing else, so they can never disagree:
   given from outside, its folder name and fingerprint (``sample_data-1a2b3c4d``,
   :func:`benchmark.runner.datasets.root_name`);
 - the experiments are the manifest's, resolved for the profile, plus the seeds that ``run
-  --seeds`` added (recorded in :data:`SEEDS_FILE` beside the results, so ``report`` and ``claims``
+  --seeds`` added (recorded beside the results in ``_seeds.json``, so ``report`` and ``claims``
   count them without being told again);
 - a folder in the results folder that the plan does not name (a row since removed, a seed no run
   asked for, an id of an older manifest) is ignored, listed once, and never read; so is a folder
   whose recorded settings differ from the plan's (:func:`benchmark.report.results.load_results`).
+
+A run's plan also carries its dataset (:class:`RunDataset`), resolved once: the runner reads
+neither the manifest's dataset entries nor the dataset's files again to find it.
 
 Reading a plan never reads the dataset: a root given with ``--data`` is found among the results
 by the root and file state that ``run`` recorded (:mod:`benchmark.runner.snapshot`), and
@@ -23,18 +26,19 @@ by the root and file state that ``run`` recorded (:mod:`benchmark.runner.snapsho
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark.common.atomic import staged_file
+from benchmark.common.result_files import SEEDS, SNAPSHOT, SNAPSHOT_RECORD
 from benchmark.common.seeds import without_seed
-from benchmark.runner.datasets import entry, given_root, resolve_dataset, root_name
+from benchmark.data.labelme import Dataset
+from benchmark.runner.datasets import defined_root, entry, given_root, root_name
 from benchmark.runner.manifest import MANIFEST, Experiment, LoadedManifest, ManifestError, select
-from benchmark.runner.snapshot import FOLDER as SNAPSHOT, files_state, recorded
-
-SEEDS_FILE = "_seeds.json"  # in a profile's results folder: {row id: [seeds run --seeds added]}
+from benchmark.runner.snapshot import files_state, recorded
 
 
 class PlanError(ManifestError):
@@ -47,6 +51,16 @@ def results_path(results: Path, name: str, profile: str) -> Path:
 
 
 @dataclass(frozen=True)
+class RunDataset:
+    """A run's dataset as resolving the plan found it: what the run needs to snapshot and hash it."""
+
+    root: Path
+    state: str                      # benchmark.runner.snapshot.files_state(root)
+    fingerprint: str | None = None  # when resolving had to compute it (a root from outside, not recorded)
+    loaded: Dataset | None = field(default=None, compare=False, repr=False)  # what it read to compute it
+
+
+@dataclass(frozen=True)
 class RunPlan:
     manifest: LoadedManifest
     profile: str
@@ -54,8 +68,7 @@ class RunPlan:
     name: str                    # the results folder name of the dataset
     results: Path                # <results>/<name>/<profile>
     experiments: tuple[Experiment, ...]
-    root: Path | None = None     # the dataset root (a run's; None when only reading results)
-    fingerprint: str | None = None  # the dataset's, when resolving the plan computed it
+    data: RunDataset | None = None  # a run's dataset (None when only reading results)
     seeds: tuple[int, ...] = ()  # the seeds a run was asked for (--seeds), recorded by the run
 
     def folder(self, experiment_id: str) -> Path:
@@ -96,7 +109,7 @@ class RunPlan:
 
 def _recorded_seeds(results: Path) -> dict[str, list[int]]:
     try:
-        return {str(k): [int(s) for s in v] for k, v in json.loads((results / SEEDS_FILE).read_text()).items()}
+        return {str(k): [int(s) for s in v] for k, v in json.loads((results / SEEDS).read_text()).items()}
     except (OSError, ValueError, AttributeError, TypeError):
         return {}
 
@@ -109,7 +122,7 @@ def record_seeds(plan: RunPlan) -> None:
             row = without_seed(e.id)
             known[row] = sorted(set(known.get(row, [])) | set(plan.seeds))
     plan.results.mkdir(parents=True, exist_ok=True)
-    with staged_file(plan.results / SEEDS_FILE) as tmp:
+    with staged_file(plan.results / SEEDS) as tmp:
         tmp.write_text(json.dumps(known, indent=1, sort_keys=True))
 
 
@@ -130,24 +143,29 @@ def _recorded(results: Path, root: Path, profile: str) -> list[tuple[str, str | 
     """``(folder name, recorded file state)`` of every results folder whose snapshot names ``root``."""
     root = root.resolve()
     found = []
-    for snapshot in sorted(Path(results).glob(f"{root.name}-*/{profile}/{SNAPSHOT}/dataset.json")):
+    for snapshot in sorted(Path(results).glob(f"{root.name}-*/{profile}/{SNAPSHOT}/{SNAPSHOT_RECORD}")):
         doc = recorded(snapshot.parents[1]) or {}
         if Path(doc.get("root", "")).resolve() == root:
             found.append((snapshot.parents[2].name, doc.get("state")))
     return found
 
 
-def _name_to_run(results: Path, root: Path, profile: str) -> tuple[str, str | None]:
-    """The results folder name of a root given from outside, and its fingerprint when it had to be
-    computed: a folder recorded with the root's current file state is reused unread."""
+def _to_run(results: Path, root: Path, profile: str, entry_name: str | None) -> tuple[str, RunDataset]:
+    """The results folder name of the run's dataset at ``root`` and the dataset as the run needs it.
+    A manifest dataset is named by its entry ``entry_name``; a root given from outside (None) by its
+    fingerprint: that of the folder recorded with the root's current file state, read from there,
+    else computed."""
     state = files_state(root)
+    if entry_name is not None:
+        return entry_name, RunDataset(root, state)
     for name, recorded_state in _recorded(results, root, profile):
         if recorded_state == state:
-            return name, None
+            return name, RunDataset(root, state)
     from benchmark.data.labelme import load_dataset
 
-    fingerprint = load_dataset(root).fingerprint()
-    return root_name(root, fingerprint), fingerprint
+    loaded = load_dataset(root)
+    fingerprint = loaded.fingerprint()
+    return root_name(root, fingerprint), RunDataset(root, state, fingerprint, loaded)
 
 
 def _name_to_read(results: Path, root: Path, profile: str) -> str:
@@ -179,20 +197,19 @@ def plan(manifest_path: Path = MANIFEST, profile: str = "quick", dataset: str | 
     manifest.profile(profile)  # an unknown profile is an error before anything else
     if (seeds is not None or only) and not run:
         raise PlanError("--seeds and --only choose what `run` trains; reading results takes what runs recorded")
-    fingerprint = None
+    run_data = None
     if dataset is not None and dataset not in manifest.data.datasets and data is None and not run:
         if not results_path(Path(results), dataset, profile).is_dir():  # a results folder name as `run --data` printed it
             raise PlanError(f"--dataset {dataset}: neither a dataset of {manifest.path} "
                             f"({', '.join(manifest.data.datasets)}) nor a results folder in {results}")
-        name, chosen, root = dataset, manifest.profile(profile).dataset, None
+        name, chosen = dataset, manifest.profile(profile).dataset
     else:
         chosen = entry(manifest, profile, dataset)
         outside = given_root(manifest, chosen, data)
         if run:
-            root = resolve_dataset(manifest, profile, data, data_dir, progress, dataset)
-            name, fingerprint = _name_to_run(Path(results), root, profile) if outside else (chosen, None)
+            root = outside or defined_root(manifest, chosen, data_dir, progress)
+            name, run_data = _to_run(Path(results), root, profile, None if outside else chosen)
         else:
-            root = outside
             name = _name_to_read(Path(results), outside, profile) if outside else chosen
     base = results_path(Path(results), name, profile).resolve()
     experiments = manifest.experiments(profile, seeds) if run else _with_recorded_seeds(manifest, profile, base)
@@ -200,7 +217,15 @@ def plan(manifest_path: Path = MANIFEST, profile: str = "quick", dataset: str | 
         experiments = select(experiments, only)
         if only and not experiments:
             raise PlanError(f"--only {only!r} matches no experiment of profile {profile!r} in {manifest.path}")
-    return RunPlan(manifest, profile, chosen, name, base, tuple(experiments), root, fingerprint, tuple(seeds or ()))
+    return RunPlan(manifest, profile, chosen, name, base, tuple(experiments), run_data, tuple(seeds or ()))
+
+
+def to_read(run_plan: RunPlan) -> RunPlan:
+    """The plan of reading what the run ``run_plan`` wrote (``run --report``), without resolving it
+    again: the same results, every experiment the manifest plans (not only those ``--only`` chose)
+    and the seeds runs recorded."""
+    experiments = _with_recorded_seeds(run_plan.manifest, run_plan.profile, run_plan.results)
+    return dataclasses.replace(run_plan, experiments=tuple(experiments), data=None, seeds=())
 
 
 def warn_ignored(plan_: RunPlan) -> None:

@@ -27,12 +27,12 @@ import cv2
 from tqdm.auto import tqdm
 
 from benchmark.common.atomic import staged_file, staged_folder
+from benchmark.common.result_files import SNAPSHOT as FOLDER, SNAPSHOT_RECORD
 from benchmark.data.info import describe, summary, synthetic_shifts, synthetic_timing
 from benchmark.data.labelme import Dataset, load_image
 from benchmark.data.mosaic import safe_to_show
 from benchmark.privacy.audit import audit_dataset
 
-FOLDER = "_dataset"  # inside a profile's results folder; not an experiment
 SPLITS = ("Test", "DomainShift")
 MAX_SIDE = 384  # figures show frames in cells of 256-320 pixels
 FORMAT = 2  # of dataset.json: a snapshot written in another format is written again
@@ -75,7 +75,7 @@ def files_state(root: Path) -> str:
 def recorded(base: Path) -> dict | None:
     """The ``dataset.json`` of the results ``base``, or None."""
     try:
-        return json.loads((Path(base) / FOLDER / "dataset.json").read_text())
+        return json.loads((Path(base) / FOLDER / SNAPSHOT_RECORD).read_text())
     except (OSError, ValueError):
         return None
 
@@ -88,7 +88,7 @@ def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, state: str = 
     doc = recorded(base)
     if doc is not None and doc.get("fingerprint") == fingerprint and doc.get("format") == FORMAT:
         doc["state"] = state
-        with staged_file(folder / "dataset.json") as tmp:
+        with staged_file(folder / SNAPSHOT_RECORD) as tmp:
             tmp.write_text(json.dumps(doc, indent=1))
         return doc
     frames = [f for split in SPLITS if split in dataset.splits for f in dataset.frames(split)]
@@ -100,5 +100,5 @@ def write_snapshot(dataset: Dataset, fingerprint: str, base: Path, state: str = 
                "timing": synthetic_timing(dataset.root), "shifts": synthetic_shifts(dataset.root),
                "splits": json.loads(summary(dataset).to_json(orient="records")),
                "audit": audit_summary(dataset.root), "frames": written}
-        (tmp / "dataset.json").write_text(json.dumps(doc, indent=1))
+        (tmp / SNAPSHOT_RECORD).write_text(json.dumps(doc, indent=1))
     return doc

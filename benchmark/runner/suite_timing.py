@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from benchmark.common.result_files import COMPLETE, METRICS
 from benchmark.runner.execute import run
 from benchmark.runner.perf import environment_variable
 from benchmark.runner.plan import plan
@@ -32,8 +33,8 @@ def _overheads(results: Path) -> pd.DataFrame:
     """Per experiment of a results folder that ran: the runner's wall time split into kernel start and imports (what is
     left outside ``train``) and ``train``'s own parts."""
     rows = []
-    for complete in sorted(results.glob("*/*/*/COMPLETE.json")):  # <dataset>/<profile>/<experiment>
-        summary = json.loads((complete.parent / "metrics.json").read_text())
+    for complete in sorted(results.glob(f"*/*/*/{COMPLETE}")):  # <dataset>/<profile>/<experiment>
+        summary = json.loads((complete.parent / METRICS).read_text())
         runner_s = json.loads(complete.read_text())["wall_time_s"]
         rows.append({"experiment": complete.parent.name, "runner (s)": runner_s,
                      "kernel+imports": runner_s - summary["wall_time_s"],

@@ -33,7 +33,6 @@ from benchmark.study.keypoints import LABELS
 GENERATOR_VERSION = "2.2.0"  # 2.2: the lens inverted exactly (Newton), not by 8 fixed-point steps
 SPLITS = ("Train", "Valid", "Test")
 HELD_OUT_FRACTION = 0.15  # of the videos, for each of Valid and Test
-SETTINGS_FILE = SYNTH_SETTINGS
 
 
 def assign_splits(videos: int, domain_shift_videos: int = 0) -> dict[str, list[int]]:
@@ -57,9 +56,9 @@ def _check_target(out: Path) -> None:
         return
     if not out.is_dir():
         raise TargetInUse(f"{out} exists and is not a folder")
-    if any(out.iterdir()) and not (out / SETTINGS_FILE).is_file():
+    if any(out.iterdir()) and not (out / SYNTH_SETTINGS).is_file():
         raise TargetInUse(f"refusing to write into {out}: it is not empty and not a synthetic "
-                              f"dataset (no {SETTINGS_FILE}); choose an empty or new folder")
+                              f"dataset (no {SYNTH_SETTINGS}); choose an empty or new folder")
 
 
 def _worker_init() -> None:
@@ -147,9 +146,25 @@ def generate_dataset(out: Path, videos: int = 68, frames_per_video: int = 14, si
         doc = settings(splits, metadata, videos=videos, frames_per_video=frames_per_video,
                        size=size, seed=seed, fps=fps, frame_step=frame_step,
                        domain_shift_videos=domain_shift_videos, domain_shift_frames=domain_shift_frames)
-        (tmp / SETTINGS_FILE).write_text(json.dumps(doc, indent=1))
+        (tmp / SYNTH_SETTINGS).write_text(json.dumps(doc, indent=1))
     seconds = time.perf_counter() - start
     frames = {split: len(ids) * frames[split] for split, ids in splits.items()}
     return {"out": str(out), "videos": {split: len(ids) for split, ids in splits.items()},
             "frames": frames, "seconds": round(seconds, 3),
             "frames_per_s": round(sum(frames.values()) / seconds, 2)}
+
+
+def ensure_dataset(out: Path, progress: bool = True, **params) -> Path:
+    """The synthetic dataset at ``out`` drawn with ``params`` (arguments of :func:`generate_dataset`),
+    generated when it is missing or its ``synth.json`` records other settings or another generator
+    version; ``out`` either way."""
+    wanted = {**params, "version": GENERATOR_VERSION}
+    if "domain_shift_frames" in wanted:  # None: as many as frames_per_video, as synth.json records it
+        wanted["domain_shift_frames"] = wanted["domain_shift_frames"] or wanted["frames_per_video"]
+    try:
+        recorded = json.loads((Path(out) / SYNTH_SETTINGS).read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    if not isinstance(recorded, dict) or any(recorded.get(k) != v for k, v in wanted.items()):
+        generate_dataset(out, progress=progress, **params)
+    return Path(out)
