@@ -170,6 +170,16 @@ def test_write_refuses_a_run_with_an_unfinished_experiment(workspace):
     assert not reference_file(workspace).exists()
 
 
+def test_write_leaves_out_what_the_profile_defers(workspace):
+    manifest = workspace / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("train: {epochs: 4, cycles: 2}",
+                                                     "train: {epochs: 4, cycles: 2}, defer: {'*-mse': too slow}"))
+    shutil.rmtree(workspace / "results" / "d" / "quick" / "loss-hourglass-mse")
+    assert reproduce(workspace, "--write") == 0
+    assert set(json.loads(reference_file(workspace).read_text())["experiments"]) == {
+        "loss-simple_baseline-kce", "reference-mean_pose"}
+
+
 def test_the_report_has_the_section_and_is_rendered_again_when_the_reference_changes(workspace, capsys):
     from benchmark.commands import report as cli
 

@@ -32,10 +32,10 @@ def main(args) -> int:
         return 2
     if args.write:
         finished = {e.id for e in results.experiments}
-        unfinished = [i for i in plan.ids if i not in finished]
+        unfinished = [e.id for e in plan.experiments if e.id not in finished and not e.deferred]
         if unfinished:
             raise InputError(f"{plan.results}: not finished: {', '.join(unfinished)}; a reference result holds every "
-                             "experiment of the plan: run `python -m benchmark run` with the same options first")
+                             "experiment the plan runs: run `python -m benchmark run` with the same options first")
         document = describe(results, plan.name, args.claims)
         path = write_reference(document, reference_path(plan))
         print(f"reference result written to {path}: {len(document['experiments'])} experiments, "

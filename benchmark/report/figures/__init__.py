@@ -4,7 +4,7 @@
 are in one module per topic: :mod:`.comparisons` (accuracy and the claims' comparisons),
 :mod:`.convergence` (training), :mod:`.images` (face-mosaicked frames with poses drawn on them),
 :mod:`.labelling` (the labelling loop) and :mod:`.temporal` (trajectories, jitter, movement). Adding a
-figure is one function decorated with ``@register_figure("name", "title")`` in one of them; a new
+figure is one function decorated with ``@register_figure("name", "title", needs=...)`` in one of them; a new
 topic module is imported here (``benchmark.report.figure_names`` reads every module of this folder).
 """
 

@@ -3,15 +3,13 @@ against its threshold, and generalisation to the held-out shifts."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import seaborn as sns
 from matplotlib import lines as mpl_lines
 
-from benchmark.report.evidence_table import NOT_RUN
-from benchmark.report.figures.panels import legend_entries, loss_facets
+from benchmark.report.figures.panels import legend_entries, loss_facets, loss_table_experiments
 from benchmark.report.figures.registry import Figure, new_figure, register_figure
 from benchmark.report.results import Result, Results
 from benchmark.report.tables import generalisation_table, per_region_table
@@ -22,11 +20,10 @@ VERDICT_COLOURS = {"holds": "#1b9e77", "contradicted": "#d95f02", "inconclusive"
                    "not run": "#666666"}
 
 
-@register_figure("verdicts", "Does the study hold? Every comparison behind its claims")
-def verdicts(results: Results, folder: Path, figure: Figure) -> Figure:
-    if not results.experiments:
-        return replace(figure, note=NOT_RUN)
-    table, claims = results.verdicts.comparisons, results.verdicts.claims.set_index("claim")
+@register_figure("verdicts", "Does the study hold? Every comparison behind its claims",
+                 needs=lambda results: results.verdicts if results.experiments else None)
+def verdicts(judged, results: Results, folder: Path, figure: Figure) -> Figure:
+    table, claims = judged.comparisons, judged.claims.set_index("claim")
     names = list(dict.fromkeys(table["claim"]))
     heights = [table["claim"].eq(c).sum() + 1.5 for c in names]
     fig = new_figure(12, 0.22 * sum(heights) + 1.2)
@@ -64,15 +61,13 @@ def verdicts(results: Results, folder: Path, figure: Figure) -> Figure:
     return figure.saved(fig, folder, caption)
 
 
-@register_figure("per_region_bars", "PCKsh@0.1 per body region across the face-occlusion settings")
-def per_region_bars(results: Results, folder: Path, figure: Figure) -> Figure:
-    table = per_region_table(results)
-    if table.data is None:
-        return replace(figure, note=table.note)
+@register_figure("per_region_bars", "PCKsh@0.1 per body region across the face-occlusion settings",
+                 needs=per_region_table)
+def per_region_bars(table, results: Results, folder: Path, figure: Figure) -> Figure:
     long = table.data.rename_axis(columns="region").stack().rename("PCKsh@0.1").reset_index()
     long = long[long["source"] != "difference"]
     long["setting"] = long[["train face", "valid face", "facial keypoints"]].agg(" / ".join, axis=1)
-    fig = new_figure(13, 4.6)
+    fig = new_figure(13, 4.6, figure.title)
     axes = fig.subplots(1, 2, sharey=True)
     for ax, source in zip(axes, ("ours", "published")):
         sns.barplot(long[long["source"] == source], x="region", y="PCKsh@0.1", hue="setting", ax=ax,
@@ -85,7 +80,6 @@ def per_region_bars(results: Results, folder: Path, figure: Figure) -> Figure:
     axes[0].get_legend().remove()
     fig.legend(handles, labels, loc="outside lower center", ncols=3,
                title="train face / valid face / facial keypoints")
-    fig.suptitle(figure.title)
     caption = ("Test split, left and right pooled per region; our runs (left) beside the published "
                "values (right).")
     return figure.saved(fig, folder, caption)
@@ -94,11 +88,8 @@ def per_region_bars(results: Results, folder: Path, figure: Figure) -> Figure:
 PCK_BETAS = np.round(np.linspace(0, 0.2, 41), 3)
 
 
-@register_figure("pck_curves", "PCKsh against the threshold beta (test split)")
-def pck_curves(results: Results, folder: Path, figure: Figure) -> Figure:
-    experiments = results.group("loss")
-    if not experiments:
-        return replace(figure, note=NOT_RUN)
+@register_figure("pck_curves", "PCKsh against the threshold beta (test split)", needs=loss_table_experiments)
+def pck_curves(experiments: list[Result], results: Results, folder: Path, figure: Figure) -> Figure:
 
     def curve(e: Result) -> list[float]:
         _, arrays = e.arrays("Test")
@@ -111,7 +102,7 @@ def pck_curves(results: Results, folder: Path, figure: Figure) -> Figure:
         axes[0].set_ylabel("PCKsh@beta")
         axes[0].set_ylim(0, 1)
 
-    fig = loss_facets(experiments, draw)
+    fig = loss_facets(experiments, draw, figure.title)
     baselines = results.group("baseline") + results.group("reference")
     for e, style in zip(baselines, ("--", ":", "-.", (0, (1, 4)))):
         values = curve(e)
@@ -121,7 +112,6 @@ def pck_curves(results: Results, folder: Path, figure: Figure) -> Figure:
     if baselines:  # the legend again, with the baselines and the chance level
         fig.legends.clear()
         fig.legend(*legend_entries(fig.axes), loc="outside lower center", ncols=len(fig.axes[0].lines), title="model")
-    fig.suptitle(figure.title)
     caption = ("Fraction of keypoints closer than beta * S to the annotation, for beta from 0 to 0.2; "
                "the study's tables read these curves at 0.1 ... 0.02. Black dashed: an off-the-shelf baseline "
                "run zero-shot; dotted: the chance level, the Train split's mean pose in every frame (the same "
@@ -129,16 +119,14 @@ def pck_curves(results: Results, folder: Path, figure: Figure) -> Figure:
     return figure.saved(fig, folder, caption)
 
 
-@register_figure("generalisation", "Generalisation: PCKsh@0.1 on the test split and on each held-out shift")
-def generalisation(results: Results, folder: Path, figure: Figure) -> Figure:
-    table = generalisation_table(results)
-    if table.data is None:
-        return replace(figure, note=table.note)
+@register_figure("generalisation", "Generalisation: PCKsh@0.1 on the test split and on each held-out shift",
+                 needs=generalisation_table)
+def generalisation(table, results: Results, folder: Path, figure: Figure) -> Figure:
     data = table.data.reset_index()
     data["setting"] = data["model"] + " / " + data["loss"]
     low, high = table.low["PCK@0.1"].to_numpy(), table.high["PCK@0.1"].to_numpy()
     splits, settings = list(dict.fromkeys(data["split"])), list(dict.fromkeys(data["setting"]))
-    fig = new_figure(max(11.0, 2.2 * len(splits)), 5.0)
+    fig = new_figure(max(11.0, 2.2 * len(splits)), 5.0, figure.title)
     bars, kept = fig.subplots(1, 2, width_ratios=[1.6, 1])
     width = 0.8 / len(settings)
     colours = sns.color_palette("colorblind", len(settings))
@@ -159,7 +147,6 @@ def generalisation(results: Results, folder: Path, figure: Figure) -> Figure:
     kept.set_title("share of test PCK@0.1 kept")
     kept.set_xlabel("")
     kept.set_ylabel("")
-    fig.suptitle(figure.title)
     caption = ("Left: PCKsh@0.1 of each model on the test split and on each named shift (each changes one family "
                "of factors the training splits never contain), with 95 % video-bootstrap intervals. Right: the "
                "share of its test PCK@0.1 each model keeps on each shift (1 = no loss). Numbers and intervals: the "

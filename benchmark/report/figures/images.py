@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.data.drawing import draw_pose, grid
-from benchmark.report.evidence_table import NOT_RUN
 from benchmark.report.figures.registry import Figure, register_figure
 from benchmark.report.results import Result, Results, showcase
 
@@ -50,14 +49,16 @@ def _spread(e: Result, split: str, frames: dict, count: int) -> list[tuple]:
     return [index[i] for i in picks]
 
 
-@register_figure("sample_predictions", "Sample test predictions")
-def sample_predictions(results: Results, folder: Path, figure: Figure) -> Figure:
-    first_seed: dict[tuple, Result] = {}  # one row per setting, not per seed
+def _first_seeds(results: Results) -> list[Result]:
+    """The loss table's and the baselines' experiments (else every one), one per setting, not per seed."""
+    first_seed: dict[tuple, Result] = {}
     for e in (results.group("loss") + results.group("baseline")) or results.experiments:
         first_seed.setdefault((e.group, e.setting), e)
-    experiments = list(first_seed.values())
-    if not experiments:
-        return replace(figure, note=NOT_RUN)
+    return list(first_seed.values())
+
+
+@register_figure("sample_predictions", "Sample test predictions", needs=_first_seeds)
+def sample_predictions(experiments: list[Result], results: Results, folder: Path, figure: Figure) -> Figure:
     frames = _frames(results, "Test")
     if isinstance(frames, str):
         return replace(figure, note=frames)
@@ -74,11 +75,9 @@ def sample_predictions(results: Results, folder: Path, figure: Figure) -> Figure
     return figure.saved(grid(images, cols=len(chosen), titles=titles), folder, caption)
 
 
-@register_figure("frame_sequence", f"Frames t, t+{SEQUENCE_GAP} and t+{2 * SEQUENCE_GAP}: annotation and prediction")
-def frame_sequence(results: Results, folder: Path, figure: Figure) -> Figure:
-    e = showcase(results)
-    if e is None:
-        return replace(figure, note=NOT_RUN)
+@register_figure("frame_sequence", f"Frames t, t+{SEQUENCE_GAP} and t+{2 * SEQUENCE_GAP}: annotation and prediction",
+                 needs=showcase)
+def frame_sequence(e: Result, results: Results, folder: Path, figure: Figure) -> Figure:
     frames = _frames(results, "Test")
     if isinstance(frames, str):
         return replace(figure, note=frames)
@@ -100,11 +99,8 @@ def frame_sequence(results: Results, folder: Path, figure: Figure) -> Figure:
     return figure.saved(image, folder, caption)
 
 
-@register_figure("domain_shift_gallery", "Generalisation: predictions on the domain-shift set")
-def domain_shift_gallery(results: Results, folder: Path, figure: Figure) -> Figure:
-    e = showcase(results)
-    if e is None:
-        return replace(figure, note=NOT_RUN)
+@register_figure("domain_shift_gallery", "Generalisation: predictions on the domain-shift set", needs=showcase)
+def domain_shift_gallery(e: Result, results: Results, folder: Path, figure: Figure) -> Figure:
     scores = e.scores("DomainShift")
     if scores is None:
         return replace(figure, note="skipped: the dataset has no DomainShift split (synthetic data only)")

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import seaborn as sns
 
 from benchmark.labelling.select import STRATEGIES
-from benchmark.report.evidence_table import NOT_RUN
 from benchmark.report.figure_data import labelling_points
 from benchmark.report.figures.registry import Figure, new_figure, register_figure
 from benchmark.report.results import Results
@@ -17,12 +16,10 @@ from benchmark.report.results import Results
 STRATEGY_COLOURS = dict(zip(STRATEGIES, sns.color_palette("colorblind", len(STRATEGIES))))
 
 
-@register_figure("labelling_curves", "The labelling loop: Test PCK@0.1 against labelled frames, per strategy")
-def labelling_curves(results: Results, folder: Path, figure: Figure) -> Figure:
-    points = labelling_points(results)
-    if points.empty:
-        return replace(figure, note=NOT_RUN)
-    fig = new_figure(7, 4.5)
+@register_figure("labelling_curves", "The labelling loop: Test PCK@0.1 against labelled frames, per strategy",
+                 needs=labelling_points)
+def labelling_curves(points: pd.DataFrame, results: Results, folder: Path, figure: Figure) -> Figure:
+    fig = new_figure(7, 4.5, figure.title)
     ax = fig.subplots()
     for strategy, part in points.groupby("strategy", sort=False):
         colour = STRATEGY_COLOURS.get(strategy, "0.3")
@@ -37,7 +34,6 @@ def labelling_curves(results: Results, folder: Path, figure: Figure) -> Figure:
     ax.set_ylabel("Test PCKsh@0.1")
     ax.set_xticks(sorted(points["labelled_frames"].unique()))
     ax.legend(title="strategy", loc="best")
-    fig.suptitle(figure.title)
     caption = ("Each strategy's simulated labelling loop (benchmark/labelling/simulate.py, docs/LABELLING.md): the "
                "start videos' frames, then each round the frames the strategy picks from the other Train videos, "
                "labelled from the exact truth plus the synthetic annotator's noise; every round retrains from "

@@ -7,17 +7,22 @@ import seaborn as sns
 from matplotlib import figure as mpl
 
 from benchmark.report.figures.registry import new_figure
-from benchmark.report.results import Result
+from benchmark.report.results import Result, Results
 from benchmark.study.losses import LOSSES
 
 
-def loss_facets(experiments: list[Result], draw, width: float = 4.2, height: float = 3.2,
+def loss_table_experiments(results: Results) -> list[Result]:
+    """The experiments of the loss table, which :func:`loss_facets` draws."""
+    return results.group("loss")
+
+
+def loss_facets(experiments: list[Result], draw, title: str, width: float = 4.2, height: float = 3.2,
                 rows: int = 1) -> mpl.Figure:
-    """One column per loss, one line per model: ``draw(axes_column, experiment, colour)``."""
+    """One column per loss, one line per model: ``draw(axes_column, experiment, colour)``; titled ``title``."""
     losses = list(dict.fromkeys(e.config["loss"] for e in experiments))
     models = list(dict.fromkeys(e.config["model"] for e in experiments))
     colours = dict(zip(models, sns.color_palette("colorblind", len(models))))
-    fig = new_figure(width * len(losses), height * rows)
+    fig = new_figure(width * len(losses), height * rows, title)
     axes = np.asarray(fig.subplots(rows, len(losses), squeeze=False, sharex=True))
     for column, loss in enumerate(losses):
         for e in experiments:

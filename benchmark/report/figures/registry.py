@@ -8,9 +8,10 @@ or a note saying why it was skipped (no results yet, no images). Plots use matpl
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import seaborn as sns
@@ -19,6 +20,7 @@ from matplotlib import rc_context
 from PIL import Image
 
 from benchmark.common.registry import register
+from benchmark.report.evidence_table import NOT_RUN, Table
 from benchmark.report.results import Results
 
 DPI = 110
@@ -49,19 +51,30 @@ class Figure:
 FIGURES: dict[str, Callable[[Results, Path], Figure]] = {}  # the report's figures: name -> (results, folder) -> Figure
 
 
-def register_figure(name: str, title: str):
-    """Decorator adding ``draw(results, folder, figure) -> Figure`` to :data:`FIGURES` as
-    ``(results, folder) -> Figure``: ``figure`` is ``Figure(name, title)`` for ``draw`` to fill in, and
-    it draws in the report's seaborn style without changing matplotlib's global settings."""
-    def add(draw: Callable[[Results, Path, Figure], Figure]) -> Callable[[Results, Path], Figure]:
+def register_figure(name: str, title: str, needs: Callable[[Results], Any]):
+    """Decorator adding ``draw(needed, results, folder, figure) -> Figure`` to :data:`FIGURES` as
+    ``(results, folder) -> Figure``. ``needs(results)`` is what the figure draws: when it is nothing
+    (None, empty, or a table without data) the figure is skipped with the report's "not run" note (a
+    table's own note); otherwise ``draw`` gets it, and ``figure``, ``Figure(name, title)`` to fill in,
+    and draws in the report's seaborn style without changing matplotlib's global settings."""
+    def add(draw: Callable[[Any, Results, Path, Figure], Figure]) -> Callable[[Results, Path], Figure]:
         @functools.wraps(draw)
         def styled(results: Results, folder: Path) -> Figure:
+            needed = needs(results)
+            if isinstance(needed, Table) and needed.data is None:
+                return Figure(name, title, note=needed.note)
+            if needed is None or isinstance(needed, Sized) and not len(needed):
+                return Figure(name, title, note=NOT_RUN)
             with rc_context(STYLE):
-                return draw(results, folder, Figure(name, title))
+                return draw(needed, results, folder, Figure(name, title))
         return register(FIGURES, "figure", styled, name)
     return add
 
 
-def new_figure(width: float, height: float) -> mpl.Figure:
-    """An empty figure of ``width`` x ``height`` inches, laid out to fit its legends and titles."""
-    return mpl.Figure(figsize=(width, height), layout="constrained")
+def new_figure(width: float, height: float, title: str | None = None) -> mpl.Figure:
+    """An empty figure of ``width`` x ``height`` inches titled ``title``, laid out to fit its legends
+    and titles."""
+    fig = mpl.Figure(figsize=(width, height), layout="constrained")
+    if title:
+        fig.suptitle(title)
+    return fig

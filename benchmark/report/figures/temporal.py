@@ -9,10 +9,9 @@ import numpy as np
 import seaborn as sns
 
 from benchmark.movement.robustness import robustness_figure, robustness_table
-from benchmark.report.evidence_table import NOT_RUN
 from benchmark.report.figures.panels import legend_entries
 from benchmark.report.figures.registry import Figure, new_figure, register_figure
-from benchmark.report.results import Results, showcase
+from benchmark.report.results import Result, Results, showcase
 from benchmark.study.keypoints import DISPLAY_NAMES, INDEX, LABELS
 from benchmark.study.smoothness import POLYORDER, WINDOW, jitter_table, video_trajectories
 
@@ -29,11 +28,8 @@ SOURCE_COLOURS = {s: style["color"] for s, style in SOURCE_STYLE.items()}
 TRAJECTORY_KEYPOINTS = ("Hip_R", "Wrist_R")
 
 
-@register_figure("trajectories", "Keypoint trajectories over time")
-def trajectories(results: Results, folder: Path, figure: Figure) -> Figure:
-    e = showcase(results)
-    if e is None:
-        return replace(figure, note=NOT_RUN)
+@register_figure("trajectories", "Keypoint trajectories over time", needs=showcase)
+def trajectories(e: Result, results: Results, folder: Path, figure: Figure) -> Figure:
     tracks = video_trajectories(e.rows("Test"))
     video = max(tracks, key=lambda v: len(tracks[v][0]))
     frames, arrays = tracks[video]
@@ -55,11 +51,8 @@ def trajectories(results: Results, folder: Path, figure: Figure) -> Figure:
     return figure.saved(fig, folder, caption)
 
 
-@register_figure("jitter", "Temporal jitter per keypoint (test split)")
-def jitter(results: Results, folder: Path, figure: Figure) -> Figure:
-    e = showcase(results)
-    if e is None:
-        return replace(figure, note=NOT_RUN)
+@register_figure("jitter", "Temporal jitter per keypoint (test split)", needs=showcase)
+def jitter(e: Result, results: Results, folder: Path, figure: Figure) -> Figure:
     table = jitter_table(e.rows("Test"))
     table["keypoint"] = table["keypoint"].map(DISPLAY_NAMES)
     order = [DISPLAY_NAMES[k] for k in LABELS]
@@ -84,11 +77,8 @@ def jitter(results: Results, folder: Path, figure: Figure) -> Figure:
     return figure.saved(fig, folder, caption)
 
 
-@register_figure("movement_robustness", "Movement features under pose error (test split)")
-def movement_robustness(results: Results, folder: Path, figure: Figure) -> Figure:
-    e = showcase(results)
-    if e is None:
-        return replace(figure, note=NOT_RUN)
+@register_figure("movement_robustness", "Movement features under pose error (test split)", needs=showcase)
+def movement_robustness(e: Result, results: Results, folder: Path, figure: Figure) -> Figure:
     timing = results.timing
     if timing is None:
         return replace(figure, note="skipped: needs synthetic data (exact truth and the videos' frame rate)")
