@@ -887,4 +887,5 @@ def test_the_comparisons_fold_per_claim_one_line_each_with_the_whole_text_on_hov
     side = table.data["a"].iloc[0]
     assert f'title="{html.escape(side)}">{html.escape(V.brief(side))}</td>' in page and "=" not in V.brief(side)
     assert V.gist("not run: no finished experiment matches {}") == "not run"
+    assert V.gist("not run: x was not run (deferred: it had not converged after 32 epochs)") == "not run"
     assert V.gist("x arm did not learn: ...; y not converged: ...") == "an arm did not learn, an arm had not converged"

@@ -26,7 +26,7 @@ CLAIMS_CAPTION = (
     "claims` prints the same table.")
 
 
-GISTS = (("not run", "not run"), ("did not learn", "an arm did not learn"),
+GISTS = (("did not learn", "an arm did not learn"),
          ("not converged", "an arm had not converged"), ("convergence untested", "convergence untested"),
          ("too few", "too few videos"))
 
@@ -37,7 +37,10 @@ def clip(text: str, length: int = 40) -> str:
 
 
 def gists(reason: str) -> list[str]:
-    """The gists of why a comparison is untested, inconclusive or not run (``["an arm had not converged"]``)."""
+    """The gists of why a comparison is untested, inconclusive or not run (``["an arm had not converged"]``);
+    a comparison not run has that one (its reason says why the experiments did not run, not a judgment)."""
+    if reason.startswith("not run"):
+        return ["not run"]
     return [short for phrase, short in GISTS if phrase in reason] or [clip(reason)]
 
 
