@@ -889,3 +889,15 @@ def test_the_comparisons_fold_per_claim_one_line_each_with_the_whole_text_on_hov
     assert V.gist("not run: no finished experiment matches {}") == "not run"
     assert V.gist("not run: x was not run (deferred: it had not converged after 32 epochs)") == "not run"
     assert V.gist("x arm did not learn: ...; y not converged: ...") == "an arm did not learn, an arm had not converged"
+
+
+def test_experiments_skipped_for_one_reason_are_named_once_with_it(tmp_path):
+    from benchmark.report.results import Problem
+
+    results = Results("quick", tmp_path, problems=[
+        Problem("loss-hourglass-mse", tmp_path, "skipped", "deferred: 19 minutes"),
+        Problem("loss-hourglass-kce", tmp_path, "skipped", "deferred: 19 minutes"),
+        Problem("baseline-x", tmp_path, "skipped", "no kernel"),
+        Problem("loss-y", tmp_path, "failed", "boom")])
+    assert T.baseline_notes(results) == ["loss-hourglass-mse, loss-hourglass-kce: skipped, deferred: 19 minutes.",
+                                         "baseline-x: skipped, no kernel."]

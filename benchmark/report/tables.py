@@ -166,8 +166,11 @@ def baseline_notes(results: Results) -> list[str]:
             note += (f" That is {verdict} trained model of this table (test PCK@0.1 "
                      f"{min(trained):.3f}-{best:.3f}).")
         notes.append(note)
-    notes += [f"{p.id}: skipped, {p.error}." for p in results.problems if p.status == "skipped"]
-    return notes
+    skipped: dict[str, list[str]] = {}  # why -> the experiments skipped for it, named once per reason
+    for p in results.problems:
+        if p.status == "skipped":
+            skipped.setdefault(p.error, []).append(p.id)
+    return notes + [f"{', '.join(ids)}: skipped, {why}." for why, ids in skipped.items()]
 
 
 @register_table("loss", "Models and loss functions")
