@@ -61,8 +61,7 @@ def verdicts(judged, results: Results, folder: Path, figure: Figure) -> Figure:
     return figure.saved(fig, folder, caption)
 
 
-@register_figure("per_region_bars", "PCKsh@0.1 per body region across the face-occlusion settings",
-                 needs=per_region_table)
+@register_figure("per_region_bars", "PCKsh@0.1 per body region across the face-occlusion settings", needs=per_region_table)
 def per_region_bars(table, results: Results, folder: Path, figure: Figure) -> Figure:
     long = table.data.rename_axis(columns="region").stack().rename("PCKsh@0.1").reset_index()
     long = long[long["source"] != "difference"]
