@@ -34,6 +34,8 @@ def test_the_labelling_profile_runs_each_strategy_and_the_chance_level_only():
     first = experiments[1].config
     assert type(first) is LabellingConfig and (first.rounds, first.frames_per_round, first.start_videos) == (3, 20, 4)
     assert first.input_size == manifest.profile("labelling").train["input_size"]  # the profile's recipe
+    assert first.framing == "body" and first.epoch_cap > first.epochs  # as the quick profile: until converged
+    assert {e.config.framing for e in manifest.experiments("smoke") if e.kind == "labelling"} == {"body"}
     assert manifest.profile("labelling").dataset == manifest.profile("quick").dataset  # shared, generated once
     assert not [e for e in manifest.experiments("quick") if e.kind == "labelling"]  # the quick run is untouched
 
@@ -71,7 +73,6 @@ def test_a_labelling_group_inherits_the_profile_recipe_and_overrides_it(tmp_path
     ("[uncertain, random]", "[uncertain, clever]", ["manifest.yaml:13", "strategy", "'uncertain', 'jump', 'diverse'"]),
     ("rounds: 2,", "rounds: 0,", ["manifest.yaml:11", "rounds", "greater than or equal to 1"]),
     ("rounds: 2,", "round: 2,", ["manifest.yaml:11", "unknown setting 'round'", "frames_per_round"]),
-    ("rounds: 2,", "framing: body,", ["manifest.yaml:11", "framing", "whole picture"]),
 ])
 def test_a_bad_labelling_setting_names_the_field(tmp_path, old, new, expected):
     with pytest.raises(ManifestError) as err:

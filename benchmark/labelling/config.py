@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from benchmark.data.layout import SYNTH_SETTINGS
 from benchmark.labelling.select import STRATEGIES
@@ -33,13 +33,6 @@ class LabellingConfig(TrainConfig):
     rounds: int = Field(3, ge=1)            # rounds of choosing, labelling and retraining
     frames_per_round: int = Field(20, ge=1)
     annotator_noise: float = Field(1.0, ge=0)
-
-    @model_validator(mode="after")
-    def _picture(self):
-        if self.framing != "picture":
-            raise ValueError(f"framing {self.framing!r}: the labelling simulation predicts on the whole picture "
-                             "(set framing: picture in the profile's train or the group's base)")
-        return self
 
     def training(self, **changes) -> TrainConfig:
         """The training recipe alone, with ``changes`` (one retrain's ``epochs``, say)."""

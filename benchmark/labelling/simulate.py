@@ -53,9 +53,8 @@ from benchmark.models import model_info
 from benchmark.study.codec import HeatmapCodec
 from benchmark.study.metrics import frame_sums
 from benchmark.training.config import TrainConfig
-from benchmark.training.inference import decode_to_image, predict_heatmaps
-from benchmark.training.pipeline import prepare
-from benchmark.training.train import evaluate_model, fit
+from benchmark.training.inference import decode_to_image
+from benchmark.training.train import evaluate_model, fit, split_logits
 
 BETA = 0.1  # the PCK threshold labelling.csv records
 ANNOTATOR_SALT = 7919  # keeps the simulated annotator's draws apart from the generator's
@@ -119,16 +118,17 @@ def candidates(model, codec: HeatmapCodec, frames: list[Frame],
                config: LabellingConfig) -> tuple[np.ndarray, np.ndarray]:
     """What ``select-frames`` sees of the frames it may choose: keypoints ``(N, 22, 2)`` in image
     pixels and their confidence ``(N, 22)``, with the mirror-image test
-    (:func:`benchmark.apply.pose_model.predict`)."""
-    pose_model = PoseModel(model, codec, config.facial_keypoints == "preserved")
+    (:func:`benchmark.apply.pose_model.predict`; a model that sees the body frames each picture by its
+    own predictions)."""
+    framing = (config.framing_fill, config.framing_passes) if config.framing == "body" else None
+    pose_model = PoseModel(model, codec, config.facial_keypoints == "preserved", framing)
     return predict(pose_model, [load_image(f) for f in frames])
 
 
 def evaluated(model, codec: HeatmapCodec, frames: list[Frame], config: LabellingConfig) -> np.ndarray:
-    """Keypoints ``(N, 22, 2)`` as the evaluation predicts them (``evaluate_model``: the whole
-    letterboxed picture, the configured decoder)."""
-    data = prepare(frames, config.input_size, occlude=config.eval_face == "occluded", progress=False)
-    return decode_to_image(predict_heatmaps(model, data.images), data.matrices, codec)[0]
+    """Keypoints ``(N, 22, 2)`` as the evaluation predicts them (``evaluate_model``, the configured
+    decoder)."""
+    return decode_to_image(*split_logits(model, codec, frames, config), codec)[0]
 
 
 def video_scores(frames: list[Frame], coords: np.ndarray, subset: str) -> pd.DataFrame:
@@ -182,7 +182,8 @@ def simulate(config: LabellingConfig, dataset_root: Path, out_dir: Path, progres
         per_video = video_scores(test, evaluated(model, codec, test, config), config.eval_subset)
         scores.append(per_video.assign(round=round_, labelled_frames=len(labelled), strategy=config.strategy))
         rounds.append({"round": round_, "labelled_frames": len(labelled), "epochs": recipe.epochs,
-                       "steps": recipe.epochs * (len(labelled) // config.batch_size),
+                       "steps": recipe.epochs * (len(labelled) * (2 if config.framing == "body" else 1)
+                                                 // config.batch_size),  # body: crops and whole pictures
                        "fit_s": round(time.perf_counter() - fitting, 2),
                        f"test_pck@{BETA:g}": float(per_video["correct"].sum() / max(per_video["scored"].sum(), 1))})
 

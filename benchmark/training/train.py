@@ -124,14 +124,7 @@ def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool 
         if split not in dataset.splits:
             continue
         frames = dataset.frames(split)
-        if config.framing == "body":
-            logits, matrices = framed_predictions(model, codec, _inputs(frames, config, progress, split),
-                                                  [f.video for f in frames], config.framing_passes,
-                                                  config.framing_fill)
-        else:
-            data = prepare(frames, config.input_size, occlude=config.eval_face == "occluded",
-                                                  progress=progress, desc=f"decoding {split}")
-            logits, matrices = predict_heatmaps(model, data.images), data.matrices
+        logits, matrices = split_logits(model, codec, frames, config, progress, split)
         videos, numbers = [f.video for f in frames], [f.frame for f in frames]
         labels, truth = np.stack([f.keypoints for f in frames]), truth_array(frames)
         for method in DECODERS:
@@ -139,6 +132,19 @@ def evaluate_model(model, dataset: Dataset, config: TrainConfig, progress: bool 
             rows.append(prediction_rows(split, videos, numbers, method, coords, confidence, labels, truth))
             metrics.setdefault(method, {})[split] = split_scores(coords, labels, truth, config.eval_subset)
     return pd.concat(rows, ignore_index=True), metrics
+
+
+def split_logits(model, codec: HeatmapCodec, frames: list, config: TrainConfig, progress: bool = False,
+                 split: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Heatmap logits of ``frames`` and the matrices of the pictures they came from, as the evaluation
+    sees them: the whole letterboxed picture, or, for a model that sees the body, each video framed by
+    the model's own predictions (``framed_predictions``)."""
+    if config.framing == "body":
+        return framed_predictions(model, codec, _inputs(frames, config, progress, split), [f.video for f in frames],
+                                  config.framing_passes, config.framing_fill)
+    data = prepare(frames, config.input_size, occlude=config.eval_face == "occluded", progress=progress,
+                   desc=f"decoding {split}")
+    return predict_heatmaps(model, data.images), data.matrices
 
 
 def _inputs(frames: list, config: TrainConfig, progress: bool, split: str):
@@ -152,8 +158,8 @@ def _inputs(frames: list, config: TrainConfig, progress: bool, split: str):
 
 def label_framing(frames: list, config: TrainConfig) -> list | None:
     """The boxes a body-framed model is trained (besides the whole pictures) and monitored on: each
-    video's labels (None: the whole picture)."""
-    if config.framing != "body":
+    video's labels (None: the whole picture, or no frames)."""
+    if config.framing != "body" or not frames:
         return None
     return framing.label_boxes([f.video for f in frames], np.stack([f.keypoints for f in frames]), config.framing_fill)
 
