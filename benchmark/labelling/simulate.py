@@ -181,9 +181,10 @@ def simulate(config: LabellingConfig, dataset_root: Path, out_dir: Path, progres
         model = trained.model
         per_video = video_scores(test, evaluated(model, codec, test, config), config.eval_subset)
         scores.append(per_video.assign(round=round_, labelled_frames=len(labelled), strategy=config.strategy))
-        rounds.append({"round": round_, "labelled_frames": len(labelled), "epochs": recipe.epochs,
-                       "steps": recipe.epochs * (len(labelled) * (2 if config.framing == "body" else 1)
-                                                 // config.batch_size),  # body: crops and whole pictures
+        epochs = trained.facts["epochs_run"]  # the last retrain's: doubled while not converged
+        rounds.append({"round": round_, "labelled_frames": len(labelled), "epochs": epochs,
+                       "steps": epochs * (len(labelled) * (2 if config.framing == "body" else 1)
+                                          // config.batch_size),  # body: crops and whole pictures
                        "fit_s": round(time.perf_counter() - fitting, 2),
                        f"test_pck@{BETA:g}": float(per_video["correct"].sum() / max(per_video["scored"].sum(), 1))})
 
