@@ -252,8 +252,15 @@ def test_a_deferred_experiment_is_not_run_and_its_claims_say_why(tmp_path, works
                             data_dir=workspace / "data")
     assert {o.id: o.status for o in outcomes} == {"loss-simple_baseline-mse": "skipped",
                                                   "loss-simple_baseline-kce": "ran"}
-    skipped = json.loads((outcomes[0].folder / "SKIPPED.json").read_text())
+    record = (outcomes[0].folder / "SKIPPED.json").read_bytes()
+    skipped = json.loads(record)
     assert skipped["reason"] == "deferred in profile 'smoke': 9 minutes here" and skipped["config"]["loss"] == "mse"
+    # a second run leaves the record as it is (a report of these results stays up to date)
+    again = run_manifest(tmp_path / "manifest.yaml", "smoke", results_dir=tmp_path / "results",
+                         data_dir=workspace / "data")
+    assert {o.id: o.status for o in again} == {"loss-simple_baseline-mse": "skipped",
+                                               "loss-simple_baseline-kce": "cached"}
+    assert (outcomes[0].folder / "SKIPPED.json").read_bytes() == record
     results = load_results(outcomes[0].folder.parent)
     source = PredictionsSource([], not_run=[(p.config, p.error) for p in results.problems])
     with pytest.raises(LookupError, match=r"loss-simple_baseline-mse was not run \(deferred in profile 'smoke'"):

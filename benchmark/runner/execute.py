@@ -30,8 +30,10 @@ A baseline whose kernel is not installed (its environment could not be built:
 :mod:`benchmark.baselines.environments`) is not run: its folder gets a ``SKIPPED.json`` with the
 reason, the report shows it as skipped, and the run's exit status is not affected. So is an
 experiment whose kind cannot apply to the run's dataset: a labelling simulation on a dataset without
-exact truth (:func:`benchmark.labelling.config.not_applicable`). Neither is ever cached: each run
-checks again, so the experiment runs once its kernel or a dataset it applies to is there.
+exact truth (:func:`benchmark.labelling.config.not_applicable`), and one its profile defers (the
+manifest's ``defer``). None is ever cached: each run checks again, so the experiment runs once its
+kernel or a dataset it applies to is there, or the profile no longer defers it; a ``SKIPPED.json``
+that already gives the same reason is left untouched.
 """
 
 from __future__ import annotations
@@ -172,16 +174,24 @@ def run_experiment(job: Job) -> Outcome:
 
 
 def skip(job: Job, reason: str) -> Outcome:
-    """Record in the experiment's folder that it was not run, and why."""
+    """Record in the experiment's folder that it was not run, and why; a folder that says so already
+    (the same reason and hash) is left as it is, so a report of it stays up to date."""
+    outcome = Outcome(job.experiment.id, "skipped", 0.0, reason, job.out)
+    record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
+              "reason": reason, "config": job.experiment.config.model_dump(mode="json")}
+    try:
+        recorded = json.loads((job.out / SKIPPED).read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    if {k: recorded.get(k) for k in record} == record:
+        return outcome
     staging = job.staging
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    record = {"id": job.experiment.id, "group": job.experiment.group, "hash": job.digest, "profile": job.profile,
-              "reason": reason, "config": job.experiment.config.model_dump(mode="json"),
-              "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     (staging / SKIPPED).write_text(json.dumps(record, indent=2))
     swap_in(staging, job.out)
-    return Outcome(job.experiment.id, "skipped", 0.0, reason, job.out)
+    return outcome
 
 
 def share(source: Job, job: Job) -> Outcome:
