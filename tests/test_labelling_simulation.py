@@ -107,6 +107,9 @@ def test_every_retrain_takes_the_steps_of_the_recipe_on_the_whole_train_split():
         assert recipe.max_epochs is None
         until_converged = retrain_config(config.model_copy(update={"max_epochs": 16}), labelled, 672)
         assert until_converged.epochs == recipe.epochs and until_converged.epoch_cap == 4 * recipe.epochs
+        # a retrain before the last has no Valid to test convergence on: the recipe's steps, no doubling
+        earlier = retrain_config(config.model_copy(update={"max_epochs": 16}), labelled, 672, last=False)
+        assert earlier.epochs == recipe.epochs and earlier.max_epochs is None
 
 
 def test_the_simulated_annotator_labels_a_frame_alike_whoever_asks(tmp_path):

@@ -102,15 +102,16 @@ def start_videos(dataset: Dataset, config: LabellingConfig) -> list[str]:
     return chosen
 
 
-def retrain_config(config: LabellingConfig, labelled: int, train: int) -> TrainConfig:
+def retrain_config(config: LabellingConfig, labelled: int, train: int, last: bool = True) -> TrainConfig:
     """The recipe of one retrain on ``labelled`` frames: about the optimizer steps of ``config.epochs``
     over all ``train`` Train frames, in a whole number of cycles (at least one epoch each), with the
-    warm-up as many steps long as there, and doubling up to the same multiple of them as
-    ``max_epochs`` allows the profile (training until converged)."""
+    warm-up as many steps long as there. The ``last`` retrain, the one that monitors Valid, doubles
+    up to the same multiple of them as ``max_epochs`` allows the profile (training until converged);
+    the others, without Valid to test, take the recipe's steps."""
     full, mine = train // config.batch_size, labelled // config.batch_size  # steps per epoch
     epochs = config.cycles * max(1, round(config.epochs * full / (config.cycles * mine)))
     doublings = config.epoch_cap // config.epochs  # trained until converged, up to as many doublings
-    return config.training(epochs=epochs, max_epochs=epochs * doublings if config.max_epochs else None,
+    return config.training(epochs=epochs, max_epochs=epochs * doublings if config.max_epochs and last else None,
                            warmup_epochs=config.warmup_epochs * full / mine)
 
 
@@ -173,7 +174,7 @@ def simulate(config: LabellingConfig, dataset_root: Path, out_dir: Path, progres
             labelled += relabel([f for f in pool if (f.video, f.frame) in wanted], dataset.root,
                                 config.annotator_noise, config.seed)
         last = round_ == config.rounds
-        recipe = retrain_config(config, len(labelled), len(train))
+        recipe = retrain_config(config, len(labelled), len(train), last)
         keras.backend.clear_session()  # the previous round's model is done with
         fitting = time.perf_counter()
         trained = fit(recipe, Dataset(dataset.root, {
