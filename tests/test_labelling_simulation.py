@@ -105,11 +105,9 @@ def test_every_retrain_takes_the_steps_of_the_recipe_on_the_whole_train_split():
         assert abs(recipe.epochs * (labelled // 16) - 4 * 42) <= 2 * (labelled // 16)  # within a cycle's epoch
         assert recipe.warmup_epochs * (labelled // 16) == pytest.approx(0.5 * 42)    # the same warm-up steps
         assert recipe.max_epochs is None
+        # trained until converged: doubling up to the profile's multiple of the recipe's steps
         until_converged = retrain_config(config.model_copy(update={"max_epochs": 16}), labelled, 672)
         assert until_converged.epochs == recipe.epochs and until_converged.epoch_cap == 4 * recipe.epochs
-        # a retrain before the last has no Valid to test convergence on: the recipe's steps, no doubling
-        earlier = retrain_config(config.model_copy(update={"max_epochs": 16}), labelled, 672, last=False)
-        assert earlier.epochs == recipe.epochs and earlier.max_epochs is None
 
 
 def test_the_simulated_annotator_labels_a_frame_alike_whoever_asks(tmp_path):
@@ -134,8 +132,11 @@ def _fabricated(tmp_path: Path) -> Results:
         rows = [{"round": r, "labelled_frames": 56 + 20 * r, "strategy": strategy, "video": f"{v:03d}",
                  "correct": 10 + gain * r + v % 3, "mks": 30.0, "scored": 100} for r in range(3) for v in range(10)]
         pd.DataFrame(rows).to_csv(folder / "labelling.csv", index=False)
+        said = {0: "converged after 16 epochs: ...", 2: "not converged after 64 epochs (its cap, max_epochs): ..."}
+        rounds = [{"round": r, "convergence": said.get(r, said[0])} for r in range(3) if strategy == "uncertain"]
         experiments.append(Result(folder.name, "labelling", folder, {}, {
-            "kind": "labelling", "config": {"strategy": strategy, "seed": 0, "decoder": "wa"}}))
+            "kind": "labelling", "config": {"strategy": strategy, "seed": 0, "decoder": "wa"},
+            "labelling": {"rounds": rounds}}))
     reference = {"kind": "reference", "config": {"model": "mean_pose", "loss": "chance level", "decoder": "reference"},
                  "metrics": {"reference": {"Test": {"annotation": {"pck@0.1": 0.04}}}}}
     experiments.append(Result("reference-mean_pose", "reference", tmp_path, {}, reference))
@@ -148,6 +149,9 @@ def test_the_labelling_curves_render_from_labelling_csv(tmp_path):
     assert points.loc[("uncertain", 2), "pck"] == pytest.approx((10 + 8 + np.mean([v % 3 for v in range(10)])) / 100)
     assert points.loc[("random", 0), "labelled_frames"] == 56 and points.loc[("uncertain", 2), "labelled_frames"] == 96
     assert (points["low"] <= points["pck"]).all() and (points["pck"] <= points["high"]).all()
+    # each round's convergence as metrics.json records it; not recorded (older results): None
+    assert points.loc[("uncertain", 0), "converged"] is True and points.loc[("uncertain", 2), "converged"] is False
+    assert points.loc[("random", 1), "converged"] is None
     (tmp_path / "figures").mkdir()
     figure = FIGURES["labelling_curves"](results, tmp_path / "figures")
     assert figure.path == "figures/labelling_curves.png" and (tmp_path / figure.path).stat().st_size > 0
@@ -183,6 +187,11 @@ def test_the_smoke_simulation_end_to_end(tmp_path):
         assert summary["kind"] == "labelling" and summary["dataset"]["train_frames_used"] == per_round.iloc[-1]
         assert set(pd.read_csv(folder / "predictions.csv")["split"]) >= {"Valid", "Test"}
         assert (folder / "valid_cycles.csv").is_file()  # the last retrain's convergence record
+        rounds = summary["labelling"]["rounds"]  # every retrain tested on Valid, its steps counted by fit
+        assert [r["round"] for r in rounds] == list(range(config.rounds + 1))
+        assert all(r["convergence"].startswith(("converged", "not converged")) for r in rounds)
+        per_epoch = [2 * r["labelled_frames"] // config.batch_size for r in rounds]  # body: crops and whole
+        assert [r["steps"] for r in rounds] == [r["epochs"] * n for r, n in zip(rounds, per_epoch)]
     results = load_results(root, profile="smoke")
     (tmp_path / "figures").mkdir()
     assert FIGURES["labelling_curves"](results, tmp_path / "figures").path

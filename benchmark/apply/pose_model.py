@@ -58,6 +58,16 @@ class PoseModel:
         size = getattr(self.model, "input_size", None)  # a runner's; a Keras model has its inputs
         return int(size if size is not None else self.model.inputs[0].shape[1])
 
+    @classmethod
+    def trained_with(cls, model: keras.Model | Runner, codec: HeatmapCodec, config: dict) -> PoseModel:
+        """The pose model of ``model`` trained with the training settings ``config`` (a
+        ``TrainConfig``'s fields, as metrics.json records them; missing ones take their defaults)."""
+        settings = {name: config.get(name, TrainConfig.model_fields[name].default)
+                    for name in ("facial_keypoints", "framing", "framing_fill", "framing_passes")}
+        framing = ((float(settings["framing_fill"]), int(settings["framing_passes"]))
+                   if settings["framing"] == "body" else None)
+        return cls(model, codec, settings["facial_keypoints"] == "preserved", framing)
+
 
 def load_pose_model(path: str | Path, threads: int | None = None) -> PoseModel:
     """Load a ``model.keras`` (or the folder holding one) and the training configuration in the
@@ -82,10 +92,7 @@ def load_pose_model(path: str | Path, threads: int | None = None) -> PoseModel:
         raise InputError(f"{path}: expected a square input, got {height}x{width}")
     codec = HeatmapCodec(**summary["codec"]) if "codec" in summary else HeatmapCodec(
         config.get("loss", "kce"), config.get("decoder", "wa"), float(config.get("sigma", 2.0)))
-    defaults = {name: TrainConfig.model_fields[name].default for name in ("framing_fill", "framing_passes")}
-    framing = (float(config.get("framing_fill", defaults["framing_fill"])),
-               int(config.get("framing_passes", defaults["framing_passes"]))) if config.get("framing") == "body" else None
-    return PoseModel(model, codec, config.get("facial_keypoints", "preserved") == "preserved", framing)
+    return PoseModel.trained_with(model, codec, config)
 
 
 def _load_exported(path: Path, threads: int | None) -> PoseModel:

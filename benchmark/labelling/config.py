@@ -23,7 +23,8 @@ class LabellingConfig(TrainConfig):
     """One strategy's labelling loop (docs/LABELLING.md, "Measuring the loop (simulation)").
 
     Every retrain takes the optimizer steps the recipe (``epochs`` of ``batch_size``) takes on the
-    whole Train split, whatever the number of labelled frames: the curve then shows what the labels
+    whole Train split, whatever the number of labelled frames, and doubles them while Valid says it
+    has not converged (``max_epochs``, as every trained arm): the curve then shows what the labels
     bought, not extra training. ``annotator_noise`` scales the synthetic annotator's noise
     (:mod:`benchmark.data.synth.annotator`; 1: the dataset's own annotator, 0: exact truth).
     """

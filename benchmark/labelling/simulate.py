@@ -13,9 +13,10 @@ per labelled frame than choosing them at random?
 Labels come from a simulated annotator: the frame's exact truth (``truth/``) plus the noise of the
 generator's annotator (:func:`benchmark.data.synth.annotator.annotate`, times ``annotator_noise``),
 drawn per frame from the seed, so a frame gets the same label whichever strategy picks it. Every
-retrain takes the same recipe and number of optimizer steps (``LabellingConfig``): the strategies
-differ only in which frames they label. Only the last retrain monitors Valid, which records the
-convergence test (``valid_cycles.csv``) the claims read.
+retrain takes the same recipe, the optimizer steps it takes on the whole Train split, and trains until
+converged by the suite's test on Valid, as every trained arm does (``LabellingConfig``): the
+strategies differ only in which frames they label. The last retrain's record (``valid_cycles.csv``)
+is what the claims read; every round's convergence is in ``metrics.json``.
 
 Written into ``out_dir``, each file atomically, ``metrics.json`` last: ``labelling.csv`` (per round
 and Test video: ``round, labelled_frames, strategy, video, correct, mks, scored``: PCK@0.1's correct
@@ -51,6 +52,7 @@ from benchmark.labelling.config import LabellingConfig, not_applicable
 from benchmark.labelling.select import choose
 from benchmark.models import model_info
 from benchmark.study.codec import HeatmapCodec
+from benchmark.study.convergence import check
 from benchmark.study.metrics import frame_sums
 from benchmark.training.config import TrainConfig
 from benchmark.training.inference import decode_to_image
@@ -102,16 +104,15 @@ def start_videos(dataset: Dataset, config: LabellingConfig) -> list[str]:
     return chosen
 
 
-def retrain_config(config: LabellingConfig, labelled: int, train: int, last: bool = True) -> TrainConfig:
+def retrain_config(config: LabellingConfig, labelled: int, train: int) -> TrainConfig:
     """The recipe of one retrain on ``labelled`` frames: about the optimizer steps of ``config.epochs``
     over all ``train`` Train frames, in a whole number of cycles (at least one epoch each), with the
-    warm-up as many steps long as there. The ``last`` retrain, the one that monitors Valid, doubles
-    up to the same multiple of them as ``max_epochs`` allows the profile (training until converged);
-    the others, without Valid to test, take the recipe's steps."""
+    warm-up as many steps long as there, doubled while not converged up to the same multiple of them
+    as ``max_epochs`` allows the profile (training until converged, as every trained arm does)."""
     full, mine = train // config.batch_size, labelled // config.batch_size  # steps per epoch
     epochs = config.cycles * max(1, round(config.epochs * full / (config.cycles * mine)))
     doublings = config.epoch_cap // config.epochs  # trained until converged, up to as many doublings
-    return config.training(epochs=epochs, max_epochs=epochs * doublings if config.max_epochs and last else None,
+    return config.training(epochs=epochs, max_epochs=epochs * doublings if config.max_epochs else None,
                            warmup_epochs=config.warmup_epochs * full / mine)
 
 
@@ -121,9 +122,7 @@ def candidates(model, codec: HeatmapCodec, frames: list[Frame],
     pixels and their confidence ``(N, 22)``, with the mirror-image test
     (:func:`benchmark.apply.pose_model.predict`; a model that sees the body frames each picture by its
     own predictions)."""
-    framing = (config.framing_fill, config.framing_passes) if config.framing == "body" else None
-    pose_model = PoseModel(model, codec, config.facial_keypoints == "preserved", framing)
-    return predict(pose_model, [load_image(f) for f in frames])
+    return predict(PoseModel.trained_with(model, codec, config.model_dump()), [load_image(f) for f in frames])
 
 
 def evaluated(model, codec: HeatmapCodec, frames: list[Frame], config: LabellingConfig) -> np.ndarray:
@@ -173,20 +172,17 @@ def simulate(config: LabellingConfig, dataset_root: Path, out_dir: Path, progres
             wanted = set(zip(chosen["video"], chosen["frame"].astype(int)))
             labelled += relabel([f for f in pool if (f.video, f.frame) in wanted], dataset.root,
                                 config.annotator_noise, config.seed)
-        last = round_ == config.rounds
-        recipe = retrain_config(config, len(labelled), len(train), last)
+        recipe = retrain_config(config, len(labelled), len(train))
         keras.backend.clear_session()  # the previous round's model is done with
         fitting = time.perf_counter()
-        trained = fit(recipe, Dataset(dataset.root, {
-            "Train": labelled, "Valid": dataset.frames("Valid") if last else []}), codec, progress=False)
+        trained = fit(recipe, Dataset(dataset.root, {"Train": labelled, "Valid": dataset.frames("Valid")}), codec,
+                      progress=False)
         model = trained.model
         per_video = video_scores(test, evaluated(model, codec, test, config), config.eval_subset)
         scores.append(per_video.assign(round=round_, labelled_frames=len(labelled), strategy=config.strategy))
-        epochs = trained.facts["epochs_run"]  # the last retrain's: doubled while not converged
-        rounds.append({"round": round_, "labelled_frames": len(labelled), "epochs": epochs,
-                       "steps": epochs * (len(labelled) * (2 if config.framing == "body" else 1)
-                                          // config.batch_size),  # body: crops and whole pictures
-                       "fit_s": round(time.perf_counter() - fitting, 2),
+        rounds.append({"round": round_, "labelled_frames": len(labelled), "epochs": trained.facts["epochs_run"],
+                       "steps": trained.facts["steps"], "fit_s": round(time.perf_counter() - fitting, 2),
+                       "convergence": check(trained.cycles, cap=recipe.epoch_cap).reason(),
                        f"test_pck@{BETA:g}": float(per_video["correct"].sum() / max(per_video["scored"].sum(), 1))})
 
     evaluating = time.perf_counter()

@@ -28,8 +28,10 @@ def learning_curves(results: Results) -> pd.DataFrame:
 
 
 def labelling_points(results: Results) -> pd.DataFrame:
-    """Per strategy and round of the labelling simulations: ``labelled_frames`` and Test PCK@0.1
-    (``pck``) with its 95 % video-bootstrap interval (``low``, ``high``), a strategy's seeds averaged."""
+    """Per strategy and round of the labelling simulations: ``labelled_frames``, Test PCK@0.1
+    (``pck``) with its 95 % video-bootstrap interval (``low``, ``high``), a strategy's seeds averaged,
+    and ``converged``: False when a seed's retrain of that round had not converged (metrics.json's
+    rounds; True when all had, None for results that do not record it)."""
     runs: dict[str, list[tuple[Result, pd.DataFrame]]] = {}
     for e in results.group("labelling"):
         rows = e.cached(("labelling",), lambda e=e: pd.read_csv(e.path / LABELLING, dtype={"video": str}))
@@ -42,6 +44,16 @@ def labelling_points(results: Results) -> pd.DataFrame:
                                                part["scored"].to_numpy(), (e.config.get("seed", 0),), (e.id,))
                                           for e, part in parts if len(part)]))
             points.append({"strategy": strategy, "round": round_, "pck": found.estimate, "low": found.low,
-                           "high": found.high, "labelled_frames": parts[0][1]["labelled_frames"].max()})
-    return pd.DataFrame(points, columns=["strategy", "round", "labelled_frames", "pck", "low", "high"])
+                           "high": found.high, "labelled_frames": parts[0][1]["labelled_frames"].max(),
+                           "converged": _round_converged([e for e, _ in seeds], round_)})
+    return pd.DataFrame(points, columns=["strategy", "round", "labelled_frames", "pck", "low", "high", "converged"])
+
+
+def _round_converged(experiments: list[Result], round_: int) -> bool | None:
+    """Whether every experiment's retrain of ``round_`` had converged (None: not recorded)."""
+    said = [r.get("convergence") for e in experiments for r in e.summary.get("labelling", {}).get("rounds", [])
+            if r.get("round") == round_]
+    if not said or None in said:
+        return None
+    return not any(s.startswith("not converged") for s in said)
 

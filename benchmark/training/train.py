@@ -312,7 +312,8 @@ def fit(config: TrainConfig, dataset: Dataset, codec: HeatmapCodec, progress: bo
     # The first epoch includes graph compilation; leave it out of the epoch time when we can.
     epoch_time = float(history["epoch_time_s"].iloc[1:].median() if len(history) > 1 else history["epoch_time_s"].iloc[0])
     return Trained(model, history, monitor.record(), {
-        "train_frames_used": len(train_frames), "epochs_run": len(history), "epoch_time_s": epoch_time,
+        "train_frames_used": len(train_frames), "epochs_run": len(history), "steps": len(history) * len(batches),
+        "epoch_time_s": epoch_time,
         "train_images_per_s": len(train_data.images) / epoch_time,  # a body-framed epoch: each frame twice
         "timings_s": timings, "resumed_from": resumed})
 

@@ -26,6 +26,9 @@ def labelling_curves(points: pd.DataFrame, results: Results, folder: Path, figur
         ax.plot(part["labelled_frames"], part["pck"], marker="o", color=colour, label=strategy,
                 linestyle="--" if strategy == "random" else "-")
         ax.fill_between(part["labelled_frames"], part["low"], part["high"], color=colour, alpha=0.15, linewidth=0)
+        rising = part[part["converged"].eq(False)]  # a retrain stopped at its cap while still rising
+        ax.plot(rising["labelled_frames"], rising["pck"], linestyle="none", marker="o", markersize=9,
+                markerfacecolor="white", markeredgecolor=colour, zorder=3)
     for e in results.group("reference"):
         chance = (e.scores("Test") or {}).get("pck@0.1")
         if chance is not None:
@@ -37,7 +40,8 @@ def labelling_curves(points: pd.DataFrame, results: Results, folder: Path, figur
     caption = ("Each strategy's simulated labelling loop (benchmark/labelling/simulate.py, docs/LABELLING.md): the "
                "start videos' frames, then each round the frames the strategy picks from the other Train videos, "
                "labelled from the exact truth plus the synthetic annotator's noise; every round retrains from "
-               "scratch with the same recipe and steps. Bands: 95 % video-bootstrap intervals over the Test "
+               "scratch with the same recipe and steps, doubled until converged on Valid (an open circle: "
+               "not converged at the cap). Bands: 95 % video-bootstrap intervals over the Test "
                "videos; random (dashed) is the control; dotted: the chance level, the Train split's mean pose in "
                "every frame. The claims compare the strategies at the last round, paired over the same videos.")
     return figure.saved(fig, folder, caption)
