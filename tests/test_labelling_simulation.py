@@ -105,9 +105,14 @@ def test_every_retrain_takes_the_steps_of_the_recipe_on_the_whole_train_split():
         assert abs(recipe.epochs * (labelled // 16) - 4 * 42) <= 2 * (labelled // 16)  # within a cycle's epoch
         assert recipe.warmup_epochs * (labelled // 16) == pytest.approx(0.5 * 42)    # the same warm-up steps
         assert recipe.max_epochs is None
-        # trained until converged: doubling up to the profile's multiple of the recipe's steps
-        until_converged = retrain_config(config.model_copy(update={"max_epochs": 16}), labelled, 672)
-        assert until_converged.epochs == recipe.epochs and until_converged.epoch_cap == 4 * recipe.epochs
+        # trained until converged (converge: every, the default): each retrain doubles up to the profile's
+        # multiple of the recipe's steps; converge: last: the retrains before the last take the recipe's steps
+        capped = config.model_copy(update={"max_epochs": 16})
+        for converge, earlier_cap in (("every", 4 * recipe.epochs), ("last", recipe.epochs)):
+            settings = capped.model_copy(update={"converge": converge})
+            last = retrain_config(settings, labelled, 672, last=True)
+            assert last.epochs == recipe.epochs and last.epoch_cap == 4 * recipe.epochs
+            assert retrain_config(settings, labelled, 672, last=False).epoch_cap == earlier_cap
 
 
 def test_the_simulated_annotator_labels_a_frame_alike_whoever_asks(tmp_path):
@@ -132,7 +137,8 @@ def _fabricated(tmp_path: Path) -> Results:
         rows = [{"round": r, "labelled_frames": 56 + 20 * r, "strategy": strategy, "video": f"{v:03d}",
                  "correct": 10 + gain * r + v % 3, "mks": 30.0, "scored": 100} for r in range(3) for v in range(10)]
         pd.DataFrame(rows).to_csv(folder / "labelling.csv", index=False)
-        said = {0: "converged after 16 epochs: ...", 2: "not converged after 64 epochs (its cap, max_epochs): ..."}
+        said = {0: "converged after 16 epochs: ...", 1: "not tested: the recipe's steps (converge: last)",
+                2: "not converged after 64 epochs (its cap, max_epochs): ..."}
         rounds = [{"round": r, "convergence": said.get(r, said[0])} for r in range(3) if strategy == "uncertain"]
         experiments.append(Result(folder.name, "labelling", folder, {}, {
             "kind": "labelling", "config": {"strategy": strategy, "seed": 0, "decoder": "wa"},
@@ -151,7 +157,7 @@ def test_the_labelling_curves_render_from_labelling_csv(tmp_path):
     assert (points["low"] <= points["pck"]).all() and (points["pck"] <= points["high"]).all()
     # each round's convergence as metrics.json records it; not recorded (older results): None
     assert points.loc[("uncertain", 0), "converged"] is True and points.loc[("uncertain", 2), "converged"] is False
-    assert points.loc[("random", 1), "converged"] is None
+    assert points.loc[("random", 1), "converged"] is None and points.loc[("uncertain", 1), "converged"] is None
     (tmp_path / "figures").mkdir()
     figure = FIGURES["labelling_curves"](results, tmp_path / "figures")
     assert figure.path == "figures/labelling_curves.png" and (tmp_path / figure.path).stat().st_size > 0

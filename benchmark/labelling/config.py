@@ -25,7 +25,9 @@ class LabellingConfig(TrainConfig):
     Every retrain takes the optimizer steps the recipe (``epochs`` of ``batch_size``) takes on the
     whole Train split, whatever the number of labelled frames, and doubles them while Valid says it
     has not converged (``max_epochs``, as every trained arm): the curve then shows what the labels
-    bought, not extra training. ``annotator_noise`` scales the synthetic annotator's noise
+    bought, not extra training. ``converge``: which retrains do (``every``; ``last``: only the one the
+    claims judge, the others take the recipe's steps, for recipes too slow to converge every round).
+    ``annotator_noise`` scales the synthetic annotator's noise
     (:mod:`benchmark.data.synth.annotator`; 1: the dataset's own annotator, 0: exact truth).
     """
 
@@ -34,6 +36,7 @@ class LabellingConfig(TrainConfig):
     rounds: int = Field(3, ge=1)            # rounds of choosing, labelling and retraining
     frames_per_round: int = Field(20, ge=1)
     annotator_noise: float = Field(1.0, ge=0)
+    converge: Literal["every", "last"] = "every"
 
     def training(self, **changes) -> TrainConfig:
         """The training recipe alone, with ``changes`` (one retrain's ``epochs``, say)."""

@@ -15,8 +15,9 @@ generator's annotator (:func:`benchmark.data.synth.annotator.annotate`, times ``
 drawn per frame from the seed, so a frame gets the same label whichever strategy picks it. Every
 retrain takes the same recipe, the optimizer steps it takes on the whole Train split, and trains until
 converged by the suite's test on Valid, as every trained arm does (``LabellingConfig``): the
-strategies differ only in which frames they label. The last retrain's record (``valid_cycles.csv``)
-is what the claims read; every round's convergence is in ``metrics.json``.
+strategies differ only in which frames they label (``converge: last``: only the last retrain is
+trained until converged, the others take the recipe's steps). The last retrain's record
+(``valid_cycles.csv``) is what the claims read; every round's convergence is in ``metrics.json``.
 
 Written into ``out_dir``, each file atomically, ``metrics.json`` last: ``labelling.csv`` (per round
 and Test video: ``round, labelled_frames, strategy, video, correct, mks, scored``: PCK@0.1's correct
@@ -104,15 +105,17 @@ def start_videos(dataset: Dataset, config: LabellingConfig) -> list[str]:
     return chosen
 
 
-def retrain_config(config: LabellingConfig, labelled: int, train: int) -> TrainConfig:
+def retrain_config(config: LabellingConfig, labelled: int, train: int, last: bool = True) -> TrainConfig:
     """The recipe of one retrain on ``labelled`` frames: about the optimizer steps of ``config.epochs``
     over all ``train`` Train frames, in a whole number of cycles (at least one epoch each), with the
     warm-up as many steps long as there, doubled while not converged up to the same multiple of them
-    as ``max_epochs`` allows the profile (training until converged, as every trained arm does)."""
+    as ``max_epochs`` allows the profile (training until converged, as every trained arm does) when
+    ``config.converge`` asks it of this retrain (every one, or the ``last``)."""
     full, mine = train // config.batch_size, labelled // config.batch_size  # steps per epoch
     epochs = config.cycles * max(1, round(config.epochs * full / (config.cycles * mine)))
     doublings = config.epoch_cap // config.epochs  # trained until converged, up to as many doublings
-    return config.training(epochs=epochs, max_epochs=epochs * doublings if config.max_epochs else None,
+    converges = config.max_epochs and (last or config.converge == "every")
+    return config.training(epochs=epochs, max_epochs=epochs * doublings if converges else None,
                            warmup_epochs=config.warmup_epochs * full / mine)
 
 
@@ -172,17 +175,19 @@ def simulate(config: LabellingConfig, dataset_root: Path, out_dir: Path, progres
             wanted = set(zip(chosen["video"], chosen["frame"].astype(int)))
             labelled += relabel([f for f in pool if (f.video, f.frame) in wanted], dataset.root,
                                 config.annotator_noise, config.seed)
-        recipe = retrain_config(config, len(labelled), len(train))
+        tested = config.converge == "every" or round_ == config.rounds
+        recipe = retrain_config(config, len(labelled), len(train), last=round_ == config.rounds)
         keras.backend.clear_session()  # the previous round's model is done with
         fitting = time.perf_counter()
-        trained = fit(recipe, Dataset(dataset.root, {"Train": labelled, "Valid": dataset.frames("Valid")}), codec,
-                      progress=False)
+        trained = fit(recipe, Dataset(dataset.root, {
+            "Train": labelled, "Valid": dataset.frames("Valid") if tested else []}), codec, progress=False)
         model = trained.model
         per_video = video_scores(test, evaluated(model, codec, test, config), config.eval_subset)
         scores.append(per_video.assign(round=round_, labelled_frames=len(labelled), strategy=config.strategy))
         rounds.append({"round": round_, "labelled_frames": len(labelled), "epochs": trained.facts["epochs_run"],
                        "steps": trained.facts["steps"], "fit_s": round(time.perf_counter() - fitting, 2),
-                       "convergence": check(trained.cycles, cap=recipe.epoch_cap).reason(),
+                       "convergence": check(trained.cycles, cap=recipe.epoch_cap).reason() if tested else
+                       "not tested: the recipe's steps (converge: last)",
                        f"test_pck@{BETA:g}": float(per_video["correct"].sum() / max(per_video["scored"].sum(), 1))})
 
     evaluating = time.perf_counter()

@@ -31,7 +31,7 @@ def labelling_points(results: Results) -> pd.DataFrame:
     """Per strategy and round of the labelling simulations: ``labelled_frames``, Test PCK@0.1
     (``pck``) with its 95 % video-bootstrap interval (``low``, ``high``), a strategy's seeds averaged,
     and ``converged``: False when a seed's retrain of that round had not converged (metrics.json's
-    rounds; True when all had, None for results that do not record it)."""
+    rounds; True when all had, None when one was not tested or the results do not record it)."""
     runs: dict[str, list[tuple[Result, pd.DataFrame]]] = {}
     for e in results.group("labelling"):
         rows = e.cached(("labelling",), lambda e=e: pd.read_csv(e.path / LABELLING, dtype={"video": str}))
@@ -53,7 +53,7 @@ def _round_converged(experiments: list[Result], round_: int) -> bool | None:
     """Whether every experiment's retrain of ``round_`` had converged (None: not recorded)."""
     said = [r.get("convergence") for e in experiments for r in e.summary.get("labelling", {}).get("rounds", [])
             if r.get("round") == round_]
-    if not said or None in said:
-        return None
+    if not said or not all(str(s).startswith(("converged", "not converged")) for s in said):
+        return None  # not recorded, or not tested (a retrain before the last, converge: last)
     return not any(s.startswith("not converged") for s in said)
 
