@@ -40,9 +40,10 @@ def labelling_curves(points: pd.DataFrame, results: Results, folder: Path, figur
     caption = ("Each strategy's simulated labelling loop (benchmark/labelling/simulate.py, docs/LABELLING.md): the "
                "start videos' frames, then each round the frames the strategy picks from the other Train videos, "
                "labelled from the exact truth plus the synthetic annotator's noise; every round retrains from "
-               "scratch with the same recipe and steps, doubled until converged on Valid (an open circle: "
-               "not converged at the cap). Bands: 95 % video-bootstrap intervals over the Test "
-               "videos; random (dashed) is the control; dotted: the chance level, the Train split's mean pose in "
-               "every frame. The claims compare the strategies at the last round, paired over the same videos.")
+               "scratch with the same recipe and steps, doubled while Valid says it has not converged (every "
+               "round, or with converge: last only the last; an open circle: not converged at the cap). "
+               "Bands: 95 % video-bootstrap intervals over the Test videos; random (dashed) is the control; "
+               "dotted: the chance level, the Train split's mean pose in every frame. The claims compare the "
+               "strategies at the last round, paired over the same videos.")
     return figure.saved(fig, folder, caption)
 
