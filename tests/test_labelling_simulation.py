@@ -13,7 +13,7 @@ from benchmark.data.labelme import Dataset, Frame
 from benchmark.evidence.claims import VERDICTS
 from benchmark.labelling.config import LabellingConfig
 from benchmark.labelling.select import STRATEGIES
-from benchmark.labelling.simulate import LabellingError, relabel, retrain_config, start_videos
+from benchmark.labelling.simulate import LabellingError, converges, relabel, retrain_config, start_videos
 from benchmark.report.evidence_table import NOT_RUN
 from benchmark.report.figure_data import labelling_points
 from benchmark.report.figures import FIGURES
@@ -110,9 +110,9 @@ def test_every_retrain_takes_the_steps_of_the_recipe_on_the_whole_train_split():
         capped = config.model_copy(update={"max_epochs": 16})
         for converge, earlier_cap in (("every", 4 * recipe.epochs), ("last", recipe.epochs)):
             settings = capped.model_copy(update={"converge": converge})
-            last = retrain_config(settings, labelled, 672, last=True)
+            last = retrain_config(settings, labelled, 672, converges(settings, 3))
             assert last.epochs == recipe.epochs and last.epoch_cap == 4 * recipe.epochs
-            assert retrain_config(settings, labelled, 672, last=False).epoch_cap == earlier_cap
+            assert retrain_config(settings, labelled, 672, converges(settings, 1)).epoch_cap == earlier_cap
 
 
 def test_the_simulated_annotator_labels_a_frame_alike_whoever_asks(tmp_path):
@@ -137,9 +137,8 @@ def _fabricated(tmp_path: Path) -> Results:
         rows = [{"round": r, "labelled_frames": 56 + 20 * r, "strategy": strategy, "video": f"{v:03d}",
                  "correct": 10 + gain * r + v % 3, "mks": 30.0, "scored": 100} for r in range(3) for v in range(10)]
         pd.DataFrame(rows).to_csv(folder / "labelling.csv", index=False)
-        said = {0: "converged after 16 epochs: ...", 1: "not tested: the recipe's steps (converge: last)",
-                2: "not converged after 64 epochs (its cap, max_epochs): ..."}
-        rounds = [{"round": r, "convergence": said.get(r, said[0])} for r in range(3) if strategy == "uncertain"]
+        said = {0: True, 1: None, 2: False}  # converged; not tested (converge: last); not converged at the cap
+        rounds = [{"round": r, "converged": said[r]} for r in range(3) if strategy == "uncertain"]
         experiments.append(Result(folder.name, "labelling", folder, {}, {
             "kind": "labelling", "config": {"strategy": strategy, "seed": 0, "decoder": "wa"},
             "labelling": {"rounds": rounds}}))
@@ -196,6 +195,7 @@ def test_the_smoke_simulation_end_to_end(tmp_path):
         rounds = summary["labelling"]["rounds"]  # every retrain tested on Valid, its steps counted by fit
         assert [r["round"] for r in rounds] == list(range(config.rounds + 1))
         assert all(r["convergence"].startswith(("converged", "not converged")) for r in rounds)
+        assert all(r["converged"] is (not r["convergence"].startswith("not")) for r in rounds)
         per_epoch = [2 * r["labelled_frames"] // config.batch_size for r in rounds]  # body: crops and whole
         assert [r["steps"] for r in rounds] == [r["epochs"] * n for r, n in zip(rounds, per_epoch)]
     results = load_results(root, profile="smoke")

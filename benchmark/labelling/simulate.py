@@ -105,18 +105,23 @@ def start_videos(dataset: Dataset, config: LabellingConfig) -> list[str]:
     return chosen
 
 
-def retrain_config(config: LabellingConfig, labelled: int, train: int, last: bool = True) -> TrainConfig:
+def retrain_config(config: LabellingConfig, labelled: int, train: int, tested: bool = True) -> TrainConfig:
     """The recipe of one retrain on ``labelled`` frames: about the optimizer steps of ``config.epochs``
     over all ``train`` Train frames, in a whole number of cycles (at least one epoch each), with the
     warm-up as many steps long as there, doubled while not converged up to the same multiple of them
     as ``max_epochs`` allows the profile (training until converged, as every trained arm does) when
-    ``config.converge`` asks it of this retrain (every one, or the ``last``)."""
+    the retrain is ``tested`` on Valid (:func:`converges`)."""
     full, mine = train // config.batch_size, labelled // config.batch_size  # steps per epoch
     epochs = config.cycles * max(1, round(config.epochs * full / (config.cycles * mine)))
     doublings = config.epoch_cap // config.epochs  # trained until converged, up to as many doublings
-    converges = config.max_epochs and (last or config.converge == "every")
-    return config.training(epochs=epochs, max_epochs=epochs * doublings if converges else None,
+    return config.training(epochs=epochs, max_epochs=epochs * doublings if config.max_epochs and tested else None,
                            warmup_epochs=config.warmup_epochs * full / mine)
+
+
+def converges(config: LabellingConfig, round_: int) -> bool:
+    """Whether the retrain of ``round_`` monitors Valid and trains until converged (``converge``:
+    every retrain, or the last only)."""
+    return config.converge == "every" or round_ == config.rounds
 
 
 def candidates(model, codec: HeatmapCodec, frames: list[Frame],
@@ -175,18 +180,20 @@ def simulate(config: LabellingConfig, dataset_root: Path, out_dir: Path, progres
             wanted = set(zip(chosen["video"], chosen["frame"].astype(int)))
             labelled += relabel([f for f in pool if (f.video, f.frame) in wanted], dataset.root,
                                 config.annotator_noise, config.seed)
-        tested = config.converge == "every" or round_ == config.rounds
-        recipe = retrain_config(config, len(labelled), len(train), last=round_ == config.rounds)
+        monitored = converges(config, round_)
+        recipe = retrain_config(config, len(labelled), len(train), monitored)
         keras.backend.clear_session()  # the previous round's model is done with
         fitting = time.perf_counter()
         trained = fit(recipe, Dataset(dataset.root, {
-            "Train": labelled, "Valid": dataset.frames("Valid") if tested else []}), codec, progress=False)
+            "Train": labelled, "Valid": dataset.frames("Valid") if monitored else []}), codec, progress=False)
+        convergence = check(trained.cycles, cap=recipe.epoch_cap) if monitored else None
         model = trained.model
         per_video = video_scores(test, evaluated(model, codec, test, config), config.eval_subset)
         scores.append(per_video.assign(round=round_, labelled_frames=len(labelled), strategy=config.strategy))
         rounds.append({"round": round_, "labelled_frames": len(labelled), "epochs": trained.facts["epochs_run"],
                        "steps": trained.facts["steps"], "fit_s": round(time.perf_counter() - fitting, 2),
-                       "convergence": check(trained.cycles, cap=recipe.epoch_cap).reason() if tested else
+                       "converged": convergence.converged() if convergence else None,
+                       "convergence": convergence.reason() if convergence else
                        "not tested: the recipe's steps (converge: last)",
                        f"test_pck@{BETA:g}": float(per_video["correct"].sum() / max(per_video["scored"].sum(), 1))})
 

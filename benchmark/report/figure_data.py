@@ -50,10 +50,9 @@ def labelling_points(results: Results) -> pd.DataFrame:
 
 
 def _round_converged(experiments: list[Result], round_: int) -> bool | None:
-    """Whether every experiment's retrain of ``round_`` had converged (None: not recorded)."""
-    said = [r.get("convergence") for e in experiments for r in e.summary.get("labelling", {}).get("rounds", [])
+    """Whether every experiment's retrain of ``round_`` had converged (None: one was not tested, or
+    the results do not record it)."""
+    said = [r.get("converged") for e in experiments for r in e.summary.get("labelling", {}).get("rounds", [])
             if r.get("round") == round_]
-    if not said or not all(str(s).startswith(("converged", "not converged")) for s in said):
-        return None  # not recorded, or not tested (a retrain before the last, converge: last)
-    return not any(s.startswith("not converged") for s in said)
+    return None if not said or None in said else all(said)
 
